@@ -1,0 +1,143 @@
+package typeddelete
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"reflect"
+	"strings"
+
+	sq "github.com/Masterminds/squirrel"
+)
+
+// Dialect holds everything that differs between database families: bind
+// placeholders, identifier quoting and the bind-parameter limit that sizes
+// batches. Get one from SQLiteDialect, PostgresDialect or MySQLDialect.
+// A Dialect is immutable and safe for concurrent use.
+type Dialect struct {
+	name        string
+	placeholder sq.PlaceholderFormat
+	quote       byte
+	maxParams   int // most bind parameters in one statement
+	batchSize   int // default keys per DELETE ... IN (...)
+	maxIdent    int // longest identifier the database accepts, 0 for none
+	rowValues   bool
+	lockRows    string // suffix for SELECT ... that locks the rows it reads
+}
+
+// SQLiteDialect is SQLite (3.32 or later: 32766 bind parameters).
+func SQLiteDialect() *Dialect {
+	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
+		maxParams: 32766, batchSize: 500, rowValues: true}
+}
+
+// PostgresDialect is PostgreSQL and the databases that speak its protocol.
+func PostgresDialect() *Dialect {
+	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
+		maxParams: 65535, batchSize: 1000, maxIdent: 63, rowValues: true, lockRows: "FOR UPDATE"}
+}
+
+// MySQLDialect is MySQL, MariaDB and the databases that speak their protocol.
+func MySQLDialect() *Dialect {
+	return &Dialect{name: "mysql", placeholder: sq.Question, quote: '`',
+		maxParams: 65535, batchSize: 1000, maxIdent: 64, rowValues: true, lockRows: "FOR UPDATE"}
+}
+
+// Name returns the dialect's name: "sqlite", "postgres" or "mysql".
+func (d *Dialect) Name() string { return d.name }
+
+// String returns the dialect's name.
+func (d *Dialect) String() string { return d.name }
+
+// Quote returns ident quoted as an identifier, doubling any quote character
+// inside it.
+func (d *Dialect) Quote(ident string) string {
+	q := string(d.quote)
+	return q + strings.ReplaceAll(ident, q, q+q) + q
+}
+
+// quoteAll quotes each identifier.
+func (d *Dialect) quoteAll(idents []string) []string {
+	out := make([]string, len(idents))
+	for i, s := range idents {
+		out[i] = d.Quote(s)
+	}
+	return out
+}
+
+// keysPerStatement is how many keys of n columns go in one statement.
+func (d *Dialect) keysPerStatement(n, batch int) int {
+	if batch <= 0 {
+		batch = d.batchSize
+	}
+	if limit := d.maxParams / n; batch > limit {
+		batch = limit
+	}
+	return batch
+}
+
+// checkIdent reports an identifier the database would reject or truncate.
+func (d *Dialect) checkIdent(m *model) error {
+	if d.maxIdent == 0 {
+		return nil
+	}
+	names := append([]string{m.table}, m.columns()...)
+	for _, n := range names {
+		if len(n) > d.maxIdent {
+			return fmt.Errorf("%w: %s: identifier %q is %d bytes, %s allows %d",
+				ErrInvalidModel, m.typ, n, len(n), d.name, d.maxIdent)
+		}
+	}
+	return nil
+}
+
+// dialectForPackage returns the dialect of the driver defined in package
+// path, or nil when the package is not a known driver.
+func dialectForPackage(path string) *Dialect {
+	switch path {
+	case "github.com/mattn/go-sqlite3", "modernc.org/sqlite", "github.com/ncruces/go-sqlite3/driver":
+		return SQLiteDialect()
+	case "github.com/jackc/pgx/v5/stdlib", "github.com/jackc/pgx/v4/stdlib", "github.com/lib/pq":
+		return PostgresDialect()
+	case "github.com/go-sql-driver/mysql":
+		return MySQLDialect()
+	}
+	return nil
+}
+
+// dialectOf returns the dialect of a driver value (a driver.Driver or a
+// driver.Conn) from the package that defines its type.
+func dialectOf(v any) (*Dialect, error) {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil {
+		if d := dialectForPackage(t.PkgPath()); d != nil {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: driver %T; pass typeddelete.WithDialect to NewSession", ErrUnknownDialect, v)
+}
+
+// detectDialect finds the dialect of db from its driver. A *sql.Tx does not
+// expose its driver, so it needs WithDialect.
+func detectDialect(db Executor) (*Dialect, error) {
+	switch db := db.(type) {
+	case *sql.DB:
+		return dialectOf(db.Driver())
+	case *sql.Conn:
+		var d *Dialect
+		var err error
+		rerr := db.Raw(func(dc any) error {
+			d, err = dialectOf(dc.(driver.Conn))
+			return nil
+		})
+		if rerr != nil {
+			return nil, fmt.Errorf("typeddelete: detecting the dialect: %w", rerr)
+		}
+		return d, err
+	default:
+		return nil, fmt.Errorf("%w: cannot detect the dialect of %T; pass typeddelete.WithDialect to NewSession", ErrUnknownDialect, db)
+	}
+}

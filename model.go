@@ -1,0 +1,245 @@
+package typeddelete
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/jinzhu/inflection"
+)
+
+// Tabler is implemented by models that choose their own table name.
+type Tabler interface {
+	TableName() string
+}
+
+// model is the metadata of one struct type: table, columns and primary key.
+// It is built once per type by modelFor and never changed afterwards.
+type model struct {
+	typ      reflect.Type
+	table    string
+	fields   []*field // every mapped column, in struct order
+	pk       []*field // primary-key columns, in struct order
+	byColumn map[string]*field
+}
+
+// field is one mapped column of a model.
+type field struct {
+	name   string       // Go field path, e.g. "Base.ID"
+	column string       // column name
+	index  []int        // reflect index path from the model struct
+	typ    reflect.Type // Go type of the field
+	offset uintptr      // byte offset from the start of the model struct
+}
+
+// models caches metadata per struct type. Entries are immutable once stored,
+// as encoding/json caches its encoders; the cache holds no other state.
+var models sync.Map // reflect.Type -> *modelEntry
+
+type modelEntry struct {
+	m   *model
+	err error
+}
+
+// modelFor returns the metadata of struct type t, building it on first use.
+// It is safe for concurrent use.
+func modelFor(t reflect.Type) (*model, error) {
+	if e, ok := models.Load(t); ok {
+		e := e.(*modelEntry)
+		return e.m, e.err
+	}
+	m, err := buildModel(t)
+	e, _ := models.LoadOrStore(t, &modelEntry{m: m, err: err})
+	return e.(*modelEntry).m, e.(*modelEntry).err
+}
+
+// modelOf returns the metadata of obj's type and the struct value obj points
+// to. obj must be a non-nil pointer to a struct.
+func modelOf(obj any) (*model, reflect.Value, error) {
+	if obj == nil {
+		return nil, reflect.Value{}, fmt.Errorf("%w: nil", ErrInvalidModel)
+	}
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer {
+		return nil, reflect.Value{}, fmt.Errorf("%w: %T is not a pointer to a struct", ErrInvalidModel, obj)
+	}
+	if v.IsNil() {
+		return nil, reflect.Value{}, fmt.Errorf("%w: nil %T", ErrInvalidModel, obj)
+	}
+	if v.Elem().Kind() != reflect.Struct {
+		return nil, reflect.Value{}, fmt.Errorf("%w: %T is not a pointer to a struct", ErrInvalidModel, obj)
+	}
+	m, err := modelFor(v.Type().Elem())
+	return m, v.Elem(), err
+}
+
+func buildModel(t reflect.Type) (*model, error) {
+	if t.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("%w: %s is not a struct", ErrInvalidModel, t)
+	}
+	m := &model{typ: t, byColumn: make(map[string]*field)}
+	var tagged []*field
+	var byName *field
+	if err := m.collect(t, nil, "", 0, &tagged, &byName); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(tagged) > 0:
+		m.pk = tagged
+	case byName != nil:
+		m.pk = []*field{byName}
+	default:
+		return nil, fmt.Errorf("%w: %s has no primary key (tag a field `db:\",pk\"` or name it ID)", ErrInvalidModel, t)
+	}
+	m.table = tableName(t)
+	if m.table == "" {
+		return nil, fmt.Errorf("%w: %s.TableName returned an empty name", ErrInvalidModel, t)
+	}
+	return m, nil
+}
+
+// collect walks the fields of t, flattening embedded structs.
+func (m *model) collect(t reflect.Type, index []int, prefix string, base uintptr, tagged *[]*field, byName **field) error {
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		tag, hasTag := sf.Tag.Lookup("db")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		idx := append(append([]int(nil), index...), i)
+		if sf.Anonymous && !hasTag {
+			ft := sf.Type
+			if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+				return fmt.Errorf("%w: %s embeds pointer %s; embed the struct by value", ErrInvalidModel, m.typ, ft)
+			}
+			if ft.Kind() == reflect.Struct {
+				if err := m.collect(ft, idx, prefix+sf.Name+".", base+sf.Offset, tagged, byName); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = snakeCase(sf.Name)
+		}
+		f := &field{name: prefix + sf.Name, column: name, index: idx, typ: sf.Type, offset: base + sf.Offset}
+		if _, dup := m.byColumn[name]; dup {
+			return fmt.Errorf("%w: %s maps column %q twice", ErrInvalidModel, m.typ, name)
+		}
+		m.byColumn[name] = f
+		m.fields = append(m.fields, f)
+		for _, o := range strings.Split(opts, ",") {
+			switch strings.TrimSpace(o) {
+			case "pk":
+				*tagged = append(*tagged, f)
+			case "":
+			default:
+				return fmt.Errorf("%w: %s.%s has unknown db tag option %q", ErrInvalidModel, m.typ, sf.Name, o)
+			}
+		}
+		if sf.Name == "ID" && *byName == nil {
+			*byName = f
+		}
+	}
+	return nil
+}
+
+// tableName returns TableName() when the type has it, else the snake_case
+// plural of the type name.
+func tableName(t reflect.Type) string {
+	if tn, ok := reflect.New(t).Interface().(Tabler); ok {
+		return tn.TableName()
+	}
+	return inflection.Plural(snakeCase(t.Name()))
+}
+
+// snakeCase converts a Go identifier to snake_case, keeping acronyms whole:
+// UserID -> user_id, HTTPServer -> http_server, Age2 -> age2.
+func snakeCase(s string) string {
+	r := []rune(s)
+	var b strings.Builder
+	for i, c := range r {
+		if unicode.IsUpper(c) {
+			if i > 0 && (unicode.IsLower(r[i-1]) || unicode.IsDigit(r[i-1]) ||
+				(i+1 < len(r) && unicode.IsLower(r[i+1]) && unicode.IsUpper(r[i-1]))) {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(c))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// key returns the primary-key values of the struct v. A single-column key
+// is returned as its value; a composite key as a []any. It fails with
+// ErrNotPersisted when any part is the zero value.
+func (m *model) key(v reflect.Value) (any, error) {
+	if len(m.pk) == 1 {
+		fv := v.FieldByIndex(m.pk[0].index)
+		if fv.IsZero() {
+			return nil, fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+		}
+		return derefValue(fv), nil
+	}
+	k := make([]any, len(m.pk))
+	for i, f := range m.pk {
+		fv := v.FieldByIndex(f.index)
+		if fv.IsZero() {
+			return nil, fmt.Errorf("%w: %s.%s (part of the composite key) is zero", ErrNotPersisted, m.typ, f.name)
+		}
+		k[i] = derefValue(fv)
+	}
+	return k, nil
+}
+
+// derefValue returns the value of fv, following one pointer.
+func derefValue(fv reflect.Value) any {
+	if fv.Kind() == reflect.Pointer {
+		fv = fv.Elem()
+	}
+	return fv.Interface()
+}
+
+// keyParts returns a key from model.key as a slice of its column values.
+func (m *model) keyParts(k any) []any {
+	if len(m.pk) == 1 {
+		return []any{k}
+	}
+	return k.([]any)
+}
+
+// fieldAt returns the field at byte offset off with Go type t.
+func (m *model) fieldAt(off uintptr, t reflect.Type) *field {
+	for _, f := range m.fields {
+		if f.offset == off && f.typ == t {
+			return f
+		}
+	}
+	return nil
+}
+
+// columns returns the column names in struct order.
+func (m *model) columns() []string {
+	cols := make([]string, len(m.fields))
+	for i, f := range m.fields {
+		cols[i] = f.column
+	}
+	return cols
+}
+
+// pkColumns returns the primary-key column names in struct order.
+func (m *model) pkColumns() []string {
+	cols := make([]string, len(m.pk))
+	for i, f := range m.pk {
+		cols[i] = f.column
+	}
+	return cols
+}

@@ -1,0 +1,465 @@
+package typeddelete
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+)
+
+// Executor is what a Session sends statements through: *sql.DB, *sql.Conn
+// and *sql.Tx all implement it. When it also has BeginTx (*sql.DB and
+// *sql.Conn), the session runs each Commit in a transaction of its own;
+// otherwise (*sql.Tx) it runs inside the caller's transaction, which the
+// caller commits.
+type Executor interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// beginner is an Executor that can start a transaction.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// Option configures a Session.
+type Option func(*Session)
+
+// WithDialect sets the dialect instead of detecting it from the driver. It
+// is required for a *sql.Tx and for drivers the package does not know.
+func WithDialect(d *Dialect) Option {
+	return func(s *Session) { s.dialect = d }
+}
+
+// WithLogger logs every statement the session sends, with its arguments,
+// duration, rows affected and error, at slog.LevelDebug.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Session) { s.logger = l }
+}
+
+// WithStrictRowCounts makes Commit and Flush fail with a *StaleDataError
+// (errors.Is ErrStaleData) when a pending object delete matches no row,
+// rolling back everything. Without it such keys are only reported in
+// LastCommit.
+func WithStrictRowCounts() Option {
+	return func(s *Session) { s.strict = true }
+}
+
+// WithBatchSize sets how many keys go in one DELETE ... IN (...) statement.
+// The dialect's bind-parameter limit still caps it. The default depends on
+// the dialect.
+func WithBatchSize(n int) Option {
+	return func(s *Session) { s.batch = n }
+}
+
+// savepoint is the savepoint a session sets in a caller's transaction so
+// that a failed Commit or Flush undoes only its own work.
+const savepoint = "typeddelete_unit"
+
+// Session is a unit of work for deletes. Session.Delete and Query.Delete
+// register pending work and send nothing; Flush sends it inside the
+// session's transaction; Commit sends the rest and commits, all or nothing.
+//
+// A Session is safe for concurrent use by several goroutines. It may be
+// reused after Commit or Rollback.
+type Session struct {
+	db      Executor
+	dialect *Dialect
+	logger  *slog.Logger
+	strict  bool
+	batch   int
+	err     error // set by NewSession when the session cannot work
+
+	mu       sync.Mutex
+	pending  []step        // registered, not yet sent
+	flushed  []step        // sent by Flush in the open transaction
+	tx       *sql.Tx       // the session's own transaction, open after Flush
+	inUnit   bool          // savepoint set in the caller's transaction
+	flushRes *CommitResult // what the flushes of the open transaction did
+	last     CommitResult
+}
+
+// NewSession returns a session over db (a *sql.DB, *sql.Conn or *sql.Tx).
+// The dialect is detected from the driver unless WithDialect is given. When
+// it cannot be, every method of the session returns an error that wraps
+// ErrUnknownDialect; NewSession itself never fails.
+func NewSession(db Executor, opts ...Option) *Session {
+	s := &Session{db: db}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	switch {
+	case db == nil || reflect.ValueOf(db).Kind() == reflect.Pointer && reflect.ValueOf(db).IsNil():
+		s.err = errors.New("typeddelete: NewSession: nil database")
+	case s.dialect == nil:
+		s.dialect, s.err = detectDialect(db)
+	}
+	return s
+}
+
+// Dialect returns the session's dialect, or nil if it has none.
+func (s *Session) Dialect() *Dialect { return s.dialect }
+
+// CommitResult tells what a Commit did.
+type CommitResult struct {
+	Statements int              // statements sent, transaction control excluded
+	Deleted    map[string]int64 // rows deleted per table
+	Missing    []MissingKey     // object deletes whose key matched no row
+}
+
+// MissingKey is a registered object whose key matched no row at Commit.
+type MissingKey struct {
+	Table string
+	Key   []any // primary-key values in column order
+}
+
+func (r *CommitResult) add(o *CommitResult) {
+	if r.Deleted == nil {
+		r.Deleted = make(map[string]int64)
+	}
+	r.Statements += o.Statements
+	for t, n := range o.Deleted {
+		r.Deleted[t] += n
+	}
+	r.Missing = append(r.Missing, o.Missing...)
+}
+
+// LastCommit returns what the last successful Commit did, including the
+// Flushes before it. It is the zero CommitResult before the first Commit.
+func (s *Session) LastCommit() CommitResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.last
+	r.Deleted = make(map[string]int64, len(s.last.Deleted))
+	for t, n := range s.last.Deleted {
+		r.Deleted[t] = n
+	}
+	r.Missing = append([]MissingKey(nil), s.last.Missing...)
+	return r
+}
+
+// Pending reports how many object deletes and bulk deletes are registered
+// and not yet sent.
+func (s *Session) Pending() (objects, bulk int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.pending {
+		if st.bulk != nil {
+			bulk++
+		} else {
+			objects += len(st.objs)
+		}
+	}
+	return objects, bulk
+}
+
+// Delete registers objects for deletion at the next Flush or Commit; it
+// sends nothing. Each argument is a non-nil pointer to a model struct, or a
+// slice of them. Delete checks every object first and registers none when
+// one is invalid: nil, not a pointer to a struct, a model with no primary
+// key (ErrInvalidModel), or a zero key (ErrNotPersisted).
+func (s *Session) Delete(objs ...any) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var seg *step
+	if n := len(s.pending); n > 0 && s.pending[n-1].bulk == nil {
+		seg = &s.pending[n-1]
+	} else {
+		s.pending = append(s.pending, step{})
+		seg = &s.pending[len(s.pending)-1]
+	}
+	before := len(seg.objs)
+	for i, obj := range objs {
+		if err := seg.addObject(obj); err != nil {
+			seg.objs = seg.objs[:before]
+			if len(seg.objs) == 0 {
+				s.pending = s.pending[:len(s.pending)-1]
+			}
+			return fmt.Errorf("typeddelete: Delete argument %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// addObject appends obj, or each element of a slice obj, to the segment.
+func (st *step) addObject(obj any) error {
+	if rv := reflect.ValueOf(obj); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+		for i := 0; i < rv.Len(); i++ {
+			if err := st.addObject(rv.Index(i).Interface()); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	m, v, err := modelOf(obj)
+	if err != nil {
+		return err
+	}
+	k, err := m.key(v)
+	if err != nil {
+		return err
+	}
+	st.objs = append(st.objs, objRef{m: m, key: k, obj: obj})
+	return nil
+}
+
+// Flush sends the pending work inside the session's transaction, beginning
+// it if needed, without committing. Later reads through the session see the
+// result. On failure everything the open transaction did is rolled back and
+// all of it is pending again.
+func (s *Session) Flush(ctx context.Context) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pending) == 0 {
+		return nil
+	}
+	if err := s.send(ctx); err != nil {
+		return err
+	}
+	s.flushed = append(s.flushed, s.pending...)
+	s.pending = nil
+	return nil
+}
+
+// Commit sends all pending work in one transaction and commits it. With
+// nothing pending it sends nothing, not even BEGIN. On any failure (a SQL
+// error, a strict row-count failure, a cancelled context, a failed COMMIT)
+// it rolls back, so the database is as it was before, and the work stays
+// pending to retry or Rollback. On a caller's *sql.Tx the work is wrapped in
+// a savepoint and the caller commits the transaction.
+func (s *Session) Commit(ctx context.Context) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pending) == 0 && !s.open() {
+		s.last = CommitResult{Deleted: map[string]int64{}}
+		return nil
+	}
+	if len(s.pending) > 0 {
+		if err := s.send(ctx); err != nil {
+			return err
+		}
+	}
+	s.flushed = append(s.flushed, s.pending...)
+	s.pending = nil
+	if err := s.finish(ctx); err != nil {
+		return s.abort(fmt.Errorf("typeddelete: commit: %w", err))
+	}
+	s.last = *s.flushRes
+	s.flushed, s.flushRes = nil, nil
+	return nil
+}
+
+// Rollback discards the pending work and rolls back what Flush sent.
+func (s *Session) Rollback() error {
+	if s.err != nil {
+		return s.err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.undo(context.Background())
+	resetHandles(s.flushed)
+	s.pending, s.flushed, s.flushRes = nil, nil, nil
+	return err
+}
+
+// open reports whether the session has a transaction or savepoint open.
+func (s *Session) open() bool { return s.tx != nil || s.inUnit }
+
+// send runs the pending steps in the open transaction, opening one if
+// needed. When a key matches no row it rolls back and runs every step of
+// the transaction again, this time reading which keys exist first, so that
+// missing keys are reported exactly. Any failure aborts. The caller holds
+// s.mu.
+func (s *Session) send(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		if s.open() {
+			return s.abort(err)
+		}
+		return err
+	}
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	res, err := s.run(ctx, s.pending, false)
+	if errors.Is(err, errRowCount) {
+		if err = s.undo(ctx); err == nil {
+			if err = s.begin(ctx); err == nil {
+				s.flushRes = nil
+				res, err = s.run(ctx, append(append([]step(nil), s.flushed...), s.pending...), true)
+			}
+		}
+	}
+	if err != nil {
+		return s.abort(err)
+	}
+	if s.flushRes == nil {
+		s.flushRes = &CommitResult{Deleted: map[string]int64{}}
+	}
+	s.flushRes.add(res)
+	return nil
+}
+
+// begin opens the session's transaction, or a savepoint in the caller's.
+func (s *Session) begin(ctx context.Context) error {
+	if s.open() {
+		return nil
+	}
+	if b, ok := s.db.(beginner); ok {
+		start := time.Now()
+		// The transaction must outlive a cancelled ctx so that the session,
+		// not database/sql, decides when it ends.
+		tx, err := b.BeginTx(context.WithoutCancel(ctx), nil)
+		s.log(ctx, "BEGIN", nil, start, -1, err)
+		if err != nil {
+			return fmt.Errorf("typeddelete: begin: %w", err)
+		}
+		s.tx = tx
+		return nil
+	}
+	if _, err := s.execSQL(ctx, "SAVEPOINT "+savepoint, nil); err != nil {
+		return fmt.Errorf("typeddelete: begin: %w", err)
+	}
+	s.inUnit = true
+	return nil
+}
+
+// finish commits the session's transaction or releases its savepoint.
+func (s *Session) finish(ctx context.Context) error {
+	if s.tx != nil {
+		start := time.Now()
+		err := s.tx.Commit()
+		s.log(ctx, "COMMIT", nil, start, -1, err)
+		s.tx = nil
+		return err
+	}
+	if s.inUnit {
+		_, err := s.execSQL(ctx, "RELEASE SAVEPOINT "+savepoint, nil)
+		if err == nil {
+			s.inUnit = false
+		}
+		return err
+	}
+	return nil
+}
+
+// undo rolls back the session's transaction or savepoint, if open.
+func (s *Session) undo(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	if s.tx != nil {
+		start := time.Now()
+		err := s.tx.Rollback()
+		s.log(ctx, "ROLLBACK", nil, start, -1, err)
+		s.tx = nil
+		if errors.Is(err, sql.ErrTxDone) {
+			err = nil
+		}
+		return err
+	}
+	if s.inUnit {
+		s.inUnit = false
+		if _, err := s.execSQL(ctx, "ROLLBACK TO SAVEPOINT "+savepoint, nil); err != nil {
+			return err
+		}
+		_, err := s.execSQL(ctx, "RELEASE SAVEPOINT "+savepoint, nil)
+		return err
+	}
+	return nil
+}
+
+// abort rolls back after a failure, makes everything the transaction did
+// pending again, and returns cause (joined with a rollback failure, if any).
+func (s *Session) abort(cause error) error {
+	uerr := s.undo(context.Background())
+	resetHandles(s.flushed)
+	resetHandles(s.pending)
+	s.pending = append(s.flushed, s.pending...)
+	s.flushed, s.flushRes = nil, nil
+	if uerr != nil {
+		return errors.Join(cause, fmt.Errorf("typeddelete: rollback: %w", uerr))
+	}
+	return cause
+}
+
+// conn returns where statements go: the open transaction, else the
+// executor the session was made with.
+func (s *Session) conn() Executor {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.db
+}
+
+// execSQL sends one statement and logs it.
+func (s *Session) execSQL(ctx context.Context, query string, args []any) (sql.Result, error) {
+	start := time.Now()
+	res, err := s.conn().ExecContext(ctx, query, args...)
+	n := int64(-1)
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	s.log(ctx, query, args, start, n, err)
+	return res, err
+}
+
+// queryRows sends one query through db and logs it.
+func (s *Session) queryRows(ctx context.Context, db Executor, query string, args []any) (*sql.Rows, error) {
+	start := time.Now()
+	rows, err := db.QueryContext(ctx, query, args...)
+	s.log(ctx, query, args, start, -1, err)
+	return rows, err
+}
+
+// log writes one statement to the session's logger, if any.
+func (s *Session) log(ctx context.Context, query string, args []any, start time.Time, rows int64, err error) {
+	if s.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("sql", query),
+		slog.Any("args", args),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if rows >= 0 {
+		attrs = append(attrs, slog.Int64("rows", rows))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.Any("error", err))
+	}
+	s.logger.LogAttrs(ctx, slog.LevelDebug, "typeddelete", attrs...)
+}
+
+// read runs fn with the executor reads should use: the open transaction,
+// so reads see flushed work, else the session's database. While a
+// transaction is open fn runs under the session's lock.
+func (s *Session) read(fn func(Executor) error) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.mu.Lock()
+	if s.tx == nil && s.beginner() {
+		s.mu.Unlock()
+		return fn(s.db)
+	}
+	defer s.mu.Unlock()
+	return fn(s.conn())
+}
+
+func (s *Session) beginner() bool {
+	_, ok := s.db.(beginner)
+	return ok
+}

@@ -1,0 +1,35 @@
+package typeddelete
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// OpenSQLite opens the SQLite database file at path with github.com/mattn/go-sqlite3,
+// set up for a unit of work: foreign keys ON, WAL journal, synchronous=NORMAL,
+// a 5-second busy timeout and BEGIN IMMEDIATE transactions (so a commit
+// takes the write lock up front instead of failing half way). The file is
+// created if missing. ":memory:" opens an in-memory database on a single
+// connection. It pings the database before returning.
+func OpenSQLite(path string) (*sql.DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("typeddelete: OpenSQLite: invalid path %q", path)
+	}
+	dsn := "file:" + path + "?_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("typeddelete: OpenSQLite %q: %w", path, err)
+	}
+	if path == ":memory:" {
+		db.SetMaxOpenConns(1)
+	}
+	if err := db.PingContext(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("typeddelete: OpenSQLite %q: %w", path, err)
+	}
+	return db, nil
+}
