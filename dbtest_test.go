@@ -1,0 +1,222 @@
+package typeddelete_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/typeddelete/typeddelete"
+)
+
+// Environment variables that point the conformance suite at real servers.
+const (
+	postgresEnv = "TYPEDDELETE_POSTGRES_DSN" // e.g. postgres://postgres@127.0.0.1:5432/test
+	mysqlEnv    = "TYPEDDELETE_MYSQL_DSN"    // e.g. root@tcp(127.0.0.1:3306)/test
+)
+
+// testDB is one database a conformance test runs against, in a schema (or
+// database) of its own that is dropped when the test ends.
+type testDB struct {
+	Name    string // "sqlite", "sqlite-modernc", "postgres" or "mysql"
+	DB      *sql.DB
+	Dialect *typeddelete.Dialect
+}
+
+// dbKinds are the databases of the conformance suite, in the order they run.
+var dbKinds = []struct {
+	name string
+	open func(t *testing.T) *sql.DB
+}{
+	{"sqlite", openMattn},
+	{"sqlite-modernc", openModernc},
+	{"postgres", openPostgres},
+	{"mysql", openMySQL},
+}
+
+// forEachDB runs fn once per database as a subtest named after it. Server
+// databases whose DSN variable is unset are skipped with a message saying
+// how to set it, except under CI=true, where that is a failure.
+func forEachDB(t *testing.T, fn func(t *testing.T, tdb *testDB)) {
+	t.Helper()
+	for _, k := range dbKinds {
+		t.Run(k.name, func(t *testing.T) {
+			db := k.open(t)
+			fn(t, &testDB{Name: k.name, DB: db, Dialect: typeddelete.NewSession(db).Dialect()})
+		})
+	}
+}
+
+// session returns a new session over the test database.
+func (tdb *testDB) session(opts ...typeddelete.Option) *typeddelete.Session {
+	return typeddelete.NewSession(tdb.DB, opts...)
+}
+
+// exec runs statements, failing the test on error.
+func (tdb *testDB) exec(t *testing.T, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := tdb.DB.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s: %s: %v", tdb.Name, s, err)
+		}
+	}
+}
+
+// count returns the number of rows in table.
+func (tdb *testDB) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := tdb.DB.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatalf("%s: count %s: %v", tdb.Name, table, err)
+	}
+	return n
+}
+
+// ids returns the id column of table, ascending.
+func (tdb *testDB) ids(t *testing.T, table string) []int64 {
+	t.Helper()
+	rows, err := tdb.DB.QueryContext(context.Background(), "SELECT id FROM "+table+" ORDER BY id")
+	if err != nil {
+		t.Fatalf("%s: ids of %s: %v", tdb.Name, table, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// uniqueName returns a fresh lowercase identifier for a schema or database.
+func uniqueName(t *testing.T) string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "td_" + hex.EncodeToString(b)
+}
+
+func openMattn(t *testing.T) *sql.DB {
+	db, err := typeddelete.OpenSQLite(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func openModernc(t *testing.T) *sql.DB {
+	dsn := "file:" + filepath.Join(t.TempDir(), "test.db") +
+		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// serverDSN returns the DSN in env, or skips (fails under CI) when unset.
+func serverDSN(t *testing.T, env, example string) string {
+	dsn := os.Getenv(env)
+	if dsn == "" {
+		msg := fmt.Sprintf("%s is unset; set it (for example %s=%q) to run these cases", env, env, example)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return dsn
+}
+
+func openPostgres(t *testing.T) *sql.DB {
+	dsn := serverDSN(t, postgresEnv, "postgres://postgres@127.0.0.1:5432/test")
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", postgresEnv, err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	schema := uniqueName(t)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("%s does not connect: %v", postgresEnv, err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("%s must be a postgres:// URL: %q", postgresEnv, dsn)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func openMySQL(t *testing.T) *sql.DB {
+	dsn := serverDSN(t, mysqlEnv, "root@tcp(127.0.0.1:3306)/test")
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", mysqlEnv, err)
+	}
+	cfg.MultiStatements = false
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatalf("%s: %v", mysqlEnv, err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := uniqueName(t)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("%s does not connect: %v", mysqlEnv, err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP DATABASE " + name) })
+	cfg.DBName = name
+	cfg.ParseTime = true
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestConformanceHarness checks that every database of the suite opens in
+// a schema of its own and that tables created there start empty.
+func TestConformanceHarness(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		if tdb.Dialect == nil {
+			t.Fatalf("%s: no dialect detected", tdb.Name)
+		}
+		want := strings.TrimPrefix(tdb.Name, "sqlite-modernc")
+		if want == "" {
+			want = "sqlite"
+		}
+		if got := tdb.Dialect.Name(); got != want {
+			t.Fatalf("dialect = %q, want %q", got, want)
+		}
+		tdb.exec(t, "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(255) NOT NULL, age INTEGER NOT NULL)")
+		if n := tdb.count(t, "users"); n != 0 {
+			t.Fatalf("new table has %d rows", n)
+		}
+	})
+}
