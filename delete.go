@@ -168,21 +168,21 @@ func (s *Session) run(ctx context.Context, steps []step, precise bool) (*CommitR
 			continue
 		}
 		cond, args := keyCondition(d, b.m, b.keys)
+		var n int64
+		var err error
 		if precise {
-			missing, err := s.missingKeys(ctx, b.m, b.keys, cond, args)
-			if err != nil {
-				return nil, err
-			}
-			res.Statements++
+			var missing []any
+			missing, n, err = s.deletePrecise(ctx, b.m, b.keys, cond, args, res)
 			for _, k := range missing {
 				res.Missing = append(res.Missing, MissingKey{Table: b.m.table, Key: b.m.keyParts(k)})
 			}
+		} else {
+			n, err = s.exec(ctx, deleteSQL(d, b.m, cond, args))
+			res.Statements++
 		}
-		n, err := s.exec(ctx, deleteSQL(d, b.m, cond, args))
 		if err != nil {
 			return nil, fmt.Errorf("typeddelete: delete from %q: %w", b.m.table, err)
 		}
-		res.Statements++
 		res.Deleted[b.m.table] += n
 		if !precise && n != int64(len(b.keys)) {
 			return nil, errRowCount
@@ -226,25 +226,60 @@ func (s *Session) exec(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
 	return res.RowsAffected()
 }
 
-// missingKeys reads which of keys exist in m's table and returns the rest.
-func (s *Session) missingKeys(ctx context.Context, m *model, keys []any, cond string, args []any) ([]any, error) {
+// deletePrecise deletes keys of m and returns the keys that matched no row
+// and the rows deleted. Where the dialect has RETURNING, the DELETE returns
+// the keys it removed; elsewhere the keys are read first, locking their
+// rows, then deleted.
+func (s *Session) deletePrecise(ctx context.Context, m *model, keys []any, cond string, args []any, res *CommitResult) ([]any, int64, error) {
 	d := s.dialect
-	sel := sq.Select(d.quoteAll(m.pkColumns())...).From(d.Quote(m.table)).
-		Where(sq.Expr(cond, args...)).PlaceholderFormat(d.placeholder)
-	if d.lockRows != "" {
-		sel = sel.Suffix(d.lockRows)
+	pkCols := strings.Join(d.quoteAll(m.pkColumns()), ", ")
+	var read sq.Sqlizer
+	if d.returning {
+		read = deleteSQL(d, m, cond, args).Suffix("RETURNING " + pkCols)
+	} else {
+		sel := sq.Select(pkCols).From(d.Quote(m.table)).
+			Where(sq.Expr(cond, args...)).PlaceholderFormat(d.placeholder)
+		if d.lockRows != "" {
+			sel = sel.Suffix(d.lockRows)
+		}
+		read = sel
 	}
-	q, qargs, err := sel.ToSql()
+	found, err := s.readKeys(ctx, m, read)
+	res.Statements++
+	if err != nil {
+		return nil, 0, err
+	}
+	n := int64(len(found))
+	if !d.returning && n > 0 {
+		if n, err = s.exec(ctx, deleteSQL(d, m, cond, args)); err != nil {
+			return nil, 0, err
+		}
+		res.Statements++
+	}
+	var missing []any
+	for _, k := range keys {
+		if _, ok := found[keyString(m.keyParts(k))]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	return missing, n, nil
+}
+
+// readKeys runs a query that returns primary-key columns of m and returns
+// the keys it read, encoded by keyString.
+func (s *Session) readKeys(ctx context.Context, m *model, stmt sq.Sqlizer) (map[string]struct{}, error) {
+	q, args, err := stmt.ToSql()
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.queryRows(ctx, s.conn(), q, qargs)
+	rows, err := s.queryRows(ctx, s.conn(), q, args)
 	if err != nil {
-		return nil, fmt.Errorf("typeddelete: reading keys of %q: %w", m.table, err)
+		return nil, err
 	}
 	defer rows.Close()
-	found := make(map[string]struct{}, len(keys))
+	found := make(map[string]struct{})
 	dest := make([]any, len(m.pk))
+	parts := make([]any, len(m.pk))
 	for rows.Next() {
 		for i, f := range m.pk {
 			t := f.typ
@@ -254,28 +289,18 @@ func (s *Session) missingKeys(ctx context.Context, m *model, keys []any, cond st
 			dest[i] = reflect.New(t).Interface()
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("typeddelete: reading keys of %q: %w", m.table, err)
+			return nil, err
 		}
-		parts := make([]any, len(dest))
 		for i, p := range dest {
 			parts[i] = reflect.ValueOf(p).Elem().Interface()
 		}
 		found[keyString(parts)] = struct{}{}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("typeddelete: reading keys of %q: %w", m.table, err)
-	}
-	var missing []any
-	for _, k := range keys {
-		if _, ok := found[keyString(m.keyParts(k))]; !ok {
-			missing = append(missing, k)
-		}
-	}
-	return missing, nil
+	return found, rows.Err()
 }
 
 // deleteSQL builds DELETE FROM table [WHERE cond] with squirrel.
-func deleteSQL(d *Dialect, m *model, cond string, args []any) sq.Sqlizer {
+func deleteSQL(d *Dialect, m *model, cond string, args []any) sq.DeleteBuilder {
 	b := sq.Delete(d.Quote(m.table)).PlaceholderFormat(d.placeholder)
 	if cond != "" {
 		b = b.Where(sq.Expr(cond, args...))
@@ -284,11 +309,15 @@ func deleteSQL(d *Dialect, m *model, cond string, args []any) sq.Sqlizer {
 }
 
 // keyCondition matches exactly the given keys of m: "pk" IN (?,...) for a
-// one-column key; for a composite key, row values ("a","b") IN ((?,?),...)
-// or, where the dialect lacks them, (("a" = ? AND "b" = ?) OR ...). Never
+// one-column key, or "pk" = ANY(?) with one array where the dialect takes
+// arrays; for a composite key, row values ("a","b") IN ((?,?),...) or, where
+// the dialect lacks them, (("a" = ? AND "b" = ?) OR ...). Never
 // "a IN (...) AND b IN (...)", which matches the wrong rows.
 func keyCondition(d *Dialect, m *model, keys []any) (string, []any) {
 	if len(m.pk) == 1 {
+		if d.arrays {
+			return d.Quote(m.pk[0].column) + " = ANY(?)", []any{typedSlice(m.pk[0].typ, keys)}
+		}
 		return d.Quote(m.pk[0].column) + " IN (" + placeholders(len(keys)) + ")", keys
 	}
 	cols := d.quoteAll(m.pkColumns())
@@ -319,6 +348,59 @@ func keyCondition(d *Dialect, m *model, keys []any) (string, []any) {
 	}
 	b.WriteByte(')')
 	return b.String(), args
+}
+
+// typedSlice returns keys as a slice the driver can send as one array:
+// []int64, []uint64, []float64 or []string for keys of those kinds (named
+// types included), else a slice of the field's own type.
+func typedSlice(t reflect.Type, keys []any) any {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[int64]() {
+		out := make([]int64, len(keys))
+		for i, k := range keys {
+			out[i] = k.(int64)
+		}
+		return out
+	}
+	switch kindClass(t) {
+	case 1:
+		if len(keys) == 0 {
+			return []int64{}
+		}
+		v0 := reflect.ValueOf(keys[0])
+		switch {
+		case v0.CanInt():
+			out := make([]int64, len(keys))
+			for i, k := range keys {
+				out[i] = reflect.ValueOf(k).Int()
+			}
+			return out
+		case v0.CanUint():
+			out := make([]uint64, len(keys))
+			for i, k := range keys {
+				out[i] = reflect.ValueOf(k).Uint()
+			}
+			return out
+		}
+		out := make([]float64, len(keys))
+		for i, k := range keys {
+			out[i] = reflect.ValueOf(k).Float()
+		}
+		return out
+	case 2:
+		out := make([]string, len(keys))
+		for i, k := range keys {
+			out[i] = reflect.ValueOf(k).String()
+		}
+		return out
+	}
+	out := reflect.MakeSlice(reflect.SliceOf(t), len(keys), len(keys))
+	for i, k := range keys {
+		out.Index(i).Set(reflect.ValueOf(k))
+	}
+	return out.Interface()
 }
 
 // compareKeys orders keys: numbers by value, strings and byte slices

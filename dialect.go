@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 
@@ -23,18 +24,31 @@ type Dialect struct {
 	maxIdent    int // longest identifier the database accepts, 0 for none
 	rowValues   bool
 	lockRows    string // suffix for SELECT ... that locks the rows it reads
+	returning   bool   // DELETE ... RETURNING is available
+	arrays      bool   // one array parameter replaces IN lists: pk = ANY($1)
 }
 
 // SQLiteDialect is SQLite (3.32 or later: 32766 bind parameters).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
-		maxParams: 32766, batchSize: 500, rowValues: true}
+		maxParams: 32766, batchSize: 500, rowValues: true, returning: true}
 }
 
 // PostgresDialect is PostgreSQL and the databases that speak its protocol.
+// It sends the keys of a one-column primary key as one array parameter
+// (pk = ANY($1)), which github.com/jackc/pgx encodes from a Go slice; use
+// PostgresINDialect with a driver that cannot, such as github.com/lib/pq.
 func PostgresDialect() *Dialect {
+	d := PostgresINDialect()
+	d.arrays = true
+	return d
+}
+
+// PostgresINDialect is PostgreSQL with keys sent as IN lists of bind
+// parameters, for drivers that do not encode Go slices as arrays.
+func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
-		maxParams: 65535, batchSize: 1000, maxIdent: 63, rowValues: true, lockRows: "FOR UPDATE"}
+		maxParams: 65535, batchSize: 1000, maxIdent: 63, rowValues: true, lockRows: "FOR UPDATE", returning: true}
 }
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their protocol.
@@ -65,9 +79,14 @@ func (d *Dialect) quoteAll(idents []string) []string {
 	return out
 }
 
-// keysPerStatement is how many keys of n columns go in one statement.
+// keysPerStatement is how many keys of n columns go in one statement: all of
+// them when they travel as one array, else the batch size (the session's, or
+// the dialect's default) capped by the bind-parameter limit.
 func (d *Dialect) keysPerStatement(n, batch int) int {
 	if batch <= 0 {
+		if d.arrays && n == 1 {
+			return math.MaxInt
+		}
 		batch = d.batchSize
 	}
 	if limit := d.maxParams / n; batch > limit {
@@ -97,8 +116,10 @@ func dialectForPackage(path string) *Dialect {
 	switch path {
 	case "github.com/mattn/go-sqlite3", "modernc.org/sqlite", "github.com/ncruces/go-sqlite3/driver":
 		return SQLiteDialect()
-	case "github.com/jackc/pgx/v5/stdlib", "github.com/jackc/pgx/v4/stdlib", "github.com/lib/pq":
+	case "github.com/jackc/pgx/v5/stdlib", "github.com/jackc/pgx/v4/stdlib":
 		return PostgresDialect()
+	case "github.com/lib/pq":
+		return PostgresINDialect()
 	case "github.com/go-sql-driver/mysql":
 		return MySQLDialect()
 	}

@@ -3,7 +3,10 @@ package typeddelete
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // Sentinel errors. Every error the package returns wraps one of these (or a
@@ -39,6 +42,23 @@ var (
 	// ErrStaleData reports, with strict row counts, keys that matched no row
 	// at Commit. Use errors.As with *StaleDataError for the table and keys.
 	ErrStaleData = errors.New("typeddelete: stale data")
+
+	// ErrDialectMismatch reports a WithDialect that does not match the
+	// database's driver.
+	ErrDialectMismatch = errors.New("typeddelete: dialect does not match the driver")
+
+	// ErrForeignKey reports a statement the database refused because a
+	// foreign key still references the row. The driver's error is wrapped.
+	ErrForeignKey = errors.New("typeddelete: foreign key violation")
+
+	// ErrLockTimeout reports a statement that waited too long for a lock or
+	// found the database busy. The driver's error is wrapped.
+	ErrLockTimeout = errors.New("typeddelete: lock timeout")
+
+	// ErrSerialization reports a transaction the database aborted to keep
+	// transactions serializable, a deadlock included; retrying the Commit
+	// may succeed. The driver's error is wrapped.
+	ErrSerialization = errors.New("typeddelete: serialization failure")
 
 	// ErrUnknownDialect reports a database whose dialect cannot be detected
 	// from its driver. Pass WithDialect to NewSession.
@@ -87,4 +107,89 @@ func formatKeys(keys [][]any) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// dbError is a driver error classified as one of the package's sentinels.
+// errors.Is matches the sentinel; errors.As and Unwrap reach the driver's
+// own error.
+type dbError struct {
+	kind error
+	err  error
+}
+
+func (e *dbError) Error() string        { return e.kind.Error() + ": " + e.err.Error() }
+func (e *dbError) Unwrap() error        { return e.err }
+func (e *dbError) Is(target error) bool { return target == e.kind }
+
+// classify wraps a driver error in the sentinel its code means, reading the
+// codes of PostgreSQL (SQLSTATE), MySQL and MariaDB (error numbers) and
+// SQLite (result codes) without importing the server drivers.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if kind := errorKind(err); kind != nil {
+		return &dbError{kind: kind, err: err}
+	}
+	return err
+}
+
+func errorKind(err error) error {
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		switch pg.SQLState() {
+		case "23503":
+			return ErrForeignKey
+		case "55P03":
+			return ErrLockTimeout
+		case "40001", "40P01":
+			return ErrSerialization
+		}
+		return nil
+	}
+	var lite sqlite3.Error
+	if errors.As(err, &lite) {
+		return sqliteKind(int(lite.ExtendedCode))
+	}
+	var modernc interface{ Code() int }
+	if errors.As(err, &modernc) {
+		return sqliteKind(modernc.Code())
+	}
+	if n, ok := mysqlNumber(err); ok {
+		switch n {
+		case 1451, 1452, 1216, 1217:
+			return ErrForeignKey
+		case 1205:
+			return ErrLockTimeout
+		case 1213:
+			return ErrSerialization
+		}
+	}
+	return nil
+}
+
+// sqliteKind maps an extended SQLite result code.
+func sqliteKind(code int) error {
+	switch {
+	case code == 787: // SQLITE_CONSTRAINT_FOREIGNKEY
+		return ErrForeignKey
+	case code&0xff == 5 || code&0xff == 6: // SQLITE_BUSY, SQLITE_LOCKED
+		return ErrLockTimeout
+	}
+	return nil
+}
+
+// mysqlNumber returns the error number of a *mysql.MySQLError in err's
+// chain, found by its shape: a struct with a uint16 field Number.
+func mysqlNumber(err error) (uint16, bool) {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		v := reflect.ValueOf(e)
+		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct &&
+			v.Elem().Type().Name() == "MySQLError" {
+			if f := v.Elem().FieldByName("Number"); f.IsValid() && f.Kind() == reflect.Uint16 {
+				return uint16(f.Uint()), true
+			}
+		}
+	}
+	return 0, false
 }

@@ -99,6 +99,11 @@ func NewSession(db Executor, opts ...Option) *Session {
 		s.err = errors.New("typeddelete: NewSession: nil database")
 	case s.dialect == nil:
 		s.dialect, s.err = detectDialect(db)
+	default:
+		// A dialect given for a driver the package knows must match it.
+		if found, err := detectDialect(db); err == nil && found.name != s.dialect.name {
+			s.err = fmt.Errorf("%w: WithDialect(%s) on a %s database", ErrDialectMismatch, s.dialect.name, found.name)
+		}
 	}
 	return s
 }
@@ -345,7 +350,7 @@ func (s *Session) finish(ctx context.Context) error {
 		err := s.tx.Commit()
 		s.log(ctx, "COMMIT", nil, start, -1, err)
 		s.tx = nil
-		return err
+		return classify(err)
 	}
 	if s.inUnit {
 		_, err := s.execSQL(ctx, "RELEASE SAVEPOINT "+savepoint, nil)
@@ -413,7 +418,7 @@ func (s *Session) execSQL(ctx context.Context, query string, args []any) (sql.Re
 		n, err = res.RowsAffected()
 	}
 	s.log(ctx, query, args, start, n, err)
-	return res, err
+	return res, classify(err)
 }
 
 // queryRows sends one query through db and logs it.
@@ -421,7 +426,7 @@ func (s *Session) queryRows(ctx context.Context, db Executor, query string, args
 	start := time.Now()
 	rows, err := db.QueryContext(ctx, query, args...)
 	s.log(ctx, query, args, start, -1, err)
-	return rows, err
+	return rows, classify(err)
 }
 
 // log writes one statement to the session's logger, if any.
