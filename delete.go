@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -22,20 +23,26 @@ type step struct {
 	bulk *bulkOp
 }
 
-// objRef is one object registered with Session.Delete.
+// objRef is one row to delete by key: an object registered with
+// Session.Delete, or a row loaded inside the transaction.
 type objRef struct {
-	m   *model
-	key any // the value of a one-column key, or []any
-	obj any
+	m       *model
+	key     any  // the value of a one-column key, or []any
+	obj     any  // the object, a pointer to struct; nil for a row known by key alone
+	version any  // the version as loaded, for a versioned model
+	hard    bool // registered with HardDelete
 }
 
 // bulkOp is one bulk delete registered with Query.Delete, already rendered.
 type bulkOp struct {
-	m      *model
-	where  string // condition; "" when the delete targets every row
-	args   []any
-	none   bool // the condition is always false: send nothing
-	handle *Deletion
+	m         *model
+	where     string // condition; "" when the delete targets every row
+	args      []any
+	none      bool // the condition is always false: send nothing
+	hard      bool // delete soft-deletable rows for real
+	skipHooks bool // do not load rows to run hooks
+	returning bool // keep the deleted rows for the handle
+	handle    *Deletion
 }
 
 // Deletion is the handle of a bulk delete registered with Query.Delete. It
@@ -46,6 +53,7 @@ type Deletion struct {
 	mu    sync.Mutex
 	rows  int64
 	done  bool
+	objs  []any // the deleted rows, for DeleteReturning
 }
 
 // Table returns the table the delete removes rows from.
@@ -60,9 +68,9 @@ func (d *Deletion) RowsAffected() (int64, bool) {
 	return d.rows, d.done
 }
 
-func (d *Deletion) set(n int64, done bool) {
+func (d *Deletion) set(n int64, done bool, objs []any) {
 	d.mu.Lock()
-	d.rows, d.done = n, done
+	d.rows, d.done, d.objs = n, done, objs
 	d.mu.Unlock()
 }
 
@@ -70,7 +78,7 @@ func (d *Deletion) set(n int64, done bool) {
 func resetHandles(steps []step) {
 	for _, st := range steps {
 		if st.bulk != nil {
-			st.bulk.handle.set(0, false)
+			st.bulk.handle.set(0, false, nil)
 		}
 	}
 }
@@ -79,133 +87,510 @@ func resetHandles(steps []step) {
 // had keys; send then runs again in precise mode to find which.
 var errRowCount = errors.New("typeddelete: row count mismatch")
 
-// batch is one statement's worth of planned work.
-type batch struct {
-	m    *model
-	keys []any   // object deletes: sorted, distinct keys of m
-	bulk *bulkOp // or one bulk delete
-}
-
-// plan turns steps into batches. Object deletes are deduplicated by table
-// and key across all steps, grouped by table in order of first appearance
-// within their step, sorted by key (so concurrent commits lock rows in the
-// same order) and cut to the dialect's batch size. Bulk deletes keep their
-// place between the object deletes registered before and after them.
-func (s *Session) plan(steps []step) []batch {
-	var out []batch
-	var seen map[*model]map[string]struct{} // keys of earlier steps, only when needed
-	objSteps := 0
-	for _, st := range steps {
-		if st.bulk == nil {
-			objSteps++
-		}
-	}
-	for _, st := range steps {
-		if st.bulk != nil {
-			out = append(out, batch{m: st.bulk.m, bulk: st.bulk})
-			continue
-		}
-		var order []*model
-		groups := make(map[*model][]any)
-		for _, o := range st.objs {
-			if _, ok := groups[o.m]; !ok {
-				order = append(order, o.m)
-			}
-			groups[o.m] = append(groups[o.m], o.key)
-		}
-		for _, m := range order {
-			keys := groups[m]
-			slices.SortFunc(keys, compareKeys)
-			keys = slices.CompactFunc(keys, func(a, b any) bool { return compareKeys(a, b) == 0 })
-			if objSteps > 1 {
-				if seen == nil {
-					seen = make(map[*model]map[string]struct{})
-				}
-				if seen[m] == nil {
-					seen[m] = make(map[string]struct{})
-				}
-				keys = slices.DeleteFunc(keys, func(k any) bool {
-					ks := keyString(m.keyParts(k))
-					_, dup := seen[m][ks]
-					seen[m][ks] = struct{}{}
-					return dup
-				})
-			}
-			per := s.dialect.keysPerStatement(len(m.pk), s.batch)
-			for len(keys) > 0 {
-				n := min(per, len(keys))
-				out = append(out, batch{m: m, keys: keys[:n:n]})
-				keys = keys[n:]
-			}
-		}
-	}
-	return out
-}
-
-// run sends the batches of steps. In fast mode a batch that deletes fewer
-// rows than it has keys stops the run with errRowCount. In precise mode
-// each object batch first reads which of its keys exist (locking them where
-// the database can), so missing keys are known exactly.
-func (s *Session) run(ctx context.Context, steps []step, precise bool) (*CommitResult, error) {
-	res := &CommitResult{Deleted: make(map[string]int64)}
-	d := s.dialect
-	for _, b := range s.plan(steps) {
-		if err := d.checkIdent(b.m); err != nil {
-			return nil, err
-		}
-		if b.bulk != nil {
-			if b.bulk.none {
-				b.bulk.handle.set(0, true)
-				continue
-			}
-			n, err := s.exec(ctx, deleteSQL(d, b.m, b.bulk.where, b.bulk.args))
-			if err != nil {
-				return nil, fmt.Errorf("typeddelete: bulk delete from %q: %w", b.m.table, err)
-			}
-			res.Statements++
-			res.Deleted[b.m.table] += n
-			b.bulk.handle.set(n, true)
-			continue
-		}
-		cond, args := keyCondition(d, b.m, b.keys)
-		var n int64
-		var err error
-		if precise {
-			var missing []any
-			missing, n, err = s.deletePrecise(ctx, b.m, b.keys, cond, args, res)
-			for _, k := range missing {
-				res.Missing = append(res.Missing, MissingKey{Table: b.m.table, Key: b.m.keyParts(k)})
-			}
+// run sends planned units. In fast mode a batch that deletes fewer rows
+// than it has keys stops the run with errRowCount; in precise mode every
+// batch finds out exactly which of its keys exist, with RETURNING or a
+// locking SELECT first.
+func (s *Session) run(ctx context.Context, units []*unit, si *schemaInfo, precise bool) (*CommitResult, error) {
+	var err error
+	x := &sender{s: s, ctx: ctx, d: s.dialect, precise: precise, si: si,
+		now: time.Now().UTC(), res: &CommitResult{Deleted: make(map[string]int64)}}
+	for _, u := range units {
+		if u.bulk != nil {
+			err = x.bulk(u.bulk)
 		} else {
-			n, err = s.exec(ctx, deleteSQL(d, b.m, cond, args))
-			res.Statements++
+			_, err = x.objects(u.m, u.objs, u.hard, false, false, true)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("typeddelete: delete from %q: %w", b.m.table, err)
-		}
-		res.Deleted[b.m.table] += n
-		if !precise && n != int64(len(b.keys)) {
-			return nil, errRowCount
+			return nil, err
 		}
 	}
-	if s.strict && len(res.Missing) > 0 {
-		return nil, staleError(res.Missing)
+	res := x.res
+	if len(res.Missing) > 0 {
+		if err := staleError(res.Missing, x.versioned, s.strict); err != nil {
+			return nil, err
+		}
 	}
+	res.deletedObjs = x.deleted
 	return res, nil
 }
 
-// staleError groups missing keys by table into *StaleDataError values.
-func staleError(missing []MissingKey) error {
+// sender sends the statements of one run.
+type sender struct {
+	s         *Session
+	ctx       context.Context
+	d         *Dialect
+	precise   bool
+	si        *schemaInfo
+	now       time.Time // the soft-delete timestamp of the run
+	res       *CommitResult
+	deleted   []objRef        // registered objects deleted
+	versioned map[string]bool // tables of versioned models with missing keys
+	inTree    *relation       // the tree whose collected levels are being removed
+}
+
+// rowSet is a set of rows of one model: the rows with the given keys, or the
+// rows a condition matches ("" for every row).
+type rowSet struct {
+	m    *model
+	keys []any // primary keys, when the set is given by key
+	cond string
+	args []any
+}
+
+// objects deletes the rows of objs: leaves first when m references itself,
+// in batches. known means the rows were loaded, and locked, inside this
+// transaction. track records the deleted objects for the session.
+func (x *sender) objects(m *model, objs []objRef, hard, skipHooks, known, track bool) ([]objRef, error) {
+	cols := len(m.pk)
+	if m.version != nil {
+		cols++
+	}
+	per := x.d.keysPerStatement(cols, x.s.batch)
+	var deleted []objRef
+	for _, level := range treeLevels(m, objs, selfKeys(m, x.si)) {
+		for len(level) > 0 {
+			n := min(per, len(level))
+			done, err := x.batch(m, level[:n:n], hard, skipHooks, known)
+			if err != nil {
+				return nil, err
+			}
+			deleted = append(deleted, done...)
+			level = level[n:]
+		}
+	}
+	if track {
+		x.deleted = append(x.deleted, deleted...)
+	}
+	return deleted, nil
+}
+
+// batch deletes (or soft-deletes) the rows of objs in one statement, after
+// their children, and runs the hooks. It returns the objects whose row was
+// deleted.
+func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]objRef, error) {
+	soft := m.softDelete != nil && !hard
+	hooks := !skipHooks && (m.before || m.after)
+	exact := !known && (x.precise || hooks)
+	selectFirst := exact && (hooks && m.before || !x.d.returning)
+	set := x.objSet(m, objs)
+	if selectFirst {
+		sel := sq.Select(x.pkList(m)).From(x.d.Quote(m.table)).Where(sq.Expr(set.cond, set.args...))
+		if soft {
+			sel = sel.Where(x.d.Quote(m.softDelete.column) + " IS NULL")
+		}
+		if x.d.lockRows != "" {
+			sel = sel.Suffix(x.d.lockRows)
+		}
+		found, err := x.s.readKeys(x.ctx, m, sel.PlaceholderFormat(x.d.placeholder))
+		x.res.Statements++
+		if err != nil {
+			return nil, fmt.Errorf("typeddelete: reading keys of %q: %w", m.table, err)
+		}
+		if objs = x.split(m, objs, found); len(objs) == 0 {
+			return nil, nil
+		}
+		set = x.objSet(m, objs)
+	}
+	if hooks && m.before {
+		if err := runHooks(x.ctx, x.s.conn(), m, objs, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := x.children(m, set, soft, skipHooks); err != nil {
+		return nil, err
+	}
+	if exact && !selectFirst {
+		found, err := x.s.readKeys(x.ctx, m, x.remove(m, set, soft, "RETURNING "+x.pkList(m)))
+		x.res.Statements++
+		if err != nil {
+			return nil, fmt.Errorf("typeddelete: delete from %q: %w", m.table, err)
+		}
+		objs = x.split(m, objs, found)
+	} else {
+		n, err := x.s.exec(x.ctx, x.remove(m, set, soft, ""))
+		x.res.Statements++
+		if err != nil {
+			return nil, fmt.Errorf("typeddelete: delete from %q: %w", m.table, err)
+		}
+		if n != int64(len(objs)) && !x.precise {
+			return nil, errRowCount
+		}
+	}
+	x.res.Deleted[m.table] += int64(len(objs))
+	if hooks && m.after {
+		if err := runHooks(x.ctx, x.s.conn(), m, objs, false); err != nil {
+			return nil, err
+		}
+	}
+	return objs, nil
+}
+
+// split returns the objects whose key is in found and records the others
+// as missing.
+func (x *sender) split(m *model, objs []objRef, found map[string]struct{}) []objRef {
+	kept := objs[:0:0]
+	for _, o := range objs {
+		if _, ok := found[keyString(m.keyParts(o.key))]; ok {
+			kept = append(kept, o)
+			continue
+		}
+		x.res.Missing = append(x.res.Missing, MissingKey{Table: m.table, Key: m.keyParts(o.key)})
+		if m.version != nil {
+			if x.versioned == nil {
+				x.versioned = make(map[string]bool)
+			}
+			x.versioned[m.table] = true
+		}
+	}
+	return kept
+}
+
+// objSet is the set of the rows of objs: by key, and by version too for a
+// versioned model.
+func (x *sender) objSet(m *model, objs []objRef) rowSet {
+	keys := make([]any, len(objs))
+	for i, o := range objs {
+		keys[i] = o.key
+	}
+	set := rowSet{m: m, keys: keys}
+	if m.version == nil {
+		set.cond, set.args = keyCondition(x.d, m.pkColumns(), m.pk[0].typ, keys)
+		return set
+	}
+	tuples := make([]any, len(objs))
+	for i, o := range objs {
+		tuples[i] = append(slices.Clone(m.keyParts(o.key)), o.version)
+	}
+	set.cond, set.args = keyCondition(x.d, append(m.pkColumns(), m.version.column), nil, tuples)
+	return set
+}
+
+// pkList is m's quoted primary-key columns, comma-separated.
+func (x *sender) pkList(m *model) string {
+	return strings.Join(x.d.quoteAll(m.pkColumns()), ", ")
+}
+
+// remove builds the statement that removes the rows of set: DELETE, or for
+// a soft delete an UPDATE that stamps the live rows' soft-delete column
+// (and copies the key into the deleted-key column). suffix is appended.
+func (x *sender) remove(m *model, set rowSet, soft bool, suffix string) sq.Sqlizer {
+	return removeSQL(x.d, x.now, m, set, soft, suffix)
+}
+
+// removeSQL is sender.remove with the dialect and timestamp given.
+func removeSQL(d *Dialect, now time.Time, m *model, set rowSet, soft bool, suffix string) sq.Sqlizer {
+	if !soft {
+		b := deleteSQL(d, m, set.cond, set.args)
+		if suffix != "" {
+			b = b.Suffix(suffix)
+		}
+		return b
+	}
+	b := sq.Update(d.Quote(m.table)).Set(d.Quote(m.softDelete.column), now).PlaceholderFormat(d.placeholder)
+	if m.deletedKey != nil {
+		b = b.Set(d.Quote(m.deletedKey.column), sq.Expr(d.Quote(m.pk[0].column)))
+	}
+	if set.cond != "" {
+		b = b.Where(sq.Expr(set.cond, set.args...))
+	}
+	b = b.Where(d.Quote(m.softDelete.column) + " IS NULL")
+	if suffix != "" {
+		b = b.Suffix(suffix)
+	}
+	return b
+}
+
+// childSet is the set of r's child rows that reference the rows of parent.
+func (x *sender) childSet(r *relation, parent rowSet) rowSet {
+	d := x.d
+	cols := make([]string, len(r.fk))
+	for i, f := range r.fk {
+		cols[i] = f.column
+	}
+	if parent.keys != nil {
+		cond, args := keyCondition(d, cols, r.parent.pk[0].typ, parent.keys)
+		return rowSet{m: r.child, cond: cond, args: args}
+	}
+	sub := "SELECT " + x.pkList(r.parent) + " FROM " + d.Quote(r.parent.table)
+	if parent.cond != "" {
+		sub += " WHERE " + parent.cond
+	}
+	lhs := d.Quote(cols[0])
+	if len(cols) > 1 {
+		lhs = "(" + strings.Join(d.quoteAll(cols), ", ") + ")"
+	}
+	return rowSet{m: r.child, cond: lhs + " IN (" + sub + ")", args: parent.args}
+}
+
+// children applies m's relations to the children of the rows of set,
+// before those rows are removed: Restrict checks first, then SetNull and
+// Cascade. A soft delete leaves the parent rows in place, so it cascades
+// only to soft-deletable children and sets nothing to NULL.
+func (x *sender) children(m *model, set rowSet, soft, skipHooks bool) error {
+	rels, err := m.relations()
+	if err != nil || len(rels) == 0 {
+		return err
+	}
+	d := x.d
+	for _, r := range rels {
+		if r.policy != Restrict {
+			continue
+		}
+		cs := x.childSet(r, set)
+		sel := sq.Select("COUNT(*)").From(d.Quote(r.child.table)).Where(sq.Expr(cs.cond, cs.args...)).PlaceholderFormat(d.placeholder)
+		if r.child.softDelete != nil {
+			sel = sel.Where(d.Quote(r.child.softDelete.column) + " IS NULL")
+		}
+		n, err := x.s.count(x.ctx, sel)
+		x.res.Statements++
+		if err != nil {
+			return fmt.Errorf("typeddelete: checking %q for rows of %q: %w", r.child.table, m.table, err)
+		}
+		if n > 0 {
+			return &RestrictError{Parent: m.table, Child: r.child.table, Count: n}
+		}
+	}
+	for _, r := range rels {
+		switch r.policy {
+		case SetNull:
+			if soft {
+				continue
+			}
+			cs := x.childSet(r, set)
+			b := sq.Update(d.Quote(r.child.table)).PlaceholderFormat(d.placeholder).Where(sq.Expr(cs.cond, cs.args...))
+			for _, f := range r.fk {
+				b = b.Set(d.Quote(f.column), nil)
+			}
+			if _, err := x.s.exec(x.ctx, b); err != nil {
+				return fmt.Errorf("typeddelete: setting %q references to NULL: %w", r.child.table, err)
+			}
+			x.res.Statements++
+		case Cascade:
+			childSoft := soft && r.child.softDelete != nil
+			if soft && !childSoft || r == x.inTree {
+				continue
+			}
+			cs := x.childSet(r, set)
+			if err := x.cascade(r, cs, childSoft, skipHooks); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// cascade removes the child rows cs of relation r: set-based, after their
+// own children, unless the child model has hooks, whose rows are then
+// loaded; a tree is walked level by level and removed deepest first.
+func (x *sender) cascade(r *relation, cs rowSet, soft, skipHooks bool) error {
+	child := r.child
+	hooks := !skipHooks && (child.before || child.after)
+	if r.self() {
+		return x.tree(r, cs, soft, skipHooks, hooks)
+	}
+	if hooks {
+		objs, err := x.load(child, cs, soft)
+		if err != nil {
+			return err
+		}
+		_, err = x.objects(child, objs, !soft, skipHooks, true, false)
+		return err
+	}
+	if err := x.children(child, cs, soft, skipHooks); err != nil {
+		return err
+	}
+	n, err := x.s.exec(x.ctx, x.remove(child, cs, soft, ""))
+	x.res.Statements++
+	if err != nil {
+		return fmt.Errorf("typeddelete: cascading to %q: %w", child.table, err)
+	}
+	x.res.Deleted[child.table] += n
+	return nil
+}
+
+// tree removes the descendants cs of a self-referencing relation: it reads
+// them level by level (keys only, or whole rows when hooks need them) and
+// removes the deepest level first.
+func (x *sender) tree(r *relation, cs rowSet, soft, skipHooks, hooks bool) error {
+	m := r.child
+	var levels [][]objRef
+	seen := make(map[identity]bool)
+	for cs.cond != "" {
+		var objs []objRef
+		var err error
+		if hooks {
+			objs, err = x.load(m, cs, soft)
+		} else {
+			objs, err = x.loadKeys(m, cs, soft)
+		}
+		if err != nil {
+			return err
+		}
+		objs = slices.DeleteFunc(objs, func(o objRef) bool {
+			id := identityOf(m, o.key)
+			dup := seen[id]
+			seen[id] = true
+			return dup
+		})
+		if len(objs) == 0 {
+			break
+		}
+		levels = append(levels, objs)
+		keys := make([]any, len(objs))
+		for i, o := range objs {
+			keys[i] = o.key
+		}
+		cs = x.childSet(r, rowSet{m: m, keys: keys})
+	}
+	// Every descendant is collected: removing a level need not look for
+	// children of the same tree again.
+	outer := x.inTree
+	x.inTree = r
+	defer func() { x.inTree = outer }()
+	for i := len(levels) - 1; i >= 0; i-- {
+		if _, err := x.objects(m, levels[i], !soft, skipHooks, true, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bulk sends one bulk delete: set-based, or, when hooks or DeleteReturning
+// need the rows, by loading and locking them first.
+func (x *sender) bulk(op *bulkOp) error {
+	m := op.m
+	if op.none {
+		op.handle.set(0, true, nil)
+		return nil
+	}
+	soft := m.softDelete != nil && !op.hard
+	set := rowSet{m: m, cond: op.where, args: op.args}
+	if op.returning || !op.skipHooks && (m.before || m.after) {
+		objs, err := x.load(m, set, soft)
+		if err != nil {
+			return err
+		}
+		done, err := x.objects(m, objs, !soft, op.skipHooks, true, false)
+		if err != nil {
+			return err
+		}
+		var rows []any
+		if op.returning {
+			rows = make([]any, len(done))
+			for i, o := range done {
+				rows[i] = o.obj
+			}
+		}
+		op.handle.set(int64(len(done)), true, rows)
+		return nil
+	}
+	if err := x.children(m, set, soft, op.skipHooks); err != nil {
+		return err
+	}
+	n, err := x.s.exec(x.ctx, x.remove(m, set, soft, ""))
+	x.res.Statements++
+	if err != nil {
+		return fmt.Errorf("typeddelete: bulk delete from %q: %w", m.table, err)
+	}
+	x.res.Deleted[m.table] += n
+	op.handle.set(n, true, nil)
+	return nil
+}
+
+// load reads and locks the rows of set as objects (the live ones, for a
+// soft delete).
+func (x *sender) load(m *model, set rowSet, soft bool) ([]objRef, error) {
+	sel := x.selectSet(m, set, soft, strings.Join(x.d.quoteAll(m.columns()), ", "))
+	q, args, err := sel.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.s.queryRows(x.ctx, x.s.conn(), q, args)
+	x.res.Statements++
+	if err != nil {
+		return nil, fmt.Errorf("typeddelete: loading rows of %q: %w", m.table, err)
+	}
+	objs, err := scanObjects(rows, m)
+	if err != nil {
+		return nil, fmt.Errorf("typeddelete: loading rows of %q: %w", m.table, err)
+	}
+	refs := make([]objRef, 0, len(objs))
+	for _, o := range objs {
+		v := reflect.ValueOf(o).Elem()
+		ref := objRef{m: m, key: m.rawKey(v), obj: o}
+		if m.version != nil {
+			ref.version = derefValue(v.FieldByIndex(m.version.index))
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// loadKeys reads and locks the keys of the rows of set.
+func (x *sender) loadKeys(m *model, set rowSet, soft bool) ([]objRef, error) {
+	sel := x.selectSet(m, set, soft, x.pkList(m))
+	q, args, err := sel.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.s.queryRows(x.ctx, x.s.conn(), q, args)
+	x.res.Statements++
+	if err != nil {
+		return nil, fmt.Errorf("typeddelete: reading keys of %q: %w", m.table, err)
+	}
+	defer rows.Close()
+	var refs []objRef
+	for rows.Next() {
+		parts, err := scanKey(rows, m)
+		if err != nil {
+			return nil, err
+		}
+		var k any = parts
+		if len(parts) == 1 {
+			k = parts[0]
+		}
+		refs = append(refs, objRef{m: m, key: k})
+	}
+	return refs, rows.Err()
+}
+
+// selectSet builds SELECT cols FROM m WHERE set [live only] [FOR UPDATE].
+func (x *sender) selectSet(m *model, set rowSet, soft bool, cols string) sq.SelectBuilder {
+	d := x.d
+	sel := sq.Select(cols).From(d.Quote(m.table)).PlaceholderFormat(d.placeholder)
+	if set.cond != "" {
+		sel = sel.Where(sq.Expr(set.cond, set.args...))
+	}
+	if soft {
+		sel = sel.Where(d.Quote(m.softDelete.column) + " IS NULL")
+	}
+	if d.lockRows != "" {
+		sel = sel.Suffix(d.lockRows)
+	}
+	return sel
+}
+
+// staleError groups missing keys by table into *StaleDataError values:
+// all of them when strict, else only those of versioned tables, which
+// always fail. It returns nil when none fail.
+func staleError(missing []MissingKey, versioned map[string]bool, strict bool) error {
 	var errs []error
 	byTable := make(map[string]*StaleDataError)
 	for _, mk := range missing {
+		if !strict && !versioned[mk.Table] {
+			continue
+		}
 		e := byTable[mk.Table]
 		if e == nil {
-			e = &StaleDataError{Table: mk.Table}
+			e = &StaleDataError{Table: mk.Table, Version: versioned[mk.Table]}
 			byTable[mk.Table] = e
 			errs = append(errs, e)
 		}
 		e.Keys = append(e.Keys, mk.Key)
+	}
+	if len(errs) == 0 {
+		return nil
 	}
 	if len(errs) == 1 {
 		return errs[0]
@@ -226,45 +611,6 @@ func (s *Session) exec(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
 	return res.RowsAffected()
 }
 
-// deletePrecise deletes keys of m and returns the keys that matched no row
-// and the rows deleted. Where the dialect has RETURNING, the DELETE returns
-// the keys it removed; elsewhere the keys are read first, locking their
-// rows, then deleted.
-func (s *Session) deletePrecise(ctx context.Context, m *model, keys []any, cond string, args []any, res *CommitResult) ([]any, int64, error) {
-	d := s.dialect
-	pkCols := strings.Join(d.quoteAll(m.pkColumns()), ", ")
-	var read sq.Sqlizer
-	if d.returning {
-		read = deleteSQL(d, m, cond, args).Suffix("RETURNING " + pkCols)
-	} else {
-		sel := sq.Select(pkCols).From(d.Quote(m.table)).
-			Where(sq.Expr(cond, args...)).PlaceholderFormat(d.placeholder)
-		if d.lockRows != "" {
-			sel = sel.Suffix(d.lockRows)
-		}
-		read = sel
-	}
-	found, err := s.readKeys(ctx, m, read)
-	res.Statements++
-	if err != nil {
-		return nil, 0, err
-	}
-	n := int64(len(found))
-	if !d.returning && n > 0 {
-		if n, err = s.exec(ctx, deleteSQL(d, m, cond, args)); err != nil {
-			return nil, 0, err
-		}
-		res.Statements++
-	}
-	var missing []any
-	for _, k := range keys {
-		if _, ok := found[keyString(m.keyParts(k))]; !ok {
-			missing = append(missing, k)
-		}
-	}
-	return missing, n, nil
-}
-
 // readKeys runs a query that returns primary-key columns of m and returns
 // the keys it read, encoded by keyString.
 func (s *Session) readKeys(ctx context.Context, m *model, stmt sq.Sqlizer) (map[string]struct{}, error) {
@@ -278,25 +624,74 @@ func (s *Session) readKeys(ctx context.Context, m *model, stmt sq.Sqlizer) (map[
 	}
 	defer rows.Close()
 	found := make(map[string]struct{})
-	dest := make([]any, len(m.pk))
-	parts := make([]any, len(m.pk))
 	for rows.Next() {
-		for i, f := range m.pk {
-			t := f.typ
-			if t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			dest[i] = reflect.New(t).Interface()
-		}
-		if err := rows.Scan(dest...); err != nil {
+		parts, err := scanKey(rows, m)
+		if err != nil {
 			return nil, err
-		}
-		for i, p := range dest {
-			parts[i] = reflect.ValueOf(p).Elem().Interface()
 		}
 		found[keyString(parts)] = struct{}{}
 	}
 	return found, rows.Err()
+}
+
+// scanKey scans one row of primary-key columns into values of the key
+// fields' types.
+func scanKey(rows *sql.Rows, m *model) ([]any, error) {
+	dest := make([]any, len(m.pk))
+	for i, f := range m.pk {
+		t := f.typ
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		dest[i] = reflect.New(t).Interface()
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	for i, p := range dest {
+		dest[i] = reflect.ValueOf(p).Elem().Interface()
+	}
+	return dest, nil
+}
+
+// scanObjects scans every row of m's columns into a new object and closes
+// rows.
+func scanObjects(rows *sql.Rows, m *model) ([]any, error) {
+	defer rows.Close()
+	var out []any
+	dest := make([]any, len(m.fields))
+	for rows.Next() {
+		p := reflect.New(m.typ)
+		v := p.Elem()
+		for i, f := range m.fields {
+			dest[i] = v.FieldByIndex(f.index).Addr().Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, p.Interface())
+	}
+	return out, rows.Err()
+}
+
+// count runs a SELECT COUNT(*) and returns the count.
+func (s *Session) count(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
+	q, args, err := stmt.ToSql()
+	if err != nil {
+		return 0, err
+	}
+	rows, err := s.queryRows(ctx, s.conn(), q, args)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
 }
 
 // deleteSQL builds DELETE FROM table [WHERE cond] with squirrel.
@@ -308,19 +703,21 @@ func deleteSQL(d *Dialect, m *model, cond string, args []any) sq.DeleteBuilder {
 	return b
 }
 
-// keyCondition matches exactly the given keys of m: "pk" IN (?,...) for a
-// one-column key, or "pk" = ANY(?) with one array where the dialect takes
-// arrays; for a composite key, row values ("a","b") IN ((?,?),...) or, where
-// the dialect lacks them, (("a" = ? AND "b" = ?) OR ...). Never
-// "a IN (...) AND b IN (...)", which matches the wrong rows.
-func keyCondition(d *Dialect, m *model, keys []any) (string, []any) {
-	if len(m.pk) == 1 {
+// keyCondition matches exactly the rows whose columns cols hold one of
+// keys (a value each for one column, a []any each for several): "c" IN
+// (?,...), or "c" = ANY(?) with one array where the dialect takes arrays
+// (t is the Go type of the key values); for several columns, row values
+// ("a","b") IN ((?,?),...) or, where the dialect lacks them,
+// (("a" = ? AND "b" = ?) OR ...). Never "a IN (...) AND b IN (...)", which
+// matches the wrong rows.
+func keyCondition(d *Dialect, cols []string, t reflect.Type, keys []any) (string, []any) {
+	if len(cols) == 1 {
 		if d.arrays {
-			return d.Quote(m.pk[0].column) + " = ANY(?)", []any{typedSlice(m.pk[0].typ, keys)}
+			return d.Quote(cols[0]) + " = ANY(?)", []any{typedSlice(t, keys)}
 		}
-		return d.Quote(m.pk[0].column) + " IN (" + placeholders(len(keys)) + ")", keys
+		return d.Quote(cols[0]) + " IN (" + placeholders(len(keys)) + ")", keys
 	}
-	cols := d.quoteAll(m.pkColumns())
+	qcols := d.quoteAll(cols)
 	args := make([]any, 0, len(keys)*len(cols))
 	for _, k := range keys {
 		args = append(args, k.([]any)...)
@@ -328,17 +725,17 @@ func keyCondition(d *Dialect, m *model, keys []any) (string, []any) {
 	var b strings.Builder
 	if d.rowValues {
 		tuple := "(" + placeholders(len(cols)) + ")"
-		b.WriteString("(" + strings.Join(cols, ",") + ") IN (")
+		b.WriteString("(" + strings.Join(qcols, ", ") + ") IN (" + d.valuesPrefix)
 		for i := range keys {
 			if i > 0 {
-				b.WriteByte(',')
+				b.WriteString(", ")
 			}
 			b.WriteString(tuple)
 		}
 		b.WriteByte(')')
 		return b.String(), args
 	}
-	group := "(" + strings.Join(cols, " = ? AND ") + " = ?)"
+	group := "(" + strings.Join(qcols, " = ? AND ") + " = ?)"
 	b.WriteByte('(')
 	for i := range keys {
 		if i > 0 {

@@ -26,12 +26,15 @@ type Dialect struct {
 	lockRows    string // suffix for SELECT ... that locks the rows it reads
 	returning   bool   // DELETE ... RETURNING is available
 	arrays      bool   // one array parameter replaces IN lists: pk = ANY($1)
+	// valuesPrefix opens a list of row values after IN: SQLite needs
+	// "VALUES " there, the servers take bare tuples.
+	valuesPrefix string
 }
 
 // SQLiteDialect is SQLite (3.32 or later: 32766 bind parameters).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
-		maxParams: 32766, batchSize: 500, rowValues: true, returning: true}
+		maxParams: 32766, batchSize: 500, rowValues: true, returning: true, valuesPrefix: "VALUES "}
 }
 
 // PostgresDialect is PostgreSQL and the databases that speak its protocol.

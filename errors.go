@@ -35,6 +35,24 @@ var (
 	// expression that renders to nothing.
 	ErrInvalidPredicate = errors.New("typeddelete: invalid predicate")
 
+	// ErrInvalidRelation reports a Relation declaration that does not fit the
+	// models or the database: an unknown column, two policies on one
+	// relation, SetNull on a column that cannot be NULL, Database where the
+	// foreign key has no ON DELETE action.
+	ErrInvalidRelation = errors.New("typeddelete: invalid relation")
+
+	// ErrRestricted reports a delete refused by a Restrict relation because
+	// child rows still exist. Use errors.As with *RestrictError for details.
+	ErrRestricted = errors.New("typeddelete: delete restricted by child rows")
+
+	// ErrCycle reports tables whose foreign keys form a cycle that no delete
+	// order satisfies. Nothing is sent.
+	ErrCycle = errors.New("typeddelete: foreign-key cycle")
+
+	// ErrVersionConflict reports versioned objects whose row changed or was
+	// deleted since it was loaded. Use errors.As with *StaleDataError.
+	ErrVersionConflict = errors.New("typeddelete: version conflict")
+
 	// ErrMissingWhere reports a bulk delete with no filter, or with a filter
 	// that is always true. Call AllRows to delete every row on purpose.
 	ErrMissingWhere = errors.New("typeddelete: bulk delete without a filter")
@@ -66,20 +84,45 @@ var (
 )
 
 // StaleDataError lists the keys of one table that matched no row during a
-// Commit with strict row counts. It matches ErrStaleData with errors.Is.
+// Commit: with strict row counts, or always for a versioned model, whose
+// rows may also have changed version. It matches ErrStaleData with
+// errors.Is, and ErrVersionConflict too when Version is set.
 type StaleDataError struct {
-	Table string  // table name
-	Keys  [][]any // each key as its primary-key values, in column order
+	Table   string  // table name
+	Keys    [][]any // each key as its primary-key values, in column order
+	Version bool    // the model is versioned: each row changed or is gone
 }
 
 // Error names the table and the keys that matched no row.
 func (e *StaleDataError) Error() string {
+	if e.Version {
+		return fmt.Sprintf("typeddelete: version conflict: %d row(s) of %q changed or gone since loaded: %s",
+			len(e.Keys), e.Table, formatKeys(e.Keys))
+	}
 	return fmt.Sprintf("typeddelete: stale data: %d key(s) of %q matched no row: %s",
 		len(e.Keys), e.Table, formatKeys(e.Keys))
 }
 
-// Is reports whether target is ErrStaleData.
-func (e *StaleDataError) Is(target error) bool { return target == ErrStaleData }
+// Is reports whether target is ErrStaleData, or ErrVersionConflict for a
+// versioned model.
+func (e *StaleDataError) Is(target error) bool {
+	return target == ErrStaleData || e.Version && target == ErrVersionConflict
+}
+
+// RestrictError reports child rows that a Restrict relation protects.
+type RestrictError struct {
+	Parent string // parent table
+	Child  string // child table
+	Count  int64  // child rows that reference the deleted parents
+}
+
+// Error names the tables and the count.
+func (e *RestrictError) Error() string {
+	return fmt.Sprintf("typeddelete: cannot delete from %q: %d row(s) of %q reference it (Restrict)", e.Parent, e.Count, e.Child)
+}
+
+// Is reports whether target is ErrRestricted.
+func (e *RestrictError) Is(target error) bool { return target == ErrRestricted }
 
 // formatKeys renders keys as 1, 2 or (1, "a"), (2, "b"), shortened after 20.
 func formatKeys(keys [][]any) string {

@@ -1,10 +1,13 @@
 package typeddelete
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/jinzhu/inflection"
@@ -23,6 +26,16 @@ type model struct {
 	fields   []*field // every mapped column, in struct order
 	pk       []*field // primary-key columns, in struct order
 	byColumn map[string]*field
+
+	version    *field // optimistic-locking column, or nil
+	softDelete *field // soft-delete timestamp column, or nil
+	deletedKey *field // column set to the primary key on soft delete, or nil
+	before     bool   // *T implements BeforeDeleter
+	after      bool   // *T implements AfterDeleter
+
+	relOnce sync.Once
+	rels    []*relation // resolved Relations(), children of this model
+	relErr  error
 }
 
 // field is one mapped column of a model.
@@ -97,7 +110,53 @@ func buildModel(t reflect.Type) (*model, error) {
 	if m.table == "" {
 		return nil, fmt.Errorf("%w: %s.TableName returned an empty name", ErrInvalidModel, t)
 	}
+	if err := m.checkSpecial(); err != nil {
+		return nil, err
+	}
+	pt := reflect.PointerTo(t)
+	m.before = pt.Implements(reflect.TypeFor[BeforeDeleter]())
+	m.after = pt.Implements(reflect.TypeFor[AfterDeleter]())
 	return m, nil
+}
+
+// checkSpecial checks the types of the version, soft-delete and deleted-key
+// fields.
+func (m *model) checkSpecial() error {
+	if f := m.version; f != nil && !isInteger(f.typ) {
+		return fmt.Errorf("%w: %s.%s: a version field must be an integer, not %s", ErrInvalidModel, m.typ, f.name, f.typ)
+	}
+	if f := m.softDelete; f != nil && f.typ != reflect.TypeFor[*time.Time]() && f.typ != reflect.TypeFor[sql.NullTime]() {
+		return fmt.Errorf("%w: %s.%s: a soft-delete field must be *time.Time or sql.NullTime, not %s", ErrInvalidModel, m.typ, f.name, f.typ)
+	}
+	if f := m.deletedKey; f != nil {
+		switch {
+		case m.softDelete == nil:
+			return fmt.Errorf("%w: %s.%s: a deletedkey field needs a softdelete field", ErrInvalidModel, m.typ, f.name)
+		case len(m.pk) != 1:
+			return fmt.Errorf("%w: %s.%s: a deletedkey field needs a one-column primary key", ErrInvalidModel, m.typ, f.name)
+		case kindClass(f.typ) != kindClass(m.pk[0].typ):
+			return fmt.Errorf("%w: %s.%s: a deletedkey field must have the primary key's kind (%s)", ErrInvalidModel, m.typ, f.name, m.pk[0].typ)
+		}
+	}
+	for _, f := range m.pk {
+		if f == m.version || f == m.softDelete || f == m.deletedKey {
+			return fmt.Errorf("%w: %s.%s: a primary-key field cannot also be version, softdelete or deletedkey", ErrInvalidModel, m.typ, f.name)
+		}
+	}
+	return nil
+}
+
+// isInteger reports whether t (or what it points to) has an integer kind.
+func isInteger(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 // collect walks the fields of t, flattening embedded structs.
@@ -135,9 +194,15 @@ func (m *model) collect(t reflect.Type, index []int, prefix string, base uintptr
 		m.byColumn[name] = f
 		m.fields = append(m.fields, f)
 		for _, o := range strings.Split(opts, ",") {
-			switch strings.TrimSpace(o) {
+			special := map[string]**field{"version": &m.version, "softdelete": &m.softDelete, "deletedkey": &m.deletedKey}
+			switch o = strings.TrimSpace(o); o {
 			case "pk":
 				*tagged = append(*tagged, f)
+			case "version", "softdelete", "deletedkey":
+				if *special[o] != nil {
+					return fmt.Errorf("%w: %s has two %s fields", ErrInvalidModel, m.typ, o)
+				}
+				*special[o] = f
 			case "":
 			default:
 				return fmt.Errorf("%w: %s.%s has unknown db tag option %q", ErrInvalidModel, m.typ, sf.Name, o)
@@ -200,6 +265,19 @@ func (m *model) key(v reflect.Value) (any, error) {
 	return k, nil
 }
 
+// rawKey returns the primary key of v as model.key does, without checking
+// for zero values: for rows read from the database.
+func (m *model) rawKey(v reflect.Value) any {
+	if len(m.pk) == 1 {
+		return derefValue(v.FieldByIndex(m.pk[0].index))
+	}
+	k := make([]any, len(m.pk))
+	for i, f := range m.pk {
+		k[i] = derefValue(v.FieldByIndex(f.index))
+	}
+	return k
+}
+
 // derefValue returns the value of fv, following one pointer.
 func derefValue(fv reflect.Value) any {
 	if fv.Kind() == reflect.Pointer {
@@ -242,4 +320,45 @@ func (m *model) pkColumns() []string {
 		cols[i] = f.column
 	}
 	return cols
+}
+
+// nullValue returns the value of a field that may hold NULL: nil for a nil
+// pointer or an invalid sql.Null*, else the value it holds.
+func nullValue(fv reflect.Value) any {
+	if fv.Kind() == reflect.Pointer {
+		if fv.IsNil() {
+			return nil
+		}
+		return fv.Elem().Interface()
+	}
+	if v, ok := fv.Interface().(driver.Valuer); ok {
+		x, err := v.Value()
+		if err != nil {
+			return nil
+		}
+		return x
+	}
+	return fv.Interface()
+}
+
+// normalizeKey converts the parts of key k to the Go types of m's
+// primary-key fields, so that a foreign-key value read from another field
+// (an *int64 or a sql.NullInt64, say) compares equal to the key it names.
+func normalizeKey(m *model, k any) any {
+	parts := m.keyParts(k)
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		t := m.pk[i].typ
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if v := reflect.ValueOf(p); v.IsValid() && v.Type() != t && v.CanConvert(t) && kindClass(v.Type()) == kindClass(t) {
+			p = v.Convert(t).Interface()
+		}
+		out[i] = p
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	return out
 }

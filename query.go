@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	sq "github.com/Masterminds/squirrel"
 )
@@ -17,11 +18,14 @@ import (
 // in building it (an unknown column, a bad value) are kept and returned by
 // the method that runs it.
 type TypedQuery[T any] struct {
-	s     *Session
-	m     *model
-	preds []expr
-	all   bool
-	err   error
+	s         *Session
+	m         *model
+	preds     []expr
+	all       bool
+	unscoped  bool
+	hard      bool
+	skipHooks bool
+	err       error
 }
 
 // Query starts a query on model T through session s.
@@ -32,6 +36,9 @@ func Query[T any](s *Session) *TypedQuery[T] {
 		return q
 	}
 	q.m, q.err = modelFor(reflect.TypeFor[T]())
+	if q.err == nil {
+		_, q.err = q.m.relations()
+	}
 	if q.err == nil && s.dialect != nil {
 		q.err = s.dialect.checkIdent(q.m)
 	}
@@ -75,23 +82,56 @@ func (q *TypedQuery[T]) AllRows() *TypedQuery[T] {
 	return &c
 }
 
-// where renders the query's condition with the session's dialect.
-func (q *TypedQuery[T]) where() (string, []any, truth, error) {
+// Unscoped returns the query with soft-deleted rows included in reads.
+// Without it All, First, Get and Count skip the rows of a soft-deletable
+// model whose soft-delete column is set.
+func (q *TypedQuery[T]) Unscoped() *TypedQuery[T] {
+	c := *q
+	c.unscoped = true
+	return &c
+}
+
+// HardDelete returns the query with Delete removing rows for real, soft-
+// deleted ones included, even when the model is soft-deletable. Without it
+// Delete on a soft-deletable model stamps the soft-delete column of the
+// matching live rows.
+func (q *TypedQuery[T]) HardDelete() *TypedQuery[T] {
+	c := *q
+	c.hard = true
+	return &c
+}
+
+// SkipHooks returns the query with Delete sent set-based, without loading
+// the matched rows to run BeforeDelete and AfterDelete on them (or on their
+// cascaded children).
+func (q *TypedQuery[T]) SkipHooks() *TypedQuery[T] {
+	c := *q
+	c.skipHooks = true
+	return &c
+}
+
+// where renders the query's condition with the session's dialect; reads
+// also skip soft-deleted rows unless the query is Unscoped.
+func (q *TypedQuery[T]) where(read bool) (string, []any, truth, error) {
 	if q.err != nil {
 		return "", nil, depends, q.err
 	}
 	if q.s.err != nil {
 		return "", nil, depends, q.s.err
 	}
-	if len(q.preds) == 0 {
+	preds := q.preds
+	if read && !q.unscoped && q.m.softDelete != nil {
+		preds = append(preds[:len(preds):len(preds)], nullExpr{q.m.softDelete, false})
+	}
+	if len(preds) == 0 {
 		return "", nil, alwaysTrue, nil
 	}
-	return boolExpr{"AND", q.preds}.render(q.s.dialect)
+	return boolExpr{"AND", preds}.render(q.s.dialect)
 }
 
 // selectSQL builds the SELECT of the query's rows, or nil on error.
 func (q *TypedQuery[T]) selectBuilder(cols ...string) (sq.SelectBuilder, error) {
-	w, args, t, err := q.where()
+	w, args, t, err := q.where(true)
 	if err != nil {
 		return sq.SelectBuilder{}, err
 	}
@@ -198,65 +238,96 @@ func (q *TypedQuery[T]) fetch(ctx context.Context, b sq.SelectBuilder) ([]*T, er
 	if err != nil {
 		return nil, err
 	}
-	var out []*T
+	var objs []any
 	err = q.s.read(func(db Executor) error {
 		rows, err := q.s.queryRows(ctx, db, query, args)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		dest := make([]any, len(q.m.fields))
-		for rows.Next() {
-			t := new(T)
-			v := reflect.ValueOf(t).Elem()
-			for i, f := range q.m.fields {
-				dest[i] = v.FieldByIndex(f.index).Addr().Interface()
-			}
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
+		objs, err = scanObjects(rows, q.m)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("typeddelete: select from %q: %w", q.m.table, err)
 	}
-	return out, nil
+	return typedObjects[T](objs), nil
 }
 
-// DeleteSQL returns the DELETE that Delete would register, with the
-// dialect's placeholders and its bound arguments. It fails as Delete does.
-// For a filter that can match no row it returns "" and no error, since
-// nothing would be sent.
+// typedObjects converts objects made by scanObjects for T.
+func typedObjects[T any](objs []any) []*T {
+	out := make([]*T, len(objs))
+	for i, o := range objs {
+		out[i] = o.(*T)
+	}
+	return out
+}
+
+// DeleteSQL returns the statement that Delete would register, with the
+// dialect's placeholders and its bound arguments: a DELETE, or an UPDATE of
+// the soft-delete column for a soft-deletable model (its timestamp argument
+// is the time of the call). Statements for relations and hooks are not
+// included. It fails as Delete does. For a filter that can match no row
+// it returns "" and no error, since nothing would be sent.
 func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
-	op, err := q.bulk()
+	op, err := q.bulk(false)
 	if err != nil || op.none {
 		return "", nil, err
 	}
-	return deleteSQL(q.s.dialect, q.m, op.where, op.args).ToSql()
+	soft := q.m.softDelete != nil && !q.hard
+	return removeSQL(q.s.dialect, time.Now().UTC(), q.m, rowSet{m: q.m, cond: op.where, args: op.args}, soft, "").ToSql()
 }
 
 // Delete registers a bulk delete of every row the query matches, to be sent
-// at the next Flush or Commit after the work registered before it. It sends
-// nothing now. It fails at once, registering nothing, when the query has an
-// error or has no filter, or a filter that is always true (ErrMissingWhere;
-// see AllRows). The returned Deletion tells the rows deleted once sent.
+// at the next Flush or Commit after the work registered before it (unless
+// foreign keys need it earlier). It sends nothing now. It fails at once,
+// registering nothing, when the query has an error or has no filter, or a
+// filter that is always true (ErrMissingWhere; see AllRows). The returned
+// Deletion tells the rows deleted once sent.
+//
+// Relations apply to the children of every matched row. When the model has
+// hooks (and the query not SkipHooks), the matched rows are loaded and
+// locked inside the transaction so the hooks run on each.
 func (q *TypedQuery[T]) Delete() (*Deletion, error) {
-	op, err := q.bulk()
+	op, err := q.bulk(false)
 	if err != nil {
 		return nil, err
 	}
-	s := q.s
-	s.mu.Lock()
-	s.pending = append(s.pending, step{bulk: op})
-	s.mu.Unlock()
+	q.s.mu.Lock()
+	q.s.pending = append(q.s.pending, step{bulk: op})
+	q.s.mu.Unlock()
 	return op.handle, nil
 }
 
+// Returned is the handle of a bulk delete registered with DeleteReturning.
+type Returned[T any] struct {
+	*Deletion
+}
+
+// Rows returns the rows the delete removed, as they were just before, once
+// a Flush or Commit sent it; nil before.
+func (r *Returned[T]) Rows() []*T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return typedObjects[T](r.objs)
+}
+
+// DeleteReturning is Delete that also keeps the deleted rows, for archiving
+// or events: the matched rows are loaded and locked inside the transaction,
+// then deleted by key.
+func (q *TypedQuery[T]) DeleteReturning() (*Returned[T], error) {
+	op, err := q.bulk(true)
+	if err != nil {
+		return nil, err
+	}
+	q.s.mu.Lock()
+	q.s.pending = append(q.s.pending, step{bulk: op})
+	q.s.mu.Unlock()
+	return &Returned[T]{op.handle}, nil
+}
+
 // bulk renders the query as a bulk delete and checks it.
-func (q *TypedQuery[T]) bulk() (*bulkOp, error) {
-	w, args, t, err := q.where()
+func (q *TypedQuery[T]) bulk(returning bool) (*bulkOp, error) {
+	w, args, t, err := q.where(false)
 	if err != nil {
 		return nil, err
 	}
@@ -273,5 +344,6 @@ func (q *TypedQuery[T]) bulk() (*bulkOp, error) {
 	if strings.TrimSpace(w) == "" && t != alwaysTrue {
 		return nil, fmt.Errorf("%w: delete from %q renders an empty condition", ErrInvalidPredicate, q.m.table)
 	}
-	return &bulkOp{m: q.m, where: w, args: args, none: t == alwaysFalse, handle: &Deletion{table: q.m.table}}, nil
+	return &bulkOp{m: q.m, where: w, args: args, none: t == alwaysFalse, hard: q.hard,
+		skipHooks: q.skipHooks, returning: returning, handle: &Deletion{table: q.m.table}}, nil
 }

@@ -56,6 +56,13 @@ func WithBatchSize(n int) Option {
 	return func(s *Session) { s.batch = n }
 }
 
+// WithoutSchemaIntrospection stops the session from reading the database's
+// foreign keys; deletes are then ordered by the declared Relations alone,
+// and Database relations are not checked against the schema.
+func WithoutSchemaIntrospection() Option {
+	return func(s *Session) { s.introspect = false }
+}
+
 // savepoint is the savepoint a session sets in a caller's transaction so
 // that a failed Commit or Flush undoes only its own work.
 const savepoint = "typeddelete_unit"
@@ -81,6 +88,11 @@ type Session struct {
 	inUnit   bool          // savepoint set in the caller's transaction
 	flushRes *CommitResult // what the flushes of the open transaction did
 	last     CommitResult
+
+	introspect bool                  // read the database's foreign keys to order deletes
+	schemaInfo *schemaInfo           // foreign keys, when db is not a *sql.DB
+	deleted    map[identity]struct{} // rows deleted by this session's commits
+	already    []MissingKey          // objects skipped by Delete as deleted before
 }
 
 // NewSession returns a session over db (a *sql.DB, *sql.Conn or *sql.Tx).
@@ -88,7 +100,7 @@ type Session struct {
 // it cannot be, every method of the session returns an error that wraps
 // ErrUnknownDialect; NewSession itself never fails.
 func NewSession(db Executor, opts ...Option) *Session {
-	s := &Session{db: db}
+	s := &Session{db: db, introspect: true}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -114,11 +126,16 @@ func (s *Session) Dialect() *Dialect { return s.dialect }
 // CommitResult tells what a Commit did.
 type CommitResult struct {
 	Statements int              // statements sent, transaction control excluded
-	Deleted    map[string]int64 // rows deleted per table
+	Deleted    map[string]int64 // rows deleted (or soft-deleted) per table, cascades included
 	Missing    []MissingKey     // object deletes whose key matched no row
+	// AlreadyDeleted lists objects passed to Delete after an earlier Commit
+	// of the session had deleted them; nothing was sent for them.
+	AlreadyDeleted []MissingKey
+
+	deletedObjs []objRef // registered objects deleted, to remember
 }
 
-// MissingKey is a registered object whose key matched no row at Commit.
+// MissingKey names one row by table and primary key.
 type MissingKey struct {
 	Table string
 	Key   []any // primary-key values in column order
@@ -133,6 +150,7 @@ func (r *CommitResult) add(o *CommitResult) {
 		r.Deleted[t] += n
 	}
 	r.Missing = append(r.Missing, o.Missing...)
+	r.deletedObjs = append(r.deletedObjs, o.deletedObjs...)
 }
 
 // LastCommit returns what the last successful Commit did, including the
@@ -146,7 +164,27 @@ func (s *Session) LastCommit() CommitResult {
 		r.Deleted[t] = n
 	}
 	r.Missing = append([]MissingKey(nil), s.last.Missing...)
+	r.AlreadyDeleted = append([]MissingKey(nil), s.last.AlreadyDeleted...)
+	r.deletedObjs = nil
 	return r
+}
+
+// IsDeleted reports whether obj's row was deleted by a Commit of this
+// session. Deleting it again is a no-op, reported in
+// CommitResult.AlreadyDeleted.
+func (s *Session) IsDeleted(obj any) bool {
+	m, v, err := modelOf(obj)
+	if err != nil {
+		return false
+	}
+	k, err := m.key(v)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.deleted[identityOf(m, k)]
+	return ok
 }
 
 // Pending reports how many object deletes and bulk deletes are registered
@@ -168,8 +206,23 @@ func (s *Session) Pending() (objects, bulk int) {
 // sends nothing. Each argument is a non-nil pointer to a model struct, or a
 // slice of them. Delete checks every object first and registers none when
 // one is invalid: nil, not a pointer to a struct, a model with no primary
-// key (ErrInvalidModel), or a zero key (ErrNotPersisted).
+// key (ErrInvalidModel) or with invalid relations (ErrInvalidRelation), or a
+// zero key (ErrNotPersisted). The key (and version) is read now: later
+// changes to the object do not change which row is deleted. Objects of a
+// soft-deletable model are soft-deleted; see HardDelete. An object that an
+// earlier Commit of this session deleted is skipped and reported in
+// CommitResult.AlreadyDeleted.
 func (s *Session) Delete(objs ...any) error {
+	return s.register(false, objs)
+}
+
+// HardDelete is Delete that removes rows of soft-deletable models for real.
+// For other models it is the same as Delete.
+func (s *Session) HardDelete(objs ...any) error {
+	return s.register(true, objs)
+}
+
+func (s *Session) register(hard bool, objs []any) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -182,24 +235,28 @@ func (s *Session) Delete(objs ...any) error {
 		s.pending = append(s.pending, step{})
 		seg = &s.pending[len(s.pending)-1]
 	}
-	before := len(seg.objs)
+	before, already := len(seg.objs), len(s.already)
 	for i, obj := range objs {
-		if err := seg.addObject(obj); err != nil {
+		if err := s.addObject(seg, obj, hard); err != nil {
 			seg.objs = seg.objs[:before]
+			s.already = s.already[:already]
 			if len(seg.objs) == 0 {
 				s.pending = s.pending[:len(s.pending)-1]
 			}
 			return fmt.Errorf("typeddelete: Delete argument %d: %w", i, err)
 		}
 	}
+	if len(seg.objs) == 0 {
+		s.pending = s.pending[:len(s.pending)-1]
+	}
 	return nil
 }
 
 // addObject appends obj, or each element of a slice obj, to the segment.
-func (st *step) addObject(obj any) error {
+func (s *Session) addObject(seg *step, obj any, hard bool) error {
 	if rv := reflect.ValueOf(obj); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
 		for i := 0; i < rv.Len(); i++ {
-			if err := st.addObject(rv.Index(i).Interface()); err != nil {
+			if err := s.addObject(seg, rv.Index(i).Interface(), hard); err != nil {
 				return fmt.Errorf("element %d: %w", i, err)
 			}
 		}
@@ -209,11 +266,24 @@ func (st *step) addObject(obj any) error {
 	if err != nil {
 		return err
 	}
+	if _, err := m.relations(); err != nil {
+		return err
+	}
 	k, err := m.key(v)
 	if err != nil {
 		return err
 	}
-	st.objs = append(st.objs, objRef{m: m, key: k, obj: obj})
+	if len(s.deleted) > 0 {
+		if _, ok := s.deleted[identityOf(m, k)]; ok {
+			s.already = append(s.already, MissingKey{Table: m.table, Key: m.keyParts(k)})
+			return nil
+		}
+	}
+	ref := objRef{m: m, key: k, obj: obj, hard: hard}
+	if m.version != nil {
+		ref.version = derefValue(v.FieldByIndex(m.version.index))
+	}
+	seg.objs = append(seg.objs, ref)
 	return nil
 }
 
@@ -251,7 +321,8 @@ func (s *Session) Commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.pending) == 0 && !s.open() {
-		s.last = CommitResult{Deleted: map[string]int64{}}
+		s.last = CommitResult{Deleted: map[string]int64{}, AlreadyDeleted: s.already}
+		s.already = nil
 		return nil
 	}
 	if len(s.pending) > 0 {
@@ -265,7 +336,15 @@ func (s *Session) Commit(ctx context.Context) error {
 		return s.abort(fmt.Errorf("typeddelete: commit: %w", err))
 	}
 	s.last = *s.flushRes
-	s.flushed, s.flushRes = nil, nil
+	s.last.AlreadyDeleted = s.already
+	if len(s.last.deletedObjs) > 0 && s.deleted == nil {
+		s.deleted = make(map[identity]struct{})
+	}
+	for _, o := range s.last.deletedObjs {
+		s.deleted[identityOf(o.m, o.key)] = struct{}{}
+	}
+	s.last.deletedObjs = nil
+	s.flushed, s.flushRes, s.already = nil, nil, nil
 	return nil
 }
 
@@ -278,7 +357,7 @@ func (s *Session) Rollback() error {
 	defer s.mu.Unlock()
 	err := s.undo(context.Background())
 	resetHandles(s.flushed)
-	s.pending, s.flushed, s.flushRes = nil, nil, nil
+	s.pending, s.flushed, s.flushRes, s.already = nil, nil, nil, nil
 	return err
 }
 
@@ -291,21 +370,32 @@ func (s *Session) open() bool { return s.tx != nil || s.inUnit }
 // missing keys are reported exactly. Any failure aborts. The caller holds
 // s.mu.
 func (s *Session) send(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	fail := func(err error) error {
 		if s.open() {
 			return s.abort(err)
 		}
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	// Plan before BEGIN: a bad relation or a cycle sends nothing.
+	units, si, err := s.plan(ctx, s.pending)
+	if err != nil {
+		return fail(err)
+	}
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	res, err := s.run(ctx, s.pending, false)
+	res, err := s.run(ctx, units, si, false)
 	if errors.Is(err, errRowCount) {
 		if err = s.undo(ctx); err == nil {
 			if err = s.begin(ctx); err == nil {
 				s.flushRes = nil
-				res, err = s.run(ctx, append(append([]step(nil), s.flushed...), s.pending...), true)
+				all := append(append([]step(nil), s.flushed...), s.pending...)
+				if units, si, err = s.plan(ctx, all); err == nil {
+					res, err = s.run(ctx, units, si, true)
+				}
 			}
 		}
 	}
