@@ -325,6 +325,9 @@ func (s *Session) Commit(ctx context.Context) error {
 		s.already = nil
 		return nil
 	}
+	if err := ctx.Err(); err != nil && len(s.pending) == 0 {
+		return s.abort(err)
+	}
 	if len(s.pending) > 0 {
 		if err := s.send(ctx); err != nil {
 			return err
@@ -384,6 +387,16 @@ func (s *Session) send(ctx context.Context) error {
 	if err != nil {
 		return fail(err)
 	}
+	if !s.open() && allNoop(units) {
+		// Only deletes that can match no row: nothing to send, not even BEGIN.
+		for _, u := range units {
+			u.bulk.handle.set(0, true, nil)
+		}
+		if s.flushRes == nil {
+			s.flushRes = &CommitResult{Deleted: map[string]int64{}}
+		}
+		return nil
+	}
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -407,6 +420,16 @@ func (s *Session) send(ctx context.Context) error {
 	}
 	s.flushRes.add(res)
 	return nil
+}
+
+// allNoop reports whether every unit is a bulk delete that matches no row.
+func allNoop(units []*unit) bool {
+	for _, u := range units {
+		if u.bulk == nil || !u.bulk.none {
+			return false
+		}
+	}
+	return true
 }
 
 // begin opens the session's transaction, or a savepoint in the caller's.
