@@ -31,7 +31,7 @@ type Dialect struct {
 	valuesPrefix string
 }
 
-// SQLiteDialect is SQLite (3.32 or later: 32766 bind parameters).
+// SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
 		maxParams: 32766, batchSize: 500, rowValues: true, returning: true, valuesPrefix: "VALUES "}

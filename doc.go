@@ -6,10 +6,10 @@
 //
 //	sess := typeddelete.NewSession(db)
 //	user, err := typeddelete.Query[User](sess).FilterBy("id", 1).First(ctx)
-//	err = sess.Delete(user)                       // pending, no SQL yet
+//	err = sess.Delete(user) // pending, no SQL yet
 //	age := typeddelete.Col(func(u *User) *int { return &u.Age })
 //	_, err = typeddelete.Query[User](sess).Filter(age.Gt(30)).Delete() // pending bulk delete
-//	err = sess.Commit(ctx)                        // one transaction, batched
+//	err = sess.Commit(ctx) // one transaction, batched
 //
 // # Models
 //
@@ -18,8 +18,13 @@
 // Category → categories). A field's column is its db tag, else the
 // snake_case of its name; `db:"-"` skips a field and embedded structs are
 // flattened. The primary key is the fields tagged `db:",pk"` (several make a
-// composite key), else the field named ID. Metadata is computed once per
+// composite key), else the field named ID. The options version (optimistic
+// locking) and softdelete mark special fields. Metadata is computed once per
 // type and cached.
+//
+// A parent model declares its children with Relations and HasMany, with a
+// policy (Restrict, Cascade, SetNull or Database). BeforeDelete and
+// AfterDelete hooks run inside the transaction.
 //
 // # Typed columns and predicates
 //
@@ -40,13 +45,20 @@
 //     caller's *sql.Tx it runs inside a savepoint and the caller commits.
 //   - Object deletes are deduplicated by table and key, grouped by table and
 //     sent as DELETE ... WHERE pk IN (...) with keys sorted, in batches
-//     under the dialect's bind-parameter limit. Composite keys are matched
-//     as row values.
+//     under the dialect's bind-parameter limit (on PostgreSQL through pgx,
+//     as pk = ANY($1) with one array). Composite keys are matched as row
+//     values.
 //   - Object deletes registered before a bulk delete are sent before it,
-//     those registered after it, after.
-//   - Row counts are checked: keys that matched no row are reported by
-//     LastCommit, or fail the Commit with WithStrictRowCounts.
+//     those registered after it, after, except that a table that references
+//     another (through Relations or the database's foreign keys) is deleted
+//     from first.
+//   - Row counts are checked: when a batch deletes fewer rows than it has
+//     keys, the transaction is rerun in a mode that finds exactly which
+//     keys matched no row. LastCommit reports them; with
+//     WithStrictRowCounts they fail the Commit with a *StaleDataError.
 //   - Any failure rolls everything back and keeps the work pending.
+//     Foreign-key violations, lock timeouts and serialization failures
+//     match ErrForeignKey, ErrLockTimeout and ErrSerialization.
 //   - A Session is safe for concurrent use.
 //
 // SQL is built with github.com/Masterminds/squirrel. The dialect (SQLite,

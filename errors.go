@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-
-	"github.com/mattn/go-sqlite3"
 )
 
-// Sentinel errors. Every error the package returns wraps one of these (or a
-// driver error), so callers test them with errors.Is.
+// Sentinel errors, for errors.Is. Errors about models, predicates and
+// relations wrap one of these; errors from the database wrap the driver's
+// error (and ErrForeignKey, ErrLockTimeout or ErrSerialization where its
+// code says so); a cancelled context is returned as the context's error.
 var (
 	// ErrNotFound is returned by First and Get when no row matches.
 	ErrNotFound = errors.New("typeddelete: no row found")
@@ -190,15 +190,14 @@ func errorKind(err error) error {
 		}
 		return nil
 	}
-	var lite sqlite3.Error
-	if errors.As(err, &lite) {
-		return sqliteKind(int(lite.ExtendedCode))
+	if code, ok := fieldOf(err, "github.com/mattn/go-sqlite3", "Error", "ExtendedCode"); ok {
+		return sqliteKind(int(code))
 	}
 	var modernc interface{ Code() int }
 	if errors.As(err, &modernc) {
 		return sqliteKind(modernc.Code())
 	}
-	if n, ok := mysqlNumber(err); ok {
+	if n, ok := fieldOf(err, "github.com/go-sql-driver/mysql", "MySQLError", "Number"); ok {
 		switch n {
 		case 1451, 1452, 1216, 1217:
 			return ErrForeignKey
@@ -222,16 +221,28 @@ func sqliteKind(code int) error {
 	return nil
 }
 
-// mysqlNumber returns the error number of a *mysql.MySQLError in err's
-// chain, found by its shape: a struct with a uint16 field Number.
-func mysqlNumber(err error) (uint16, bool) {
+// fieldOf finds in err's chain an error of type pkg.name (a struct or a
+// pointer to one) and returns its integer field. Reading driver errors by
+// shape keeps the drivers out of the package's imports (and cgo out of
+// builds that do not use SQLite).
+func fieldOf(err error, pkg, name, fieldName string) (int64, bool) {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		v := reflect.ValueOf(e)
-		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct &&
-			v.Elem().Type().Name() == "MySQLError" {
-			if f := v.Elem().FieldByName("Number"); f.IsValid() && f.Kind() == reflect.Uint16 {
-				return uint16(f.Uint()), true
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				continue
 			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct || v.Type().Name() != name || v.Type().PkgPath() != pkg {
+			continue
+		}
+		switch f := v.FieldByName(fieldName); {
+		case !f.IsValid():
+		case f.CanInt():
+			return f.Int(), true
+		case f.CanUint():
+			return int64(f.Uint()), true
 		}
 	}
 	return 0, false
