@@ -123,7 +123,8 @@ func openMattn(t *testing.T) *sql.DB {
 }
 
 func openModernc(t *testing.T) *sql.DB {
-	dsn := "file:" + filepath.Join(t.TempDir(), "test.db") +
+	path := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.Join(t.TempDir(), "test.db"))
+	dsn := "file:" + path +
 		"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

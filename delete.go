@@ -712,10 +712,12 @@ func deleteSQL(d *Dialect, m *model, cond string, args []any) sq.DeleteBuilder {
 // matches the wrong rows.
 func keyCondition(d *Dialect, cols []string, t reflect.Type, keys []any) (string, []any) {
 	if len(cols) == 1 {
-		if d.arrays {
-			return d.Quote(cols[0]) + " = ANY(?)", []any{typedSlice(t, keys)}
+		c := d.Quote(cols[0])
+		switch {
+		case d.arrays:
+			return c + " = ANY(?)", []any{typedSlice(t, keys)}
 		}
-		return d.Quote(cols[0]) + " IN (" + placeholders(len(keys)) + ")", keys
+		return c + " IN (" + placeholders(len(keys)) + ")", keys
 	}
 	qcols := d.quoteAll(cols)
 	args := make([]any, 0, len(keys)*len(cols))

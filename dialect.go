@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	sq "github.com/Masterminds/squirrel"
 )
@@ -19,9 +20,10 @@ type Dialect struct {
 	name        string
 	placeholder sq.PlaceholderFormat
 	quote       byte
-	maxParams   int // most bind parameters in one statement
-	batchSize   int // default keys per DELETE ... IN (...)
-	maxIdent    int // longest identifier the database accepts, 0 for none
+	maxParams   int  // most bind parameters in one statement
+	batchSize   int  // default keys per DELETE ... IN (...)
+	maxIdent    int  // longest identifier the database accepts, 0 for none
+	identRunes  bool // maxIdent counts characters, not bytes
 	rowValues   bool
 	lockRows    string // suffix for SELECT ... that locks the rows it reads
 	returning   bool   // DELETE ... RETURNING is available
@@ -29,6 +31,12 @@ type Dialect struct {
 	// valuesPrefix opens a list of row values after IN: SQLite needs
 	// "VALUES " there, the servers take bare tuples.
 	valuesPrefix string
+	// maxTuples caps the row values in one IN list, whatever the batch
+	// size: PostgreSQL's parser recurses per element and runs out of stack
+	// near 10,000 (max_stack_depth 2 MB).
+	maxTuples int
+	// txOptions are the options of the session's own transactions.
+	txOptions *sql.TxOptions
 }
 
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
@@ -51,13 +59,20 @@ func PostgresDialect() *Dialect {
 // parameters, for drivers that do not encode Go slices as arrays.
 func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
-		maxParams: 65535, batchSize: 1000, maxIdent: 63, rowValues: true, lockRows: "FOR UPDATE", returning: true}
+		maxParams: 65535, batchSize: 1000, maxIdent: 63, rowValues: true, lockRows: "FOR UPDATE", returning: true,
+		maxTuples: 1000}
 }
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their protocol.
+// The session's own transactions run at READ COMMITTED, which takes no gap
+// locks. Keys are sorted so that commits lock rows in the same order, but a
+// DELETE that the optimizer runs as a table scan (small tables, stale
+// statistics) locks every row it reads, so overlapping commits can still
+// deadlock; the session then retries (see WithRetries).
 func MySQLDialect() *Dialect {
 	return &Dialect{name: "mysql", placeholder: sq.Question, quote: '`',
-		maxParams: 65535, batchSize: 1000, maxIdent: 64, rowValues: true, lockRows: "FOR UPDATE"}
+		maxParams: 65535, batchSize: 1000, maxIdent: 64, identRunes: true, rowValues: true, lockRows: "FOR UPDATE",
+		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted}}
 }
 
 // Name returns the dialect's name: "sqlite", "postgres" or "mysql".
@@ -95,6 +110,9 @@ func (d *Dialect) keysPerStatement(n, batch int) int {
 	if limit := d.maxParams / n; batch > limit {
 		batch = limit
 	}
+	if n > 1 && d.maxTuples > 0 && batch > d.maxTuples {
+		batch = d.maxTuples
+	}
 	return batch
 }
 
@@ -105,9 +123,13 @@ func (d *Dialect) checkIdent(m *model) error {
 	}
 	names := append([]string{m.table}, m.columns()...)
 	for _, n := range names {
-		if len(n) > d.maxIdent {
-			return fmt.Errorf("%w: %s: identifier %q is %d bytes, %s allows %d",
-				ErrInvalidModel, m.typ, n, len(n), d.name, d.maxIdent)
+		size, unit := len(n), "bytes"
+		if d.identRunes {
+			size, unit = utf8.RuneCountInString(n), "characters"
+		}
+		if size > d.maxIdent {
+			return fmt.Errorf("%w: %s: identifier %q is %d %s, %s allows %d",
+				ErrInvalidModel, m.typ, n, size, unit, d.name, d.maxIdent)
 		}
 	}
 	return nil

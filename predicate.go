@@ -277,19 +277,24 @@ func (e boolExpr) render(d *Dialect) (string, []any, truth, error) {
 	}
 	var parts []string
 	var args []any
+	decided := false
 	for _, sub := range e.subs {
+		// Render every part, even after the result is decided, so that an
+		// invalid predicate anywhere is reported.
 		s, a, t, err := renderExpr(sub, d)
 		if err != nil {
 			return "", nil, depends, err
 		}
-		switch t {
-		case absorbing:
-			return constant(absorbing), nil, absorbing, nil
-		case neutral:
-			continue
+		switch {
+		case t == absorbing:
+			decided = true
+		case t != neutral:
+			parts = append(parts, s)
+			args = append(args, a...)
 		}
-		parts = append(parts, s)
-		args = append(args, a...)
+	}
+	if decided {
+		return constant(absorbing), nil, absorbing, nil
 	}
 	switch len(parts) {
 	case 0:
@@ -406,13 +411,13 @@ func byName(m *model, column string, v any) expr {
 		return nullExpr{f, false}
 	}
 	rv := reflect.ValueOf(v)
-	if (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && !fits(rv.Type(), f.typ) {
+	if isList(rv, f.typ) {
+		if !fits(rv.Type().Elem(), f.typ) {
+			return errExpr{fmt.Errorf("%w: FilterBy(%q): %s values do not fit column type %s", ErrInvalidValue, column, rv.Type().Elem(), f.typ)}
+		}
 		vs := make([]any, rv.Len())
 		for i := range vs {
 			vs[i] = rv.Index(i).Interface()
-			if !fits(rv.Type().Elem(), f.typ) {
-				return errExpr{fmt.Errorf("%w: FilterBy(%q): %s values do not fit column type %s", ErrInvalidValue, column, rv.Type().Elem(), f.typ)}
-			}
 		}
 		return inExpr{f, vs, false}
 	}
@@ -420,6 +425,19 @@ func byName(m *model, column string, v any) expr {
 		return errExpr{fmt.Errorf("%w: FilterBy(%q): a %s does not fit column type %s", ErrInvalidValue, column, rv.Type(), f.typ)}
 	}
 	return cmpExpr{f, "=", v}
+}
+
+// isList reports whether FilterBy's value v means a list of values (IN):
+// a slice or array, unless it is a value the driver takes whole (it
+// implements driver.Valuer, or it is a byte slice for a byte-slice column).
+func isList(v reflect.Value, col reflect.Type) bool {
+	if k := v.Kind(); k != reflect.Slice && k != reflect.Array {
+		return false
+	}
+	if v.Type().Implements(valuerType) {
+		return false
+	}
+	return !(kindClass(v.Type()) == 4 && kindClass(col) == 4)
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"reflect"
 	"sync"
 	"time"
@@ -56,6 +57,15 @@ func WithBatchSize(n int) Option {
 	return func(s *Session) { s.batch = n }
 }
 
+// WithRetries sets how many times a Commit or Flush runs its transaction
+// again, after a short random wait, when the database aborts it to break a
+// deadlock or keep transactions serializable (ErrSerialization). The
+// default is 3; 0 turns retries off. Only a transaction the session began
+// itself is retried; on a caller's *sql.Tx the error is returned.
+func WithRetries(n int) Option {
+	return func(s *Session) { s.retries = max(n, 0) }
+}
+
 // WithoutSchemaIntrospection stops the session from reading the database's
 // foreign keys; deletes are then ordered by the declared Relations alone,
 // and Database relations are not checked against the schema.
@@ -89,6 +99,7 @@ type Session struct {
 	flushRes *CommitResult // what the flushes of the open transaction did
 	last     CommitResult
 
+	retries    int                   // retries of a transaction the database aborted
 	introspect bool                  // read the database's foreign keys to order deletes
 	schemaInfo *schemaInfo           // foreign keys, when db is not a *sql.DB
 	deleted    map[identity]struct{} // rows deleted by this session's commits
@@ -100,7 +111,7 @@ type Session struct {
 // it cannot be, every method of the session returns an error that wraps
 // ErrUnknownDialect; NewSession itself never fails.
 func NewSession(db Executor, opts ...Option) *Session {
-	s := &Session{db: db, introspect: true}
+	s := &Session{db: db, introspect: true, retries: 3}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -373,19 +384,19 @@ func (s *Session) open() bool { return s.tx != nil || s.inUnit }
 // missing keys are reported exactly. Any failure aborts. The caller holds
 // s.mu.
 func (s *Session) send(ctx context.Context) error {
-	fail := func(err error) error {
+	if err := ctx.Err(); err != nil {
 		if s.open() {
 			return s.abort(err)
 		}
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
 	// Plan before BEGIN: a bad relation or a cycle sends nothing.
 	units, si, err := s.plan(ctx, s.pending)
 	if err != nil {
-		return fail(err)
+		if s.open() {
+			return s.abort(err)
+		}
+		return err
 	}
 	if !s.open() && allNoop(units) {
 		// Only deletes that can match no row: nothing to send, not even BEGIN.
@@ -397,29 +408,50 @@ func (s *Session) send(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	res, err := s.run(ctx, units, si, false)
-	if errors.Is(err, errRowCount) {
-		if err = s.undo(ctx); err == nil {
-			if err = s.begin(ctx); err == nil {
-				s.flushRes = nil
-				all := append(append([]step(nil), s.flushed...), s.pending...)
-				if units, si, err = s.plan(ctx, all); err == nil {
-					res, err = s.run(ctx, units, si, true)
-				}
+	precise := false
+	for attempt := 1; ; attempt++ {
+		if err := s.begin(ctx); err != nil {
+			return s.abort(err)
+		}
+		res, err := s.run(ctx, units, si, precise)
+		switch {
+		case err == nil:
+			if s.flushRes == nil {
+				s.flushRes = &CommitResult{Deleted: map[string]int64{}}
 			}
+			s.flushRes.add(res)
+			return nil
+		case errors.Is(err, errRowCount) && !precise:
+			precise = true
+		case errors.Is(err, ErrSerialization) && s.beginner() && attempt <= s.retries:
+			if werr := backoff(ctx, attempt); werr != nil {
+				return s.abort(errors.Join(err, werr))
+			}
+		default:
+			return s.abort(err)
+		}
+		// Run everything the transaction held again, from the start.
+		if err := s.undo(ctx); err != nil {
+			return s.abort(err)
+		}
+		s.flushRes = nil
+		all := append(append([]step(nil), s.flushed...), s.pending...)
+		if units, si, err = s.plan(ctx, all); err != nil {
+			return s.abort(err)
 		}
 	}
-	if err != nil {
-		return s.abort(err)
+}
+
+// backoff waits before retry attempt n: a random time up to 10 ms × 2^n.
+func backoff(ctx context.Context, n int) error {
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(10*time.Millisecond) << n)))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	if s.flushRes == nil {
-		s.flushRes = &CommitResult{Deleted: map[string]int64{}}
-	}
-	s.flushRes.add(res)
-	return nil
 }
 
 // allNoop reports whether every unit is a bulk delete that matches no row.
@@ -441,7 +473,7 @@ func (s *Session) begin(ctx context.Context) error {
 		start := time.Now()
 		// The transaction must outlive a cancelled ctx so that the session,
 		// not database/sql, decides when it ends.
-		tx, err := b.BeginTx(context.WithoutCancel(ctx), nil)
+		tx, err := b.BeginTx(context.WithoutCancel(ctx), s.dialect.txOptions)
 		s.log(ctx, "BEGIN", nil, start, -1, err)
 		if err != nil {
 			return fmt.Errorf("typeddelete: begin: %w", err)

@@ -16,10 +16,13 @@ import (
 // created if missing. ":memory:" opens an in-memory database on a single
 // connection. It pings the database before returning.
 func OpenSQLite(path string) (*sql.DB, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
+	if path == "" || strings.ContainsRune(path, 0) {
 		return nil, fmt.Errorf("typeddelete: OpenSQLite: invalid path %q", path)
 	}
-	dsn := "file:" + path + "?_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_txlock=immediate"
+	// The DSN is a SQLite URI filename: escape what a URI would read as
+	// its query, fragment or an escape.
+	escaped := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	dsn := "file:" + escaped + "?_foreign_keys=on&_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_txlock=immediate"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("typeddelete: OpenSQLite %q: %w", path, err)
