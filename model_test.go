@@ -1,0 +1,1112 @@
+package typeddelete
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/stdlib"
+	sqlite3 "github.com/mattn/go-sqlite3"
+	moderncsqlite "modernc.org/sqlite"
+)
+
+// Models shared by the unit tests of this package (model_test.go and
+// predicate_test.go). Every name starts with "unit" so that they do not
+// clash with the types of the other test files.
+
+// unitStatus is a named string type, for Like and FilterBy.
+type unitStatus string
+
+// unitUser has one column of each interesting kind.
+type unitUser struct {
+	ID        int64
+	Name      string
+	Age       int
+	Email     *string `db:"email_address"`
+	Nick      sql.NullString
+	Avatar    []byte
+	Status    unitStatus
+	CreatedAt time.Time
+	Secret    string `db:"-"`
+	internal  int
+}
+
+// unitTeam is a second model, to show predicates do not mix models.
+type unitTeam struct {
+	ID   int64
+	Name string
+}
+
+// unitBase is embedded by value in unitPost.
+type unitBase struct {
+	ID        int64
+	CreatedAt time.Time
+}
+
+// unitPost flattens unitBase: columns id, created_at, title.
+type unitPost struct {
+	unitBase
+	Title string
+}
+
+// unitPtrEmbed embeds a pointer, which a model may not do.
+type unitPtrEmbed struct {
+	*unitBase
+	Title string
+}
+
+// unitMembership has a composite key, tagged in struct order.
+type unitMembership struct {
+	TeamID int64  `db:"team_id,pk"`
+	Role   string `db:"role"`
+	UserID int64  `db:",pk"`
+}
+
+// unitTaggedOverID has a field named ID, but its tagged key wins.
+type unitTaggedOverID struct {
+	ID   int64
+	Code string `db:"code,pk"`
+}
+
+// unitPtrKey has a nullable (pointer) key.
+type unitPtrKey struct {
+	ID *int64
+}
+
+// UnitLabel is an exported non-struct type, embedded by unitLabeled.
+type UnitLabel string
+
+// unitLabeled embeds a non-struct type, which is a column like any field.
+type unitLabeled struct {
+	ID int64
+	UnitLabel
+}
+
+// unitNoPK has no primary key.
+type unitNoPK struct {
+	Name string
+}
+
+// unitDupColumn maps column "x" twice.
+type unitDupColumn struct {
+	ID int64
+	A  string `db:"x"`
+	B  string `db:"x"`
+}
+
+// unitDupEmbedded maps "id" from the embedded struct and from its own field.
+type unitDupEmbedded struct {
+	unitBase
+	ID int64
+}
+
+// unitBadOption has an unknown db tag option.
+type unitBadOption struct {
+	ID   int64
+	Name string `db:"name,primary"`
+}
+
+// unitSpacedOption has a pk option with blanks around it.
+type unitSpacedOption struct {
+	Code string `db:"code, pk"`
+}
+
+// unitValueTable names its table with a value receiver.
+type unitValueTable struct{ ID int64 }
+
+func (unitValueTable) TableName() string { return "value_table" }
+
+// unitPtrTable names its table with a pointer receiver.
+type unitPtrTable struct{ ID int64 }
+
+func (*unitPtrTable) TableName() string { return "ptr_table" }
+
+// unitEmptyTable names its table "".
+type unitEmptyTable struct{ ID int64 }
+
+func (unitEmptyTable) TableName() string { return "" }
+
+// unitConcurrent is used only by the concurrency test, so its metadata is
+// not cached before that test starts (with -count=1).
+type unitConcurrent struct {
+	ID   int64
+	Name string
+}
+
+// unitFakeDriver is a driver of a package the library does not know.
+type unitFakeDriver struct{}
+
+func (unitFakeDriver) Open(string) (driver.Conn, error) { return nil, errors.New("unitFakeDriver") }
+
+// unitModel returns the metadata of T, failing the test on error.
+func unitModel[T any](t *testing.T) *model {
+	t.Helper()
+	m, err := modelFor(reflect.TypeFor[T]())
+	if err != nil {
+		t.Fatalf("modelFor(%s): %v", reflect.TypeFor[T](), err)
+	}
+	return m
+}
+
+// unitWantErr checks that err wraps target and mentions every fragment.
+func unitWantErr(t *testing.T, err, target error, fragments ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("error = nil, want one wrapping %v", target)
+	}
+	if !errors.Is(err, target) {
+		t.Fatalf("error %q does not wrap %v", err, target)
+	}
+	for _, f := range fragments {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("error %q does not mention %q", err, f)
+		}
+	}
+}
+
+// unitDialects are the three dialects, in a fixed order.
+func unitDialects() []*Dialect {
+	return []*Dialect{SQLiteDialect(), PostgresDialect(), MySQLDialect()}
+}
+
+func TestSnakeCase(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ID", "id"},
+		{"Name", "name"},
+		{"UserID", "user_id"},
+		{"HTTPServer", "http_server"},
+		{"Age2", "age2"},
+		{"BlogPost", "blog_post"},
+		{"CreatedAt", "created_at"},
+		{"APIKey", "api_key"},
+		{"UserHTTPStatus", "user_http_status"},
+		{"Age2Max", "age2_max"},
+		{"A", "a"},
+		{"already_snake", "already_snake"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in+" becomes "+tt.want, func(t *testing.T) {
+			if got := snakeCase(tt.in); got != tt.want {
+				t.Errorf("snakeCase(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTableNames(t *testing.T) {
+	// Function-local types: their reflect names are exactly User, Category...
+	type User struct{ ID int64 }
+	type Category struct{ ID int64 }
+	type Person struct{ ID int64 }
+	type BlogPost struct{ ID int64 }
+	type HTTPServer struct{ ID int64 }
+	tests := []struct {
+		name string
+		typ  reflect.Type
+		want string
+	}{
+		{"User is stored in users", reflect.TypeFor[User](), "users"},
+		{"Category is stored in categories", reflect.TypeFor[Category](), "categories"},
+		{"Person is stored in people", reflect.TypeFor[Person](), "people"},
+		{"BlogPost is stored in blog_posts", reflect.TypeFor[BlogPost](), "blog_posts"},
+		{"HTTPServer is stored in http_servers", reflect.TypeFor[HTTPServer](), "http_servers"},
+		{"unitUser is stored in unit_users", reflect.TypeFor[unitUser](), "unit_users"},
+		{"TableName on a value receiver overrides the name", reflect.TypeFor[unitValueTable](), "value_table"},
+		{"TableName on a pointer receiver overrides the name", reflect.TypeFor[unitPtrTable](), "ptr_table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := modelFor(tt.typ)
+			if err != nil {
+				t.Fatalf("modelFor(%s): %v", tt.typ, err)
+			}
+			if m.table != tt.want {
+				t.Errorf("table of %s = %q, want %q", tt.typ, m.table, tt.want)
+			}
+		})
+	}
+}
+
+func TestColumnsAndPrimaryKeys(t *testing.T) {
+	tests := []struct {
+		name    string
+		typ     reflect.Type
+		columns []string
+		pk      []string
+		names   []string // Go field paths
+	}{
+		{
+			name:    "columns come from db tags or snake_case, skipping db:\"-\" and unexported fields",
+			typ:     reflect.TypeFor[unitUser](),
+			columns: []string{"id", "name", "age", "email_address", "nick", "avatar", "status", "created_at"},
+			pk:      []string{"id"},
+			names:   []string{"ID", "Name", "Age", "Email", "Nick", "Avatar", "Status", "CreatedAt"},
+		},
+		{
+			name:    "an embedded struct is flattened and its ID is the key",
+			typ:     reflect.TypeFor[unitPost](),
+			columns: []string{"id", "created_at", "title"},
+			pk:      []string{"id"},
+			names:   []string{"unitBase.ID", "unitBase.CreatedAt", "Title"},
+		},
+		{
+			name:    "pk tags make a composite key in struct order",
+			typ:     reflect.TypeFor[unitMembership](),
+			columns: []string{"team_id", "role", "user_id"},
+			pk:      []string{"team_id", "user_id"},
+			names:   []string{"TeamID", "Role", "UserID"},
+		},
+		{
+			name:    "a pk tag wins over a field named ID",
+			typ:     reflect.TypeFor[unitTaggedOverID](),
+			columns: []string{"id", "code"},
+			pk:      []string{"code"},
+			names:   []string{"ID", "Code"},
+		},
+		{
+			name:    "an embedded non-struct type is a column named after its type",
+			typ:     reflect.TypeFor[unitLabeled](),
+			columns: []string{"id", "unit_label"},
+			pk:      []string{"id"},
+			names:   []string{"ID", "UnitLabel"},
+		},
+		{
+			name:    "blanks around a tag option are ignored",
+			typ:     reflect.TypeFor[unitSpacedOption](),
+			columns: []string{"code"},
+			pk:      []string{"code"},
+			names:   []string{"Code"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := modelFor(tt.typ)
+			if err != nil {
+				t.Fatalf("modelFor(%s): %v", tt.typ, err)
+			}
+			if got := m.columns(); !reflect.DeepEqual(got, tt.columns) {
+				t.Errorf("columns = %q, want %q", got, tt.columns)
+			}
+			if got := m.pkColumns(); !reflect.DeepEqual(got, tt.pk) {
+				t.Errorf("pk columns = %q, want %q", got, tt.pk)
+			}
+			var names []string
+			for _, f := range m.fields {
+				names = append(names, f.name)
+				if m.byColumn[f.column] != f {
+					t.Errorf("byColumn[%q] is not the field %s", f.column, f.name)
+				}
+				sf := tt.typ.FieldByIndex(f.index)
+				if sf.Type != f.typ {
+					t.Errorf("field %s: type %s, want %s", f.name, f.typ, sf.Type)
+				}
+			}
+			if !reflect.DeepEqual(names, tt.names) {
+				t.Errorf("field names = %q, want %q", names, tt.names)
+			}
+			if len(m.byColumn) != len(m.fields) {
+				t.Errorf("byColumn has %d entries, want %d", len(m.byColumn), len(m.fields))
+			}
+		})
+	}
+}
+
+func TestFieldOffsetsOfEmbeddedStructs(t *testing.T) {
+	m := unitModel[unitPost](t)
+	var p unitPost
+	base := reflect.ValueOf(&p).Pointer()
+	want := map[string]uintptr{
+		"id":         reflect.ValueOf(&p.ID).Pointer() - base,
+		"created_at": reflect.ValueOf(&p.CreatedAt).Pointer() - base,
+		"title":      reflect.ValueOf(&p.Title).Pointer() - base,
+	}
+	for col, off := range want {
+		t.Run(col+" is found at its byte offset", func(t *testing.T) {
+			f := m.byColumn[col]
+			if f.offset != off {
+				t.Fatalf("offset of %s = %d, want %d", col, f.offset, off)
+			}
+			if got := m.fieldAt(off, f.typ); got != f {
+				t.Errorf("fieldAt(%d, %s) = %v, want the %s field", off, f.typ, got, col)
+			}
+		})
+	}
+	t.Run("a matching offset with another type is no field", func(t *testing.T) {
+		if got := m.fieldAt(m.byColumn["created_at"].offset, reflect.TypeFor[int64]()); got != nil {
+			t.Errorf("fieldAt(created_at offset, int64) = %s, want nil", got.column)
+		}
+	})
+}
+
+func TestInvalidModels(t *testing.T) {
+	tests := []struct {
+		name      string
+		typ       reflect.Type
+		fragments []string
+	}{
+		{"a model without a primary key is named in the error", reflect.TypeFor[unitNoPK](),
+			[]string{"typeddelete.unitNoPK has no primary key"}},
+		{"a column mapped twice is an error", reflect.TypeFor[unitDupColumn](),
+			[]string{"typeddelete.unitDupColumn", `maps column "x" twice`}},
+		{"an ID both embedded and declared is a column mapped twice", reflect.TypeFor[unitDupEmbedded](),
+			[]string{"typeddelete.unitDupEmbedded", `maps column "id" twice`}},
+		{"an unknown tag option is an error", reflect.TypeFor[unitBadOption](),
+			[]string{"typeddelete.unitBadOption.Name", `unknown db tag option "primary"`}},
+		{"an embedded pointer struct is an error", reflect.TypeFor[unitPtrEmbed](),
+			[]string{"typeddelete.unitPtrEmbed embeds pointer *typeddelete.unitBase"}},
+		{"an empty TableName is an error", reflect.TypeFor[unitEmptyTable](),
+			[]string{"typeddelete.unitEmptyTable.TableName returned an empty name"}},
+		{"a non-struct type is an error", reflect.TypeFor[int](),
+			[]string{"int is not a struct"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := modelFor(tt.typ)
+			if m != nil {
+				t.Errorf("modelFor(%s) returned a model", tt.typ)
+			}
+			unitWantErr(t, err, ErrInvalidModel, tt.fragments...)
+		})
+	}
+}
+
+func TestModelOf(t *testing.T) {
+	u := &unitUser{ID: 3}
+	var nilUser *unitUser
+	n := 5
+	tests := []struct {
+		name      string
+		obj       any
+		fragments []string // nil: no error
+	}{
+		{"a pointer to a model struct gives its metadata and value", u, nil},
+		{"nil is an invalid model", nil, []string{"invalid model: nil"}},
+		{"a struct value is not a pointer", unitUser{}, []string{"typeddelete.unitUser is not a pointer to a struct"}},
+		{"a nil pointer is an invalid model", nilUser, []string{"nil *typeddelete.unitUser"}},
+		{"a pointer to an int is not a pointer to a struct", &n, []string{"*int is not a pointer to a struct"}},
+		{"a pointer to a pointer is not a pointer to a struct", &u, []string{"**typeddelete.unitUser is not a pointer to a struct"}},
+		{"a pointer to a model without a key fails", &unitNoPK{}, []string{"has no primary key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, v, err := modelOf(tt.obj)
+			if tt.fragments != nil {
+				unitWantErr(t, err, ErrInvalidModel, tt.fragments...)
+				return
+			}
+			if err != nil {
+				t.Fatalf("modelOf: %v", err)
+			}
+			if m.typ != reflect.TypeFor[unitUser]() {
+				t.Errorf("model type = %s, want unitUser", m.typ)
+			}
+			if v.Addr().Interface() != any(u) {
+				t.Errorf("value is not the struct the pointer points to")
+			}
+		})
+	}
+}
+
+func TestKey(t *testing.T) {
+	id := int64(9)
+	tests := []struct {
+		name      string
+		obj       any
+		want      any
+		fragments []string // nil: no error
+	}{
+		{"a one-column key is its value", &unitUser{ID: 7}, int64(7), nil},
+		{"a composite key is a slice in column order", &unitMembership{TeamID: 1, UserID: 2}, []any{int64(1), int64(2)}, nil},
+		{"a pointer key is dereferenced", &unitPtrKey{ID: &id}, int64(9), nil},
+		{"a key in an embedded struct is read", &unitPost{unitBase: unitBase{ID: 4}}, int64(4), nil},
+		{"a zero key is not persisted", &unitUser{}, nil, []string{"typeddelete.unitUser.ID is zero"}},
+		{"a nil pointer key is not persisted", &unitPtrKey{}, nil, []string{"typeddelete.unitPtrKey.ID is zero"}},
+		{"a zero first part of a composite key is not persisted", &unitMembership{UserID: 2}, nil,
+			[]string{"typeddelete.unitMembership.TeamID (part of the composite key) is zero"}},
+		{"a zero last part of a composite key is not persisted", &unitMembership{TeamID: 1}, nil,
+			[]string{"typeddelete.unitMembership.UserID (part of the composite key) is zero"}},
+		{"a zero embedded key names its field path", &unitPost{Title: "x"}, nil,
+			[]string{"typeddelete.unitPost.unitBase.ID is zero"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, v, err := modelOf(tt.obj)
+			if err != nil {
+				t.Fatalf("modelOf: %v", err)
+			}
+			k, err := m.key(v)
+			if tt.fragments != nil {
+				unitWantErr(t, err, ErrNotPersisted, tt.fragments...)
+				if k != nil {
+					t.Errorf("key = %v, want nil with the error", k)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("key: %v", err)
+			}
+			if !reflect.DeepEqual(k, tt.want) {
+				t.Fatalf("key = %#v, want %#v", k, tt.want)
+			}
+			parts := m.keyParts(k)
+			if len(parts) != len(m.pk) {
+				t.Errorf("keyParts(%v) has %d parts, want %d", k, len(parts), len(m.pk))
+			}
+		})
+	}
+}
+
+func TestModelMetadataIsCached(t *testing.T) {
+	tests := []struct {
+		name string
+		typ  reflect.Type
+	}{
+		{"a valid model is built once", reflect.TypeFor[unitUser]()},
+		{"an invalid model keeps its error", reflect.TypeFor[unitNoPK]()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m1, err1 := modelFor(tt.typ)
+			m2, err2 := modelFor(tt.typ)
+			if m1 != m2 {
+				t.Errorf("modelFor returned %p then %p, want the same *model", m1, m2)
+			}
+			if err1 != err2 {
+				t.Errorf("modelFor returned errors %v then %v, want the same", err1, err2)
+			}
+			m3, _, err3 := modelOf(reflect.New(tt.typ).Interface())
+			if m3 != m1 || err3 != err1 {
+				t.Errorf("modelOf returned (%p, %v), want (%p, %v) from the cache", m3, err3, m1, err1)
+			}
+		})
+	}
+}
+
+func TestModelMetadataUnderConcurrentFirstUse(t *testing.T) {
+	typ := reflect.TypeFor[unitConcurrent]()
+	const n = 64
+	models := make([]*model, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			models[i], errs[i] = modelFor(typ)
+			if models[i] != nil {
+				_ = models[i].columns() // read the shared metadata
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("goroutine %d: %v", i, errs[i])
+		}
+		if models[i] != models[0] {
+			t.Fatalf("goroutine %d got model %p, goroutine 0 got %p: want one shared *model", i, models[i], models[0])
+		}
+	}
+	if got := models[0].columns(); !reflect.DeepEqual(got, []string{"id", "name"}) {
+		t.Errorf("columns = %q, want [id name]", got)
+	}
+}
+
+func TestCompareKeys(t *testing.T) {
+	t0 := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		a, b any
+		want int
+	}{
+		{"int64 1 sorts before int64 2", int64(1), int64(2), -1},
+		{"int64 10 sorts after int64 9", int64(10), int64(9), 1},
+		{"equal int64 values compare equal", int64(5), int64(5), 0},
+		{"negative ints sort before positive", -3, 2, -1},
+		{"int32 values compare by value", int32(100), int32(20), 1},
+		{"an int and an int64 compare by value", 3, int64(4), -1},
+		{"uint values compare by value", uint(7), uint(70), -1},
+		{"floats compare by value", 2.5, 1.5, 1},
+		{"strings compare bytewise", "apple", "banana", -1},
+		{"a string prefix sorts first", "ab", "abc", -1},
+		{"named strings compare bytewise", unitStatus("b"), unitStatus("a"), 1},
+		{"byte slices compare bytewise", []byte{1, 2}, []byte{1, 3}, -1},
+		{"earlier times sort first", t0, t0.Add(time.Second), -1},
+		{"the same instant in two zones is equal", t0, t0.In(time.FixedZone("X", 3600)), 0},
+		{"composite keys compare by their first part", []any{int64(1), "z"}, []any{int64(2), "a"}, -1},
+		{"composite keys with equal first parts compare by the second", []any{int64(1), "b"}, []any{int64(1), "a"}, 1},
+		{"equal composite keys compare equal", []any{int64(1), "a"}, []any{int64(1), "a"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := compareKeys(tt.a, tt.b); got != tt.want {
+				t.Errorf("compareKeys(%v, %v) = %d, want %d", tt.a, tt.b, got, tt.want)
+			}
+			if got := compareKeys(tt.b, tt.a); got != -tt.want {
+				t.Errorf("compareKeys(%v, %v) = %d, want %d", tt.b, tt.a, got, -tt.want)
+			}
+		})
+	}
+}
+
+// unitKeyCondition is keyCondition on the primary key of m.
+func unitKeyCondition(d *Dialect, m *model, keys []any) (string, []any) {
+	return keyCondition(d, m.pkColumns(), m.pk[0].typ, keys)
+}
+
+func TestKeyCondition(t *testing.T) {
+	users := unitModel[unitUser](t)
+	members := unitModel[unitMembership](t)
+	noRowValues := SQLiteDialect()
+	noRowValues.rowValues = false
+	tests := []struct {
+		name     string
+		d        *Dialect
+		m        *model
+		keys     []any
+		wantSQL  string
+		wantArgs []any
+		wantStmt string // the DELETE with the dialect's placeholders
+	}{
+		{"a one-column key on sqlite is an IN list", SQLiteDialect(), users, []any{int64(1), int64(2), int64(3)},
+			`"id" IN (?,?,?)`, []any{int64(1), int64(2), int64(3)},
+			`DELETE FROM "unit_users" WHERE "id" IN (?,?,?)`},
+		{"a one-column key on postgres is one array parameter", PostgresDialect(), users, []any{int64(1), int64(2)},
+			`"id" = ANY(?)`, []any{[]int64{1, 2}},
+			`DELETE FROM "unit_users" WHERE "id" = ANY($1)`},
+		{"a one-column string key on postgres is one []string parameter", PostgresDialect(), unitModel[unitSpacedOption](t), []any{"a", "b"},
+			`"code" = ANY(?)`, []any{[]string{"a", "b"}},
+			`DELETE FROM "unit_spaced_options" WHERE "code" = ANY($1)`},
+		{"a one-column key on postgres without arrays is an IN list with numbered placeholders", PostgresINDialect(), users, []any{int64(1), int64(2)},
+			`"id" IN (?,?)`, []any{int64(1), int64(2)},
+			`DELETE FROM "unit_users" WHERE "id" IN ($1,$2)`},
+		{"a one-column key on mysql is quoted with backticks", MySQLDialect(), users, []any{int64(1)},
+			"`id` IN (?)", []any{int64(1)},
+			"DELETE FROM `unit_users` WHERE `id` IN (?)"},
+		{"a composite key on sqlite is matched as a VALUES list of row values", SQLiteDialect(), members,
+			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
+			`("team_id", "user_id") IN (VALUES (?,?), (?,?))`, []any{int64(1), int64(2), int64(3), int64(4)},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (VALUES (?,?), (?,?))`},
+		{"a composite key on postgres is matched as row values", PostgresDialect(), members,
+			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
+			`("team_id", "user_id") IN ((?,?), (?,?))`, []any{int64(1), int64(2), int64(3), int64(4)},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (($1,$2), ($3,$4))`},
+		{"a composite key on postgres without arrays is matched as row values", PostgresINDialect(), members,
+			[]any{[]any{int64(1), int64(2)}},
+			`("team_id", "user_id") IN ((?,?))`, []any{int64(1), int64(2)},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (($1,$2))`},
+		{"a composite key on mysql is matched as row values", MySQLDialect(), members,
+			[]any{[]any{int64(5), int64(6)}},
+			"(`team_id`, `user_id`) IN ((?,?))", []any{int64(5), int64(6)},
+			"DELETE FROM `unit_memberships` WHERE (`team_id`, `user_id`) IN ((?,?))"},
+		{"a composite key without row values is an OR of ANDs", noRowValues, members,
+			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
+			`(("team_id" = ? AND "user_id" = ?) OR ("team_id" = ? AND "user_id" = ?))`, []any{int64(1), int64(2), int64(3), int64(4)},
+			`DELETE FROM "unit_memberships" WHERE (("team_id" = ? AND "user_id" = ?) OR ("team_id" = ? AND "user_id" = ?))`},
+		{"one composite key without row values is one AND group", noRowValues, members,
+			[]any{[]any{int64(1), int64(2)}},
+			`(("team_id" = ? AND "user_id" = ?))`, []any{int64(1), int64(2)},
+			`DELETE FROM "unit_memberships" WHERE (("team_id" = ? AND "user_id" = ?))`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotSQL, gotArgs := unitKeyCondition(tt.d, tt.m, tt.keys)
+			if gotSQL != tt.wantSQL {
+				t.Errorf("SQL = %s\n want %s", gotSQL, tt.wantSQL)
+			}
+			if !reflect.DeepEqual(gotArgs, tt.wantArgs) {
+				t.Errorf("args = %#v, want %#v", gotArgs, tt.wantArgs)
+			}
+			stmt, args, err := deleteSQL(tt.d, tt.m, gotSQL, gotArgs).ToSql()
+			if err != nil {
+				t.Fatalf("deleteSQL: %v", err)
+			}
+			if stmt != tt.wantStmt {
+				t.Errorf("statement = %s\n      want %s", stmt, tt.wantStmt)
+			}
+			if !reflect.DeepEqual(args, tt.wantArgs) {
+				t.Errorf("statement args = %#v, want %#v", args, tt.wantArgs)
+			}
+		})
+	}
+}
+
+func TestDialectQuote(t *testing.T) {
+	tests := []struct {
+		name  string
+		d     *Dialect
+		ident string
+		want  string
+	}{
+		{"sqlite wraps a name in double quotes", SQLiteDialect(), "users", `"users"`},
+		{"sqlite doubles an embedded double quote", SQLiteDialect(), `we"ird`, `"we""ird"`},
+		{"postgres doubles every embedded double quote", PostgresDialect(), `a"b"c`, `"a""b""c"`},
+		{"postgres leaves a backtick alone", PostgresDialect(), "a`b", "\"a`b\""},
+		{"mysql wraps a name in backticks", MySQLDialect(), "users", "`users`"},
+		{"mysql doubles an embedded backtick", MySQLDialect(), "we`ird", "`we``ird`"},
+		{"mysql leaves a double quote alone", MySQLDialect(), `a"b`, "`a\"b`"},
+		{"an empty name is still quoted", SQLiteDialect(), "", `""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.d.Quote(tt.ident); got != tt.want {
+				t.Errorf("%s.Quote(%q) = %s, want %s", tt.d, tt.ident, got, tt.want)
+			}
+		})
+	}
+	t.Run("quoteAll quotes each name in order", func(t *testing.T) {
+		got := MySQLDialect().quoteAll([]string{"a", "b`c"})
+		if want := []string{"`a`", "`b``c`"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("quoteAll = %q, want %q", got, want)
+		}
+	})
+}
+
+func TestDialectNames(t *testing.T) {
+	tests := []struct {
+		d    *Dialect
+		want string
+	}{
+		{SQLiteDialect(), "sqlite"},
+		{PostgresDialect(), "postgres"},
+		{PostgresINDialect(), "postgres"},
+		{MySQLDialect(), "mysql"},
+	}
+	for _, tt := range tests {
+		t.Run("the "+tt.want+" dialect is named "+tt.want, func(t *testing.T) {
+			if got := tt.d.Name(); got != tt.want {
+				t.Errorf("Name() = %q, want %q", got, tt.want)
+			}
+			if got := tt.d.String(); got != tt.want {
+				t.Errorf("String() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeysPerStatement(t *testing.T) {
+	tests := []struct {
+		name    string
+		d       *Dialect
+		columns int
+		batch   int
+		want    int
+	}{
+		{"sqlite defaults to 500 keys", SQLiteDialect(), 1, 0, 500},
+		{"a negative batch size means the default", SQLiteDialect(), 1, -5, 500},
+		{"postgres sends every one-column key in one array", PostgresDialect(), 1, 0, math.MaxInt},
+		{"postgres keeps a chosen batch size for one-column keys", PostgresDialect(), 1, 700, 700},
+		{"postgres defaults to 1000 composite keys", PostgresDialect(), 2, 0, 1000},
+		{"postgres without arrays defaults to 1000 keys", PostgresINDialect(), 1, 0, 1000},
+		{"postgres without arrays caps a one-column key at 65535 parameters", PostgresINDialect(), 1, 100000, 65535},
+		{"mysql defaults to 1000 keys", MySQLDialect(), 2, 0, 1000},
+		{"a small batch size is kept", MySQLDialect(), 3, 50, 50},
+		{"sqlite caps a one-column key at 32766 parameters", SQLiteDialect(), 1, 40000, 32766},
+		{"sqlite caps a 3-column key at 32766/3 keys", SQLiteDialect(), 3, 20000, 10922},
+		{"postgres caps a 2-column key at 1000 row values whatever the batch size", PostgresDialect(), 2, 100000, 1000},
+		{"postgres without arrays caps a 3-column key at 1000 row values", PostgresINDialect(), 3, 5000, 1000},
+		{"postgres keeps a smaller batch of composite keys", PostgresDialect(), 2, 300, 300},
+		{"mysql caps a 4-column key at 65535/4 keys", MySQLDialect(), 4, 1 << 20, 16383},
+		{"a batch exactly at the limit is kept", SQLiteDialect(), 2, 16383, 16383},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.d.keysPerStatement(tt.columns, tt.batch)
+			if got != tt.want {
+				t.Fatalf("%s.keysPerStatement(%d, %d) = %d, want %d", tt.d, tt.columns, tt.batch, got, tt.want)
+			}
+			if (!tt.d.arrays || tt.columns > 1) && got*tt.columns > tt.d.maxParams {
+				t.Errorf("%d keys of %d columns need %d parameters, over %s's %d", got, tt.columns, got*tt.columns, tt.d, tt.d.maxParams)
+			}
+		})
+	}
+}
+
+// unitIdentModel returns model metadata with the given table and column.
+func unitIdentModel(table, column string) *model {
+	f := &field{name: "X", column: column, typ: reflect.TypeFor[int64]()}
+	return &model{typ: reflect.TypeFor[unitUser](), table: table, fields: []*field{f}, pk: []*field{f},
+		byColumn: map[string]*field{column: f}}
+}
+
+func TestCheckIdent(t *testing.T) {
+	tests := []struct {
+		name      string
+		d         *Dialect
+		m         *model
+		fragments []string // nil: accepted
+	}{
+		{"postgres accepts a 63-byte column", PostgresDialect(), unitIdentModel("t", strings.Repeat("c", 63)), nil},
+		{"postgres rejects a 64-byte column", PostgresDialect(), unitIdentModel("t", strings.Repeat("c", 64)),
+			[]string{"typeddelete.unitUser", `identifier "` + strings.Repeat("c", 64) + `" is 64 bytes, postgres allows 63`}},
+		{"postgres rejects a 64-byte table name", PostgresDialect(), unitIdentModel(strings.Repeat("t", 64), "c"),
+			[]string{`identifier "` + strings.Repeat("t", 64) + `" is 64 bytes, postgres allows 63`}},
+		{"postgres counts bytes, so 32 two-byte letters are too long", PostgresDialect(), unitIdentModel("t", strings.Repeat("é", 32)),
+			[]string{"is 64 bytes, postgres allows 63"}},
+		{"mysql accepts a 64-byte column", MySQLDialect(), unitIdentModel("t", strings.Repeat("c", 64)), nil},
+		{"mysql rejects a 65-byte column", MySQLDialect(), unitIdentModel("t", strings.Repeat("c", 65)),
+			[]string{`"` + strings.Repeat("c", 65) + `" is 65 `, "mysql allows 64"}},
+		{"mysql rejects a 65-byte table name", MySQLDialect(), unitIdentModel(strings.Repeat("t", 65), "c"),
+			[]string{`"` + strings.Repeat("t", 65) + `" is 65 `, "mysql allows 64"}},
+		// MySQL and MariaDB limit identifiers to 64 characters, not bytes.
+		{"mysql accepts 64 two-byte letters, which are 64 characters", MySQLDialect(), unitIdentModel("t", strings.Repeat("é", 64)), nil},
+		{"sqlite accepts a 65-byte column", SQLiteDialect(), unitIdentModel("t", strings.Repeat("c", 65)), nil},
+		{"sqlite accepts a 1000-byte table name", SQLiteDialect(), unitIdentModel(strings.Repeat("t", 1000), "c"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.d.checkIdent(tt.m)
+			if tt.fragments == nil {
+				if err != nil {
+					t.Fatalf("checkIdent: %v", err)
+				}
+				return
+			}
+			unitWantErr(t, err, ErrInvalidModel, tt.fragments...)
+		})
+	}
+}
+
+func TestDialectForPackage(t *testing.T) {
+	tests := []struct {
+		name string
+		path string
+		want *Dialect // nil for none
+	}{
+		{"mattn/go-sqlite3 is sqlite", "github.com/mattn/go-sqlite3", SQLiteDialect()},
+		{"modernc.org/sqlite is sqlite", "modernc.org/sqlite", SQLiteDialect()},
+		{"ncruces/go-sqlite3 is sqlite", "github.com/ncruces/go-sqlite3/driver", SQLiteDialect()},
+		{"pgx v5 stdlib is postgres with arrays", "github.com/jackc/pgx/v5/stdlib", PostgresDialect()},
+		{"pgx v4 stdlib is postgres with arrays", "github.com/jackc/pgx/v4/stdlib", PostgresDialect()},
+		{"lib/pq is postgres with IN lists", "github.com/lib/pq", PostgresINDialect()},
+		{"go-sql-driver/mysql is mysql", "github.com/go-sql-driver/mysql", MySQLDialect()},
+		{"pgx itself is no database/sql driver", "github.com/jackc/pgx/v5", nil},
+		{"an unknown package is no known driver", "example.com/driver", nil},
+		{"the empty path is no known driver", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := dialectForPackage(tt.path)
+			if !reflect.DeepEqual(d, tt.want) {
+				t.Errorf("dialectForPackage(%q) = %+v, want %+v", tt.path, d, tt.want)
+			}
+		})
+	}
+	t.Run("the two postgres dialects differ only in arrays", func(t *testing.T) {
+		a, in := PostgresDialect(), PostgresINDialect()
+		if !a.arrays || in.arrays {
+			t.Fatalf("arrays: PostgresDialect %v, PostgresINDialect %v; want true, false", a.arrays, in.arrays)
+		}
+		in.arrays = true
+		if !reflect.DeepEqual(a, in) {
+			t.Errorf("PostgresDialect %+v and PostgresINDialect %+v differ beyond arrays", a, in)
+		}
+	})
+}
+
+func TestDialectOf(t *testing.T) {
+	fake := &unitFakeDriver{}
+	tests := []struct {
+		name      string
+		drv       any
+		want      string
+		fragments []string // for an error
+	}{
+		{"the mattn driver is sqlite", &sqlite3.SQLiteDriver{}, "sqlite", nil},
+		{"the modernc driver is sqlite", &moderncsqlite.Driver{}, "sqlite", nil},
+		{"the pgx stdlib driver is postgres", stdlib.GetDefaultDriver(), "postgres", nil},
+		{"the mysql driver by value is mysql", mysql.MySQLDriver{}, "mysql", nil},
+		{"a pointer to a pointer to a known driver is followed", func() any { d := &mysql.MySQLDriver{}; return &d }(), "mysql", nil},
+		{"an unknown driver type is named in the error", fake, "",
+			[]string{"driver *typeddelete.unitFakeDriver", "typeddelete.WithDialect"}},
+		{"nil is an unknown driver", nil, "", []string{"driver <nil>", "WithDialect"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := dialectOf(tt.drv)
+			if tt.fragments != nil {
+				unitWantErr(t, err, ErrUnknownDialect, tt.fragments...)
+				if d != nil {
+					t.Errorf("dialect = %s, want nil with the error", d)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("dialectOf(%T): %v", tt.drv, err)
+			}
+			if d.Name() != tt.want {
+				t.Errorf("dialectOf(%T) = %s, want %s", tt.drv, d, tt.want)
+			}
+		})
+	}
+}
+
+// unitFakeConnector opens unitFakeDriver connections.
+type unitFakeConnector struct{}
+
+func (unitFakeConnector) Connect(context.Context) (driver.Conn, error) {
+	return nil, errors.New("unitFakeConnector")
+}
+func (unitFakeConnector) Driver() driver.Driver { return unitFakeDriver{} }
+
+func TestDetectDialect(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	fake := sql.OpenDB(unitFakeConnector{})
+	t.Cleanup(func() { fake.Close() })
+
+	tests := []struct {
+		name      string
+		db        Executor
+		want      string
+		fragments []string // for an error
+	}{
+		{"a *sql.DB is detected from its driver", db, "sqlite", nil},
+		{"a *sql.Conn is detected from its driver connection", conn, "sqlite", nil},
+		{"a *sql.Tx cannot be detected", tx, "", []string{"cannot detect the dialect of *sql.Tx", "WithDialect"}},
+		{"a *sql.DB of an unknown driver names the driver", fake, "", []string{"driver typeddelete.unitFakeDriver", "WithDialect"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := detectDialect(tt.db)
+			if tt.fragments != nil {
+				unitWantErr(t, err, ErrUnknownDialect, tt.fragments...)
+				return
+			}
+			if err != nil {
+				t.Fatalf("detectDialect: %v", err)
+			}
+			if d.Name() != tt.want {
+				t.Errorf("detectDialect = %s, want %s", d, tt.want)
+			}
+		})
+	}
+}
+
+// Models with version, soft-delete and deleted-key columns.
+
+type unitVersioned struct {
+	ID        int64
+	Email     string
+	Version   int        `db:"version,version"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+	DeletedID int64      `db:"deleted_id,deletedkey"`
+}
+
+type unitNullTimeSoft struct {
+	ID        int64
+	Rev       *uint32      `db:",version"`
+	DeletedAt sql.NullTime `db:",softdelete"`
+}
+
+type unitStringVersion struct {
+	ID      int64
+	Version string `db:",version"`
+}
+
+type unitTimeSoft struct {
+	ID        int64
+	DeletedAt time.Time `db:",softdelete"`
+}
+
+type unitLoneDeletedKey struct {
+	ID        int64
+	DeletedID int64 `db:",deletedkey"`
+}
+
+type unitCompositeDeletedKey struct {
+	A         int64      `db:",pk"`
+	B         int64      `db:",pk"`
+	DeletedAt *time.Time `db:",softdelete"`
+	DeletedID int64      `db:",deletedkey"`
+}
+
+type unitKindDeletedKey struct {
+	ID        int64
+	DeletedAt *time.Time `db:",softdelete"`
+	DeletedID string     `db:",deletedkey"`
+}
+
+type unitTwoVersions struct {
+	ID int64
+	V1 int `db:",version"`
+	V2 int `db:",version"`
+}
+
+type unitVersionKey struct {
+	ID int64 `db:",pk,version"`
+}
+
+// unitHooked implements BeforeDeleter and AfterDeleter on its pointer.
+type unitHooked struct{ ID int64 }
+
+func (*unitHooked) BeforeDelete(context.Context, Executor) error { return nil }
+func (*unitHooked) AfterDelete(context.Context, Executor) error  { return nil }
+
+func TestSpecialColumns(t *testing.T) {
+	column := func(f *field) string {
+		if f == nil {
+			return ""
+		}
+		return f.column
+	}
+	valid := []struct {
+		name                           string
+		typ                            reflect.Type
+		version, softDelete, deletedID string
+	}{
+		{"version, softdelete and deletedkey tags mark their columns", reflect.TypeFor[unitVersioned](), "version", "deleted_at", "deleted_id"},
+		{"a *uint32 version and a sql.NullTime soft delete are accepted", reflect.TypeFor[unitNullTimeSoft](), "rev", "deleted_at", ""},
+		{"a plain model has no special columns", reflect.TypeFor[unitUser](), "", "", ""},
+	}
+	for _, tt := range valid {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := modelFor(tt.typ)
+			if err != nil {
+				t.Fatalf("modelFor(%s): %v", tt.typ, err)
+			}
+			if got := column(m.version); got != tt.version {
+				t.Errorf("version column = %q, want %q", got, tt.version)
+			}
+			if got := column(m.softDelete); got != tt.softDelete {
+				t.Errorf("soft-delete column = %q, want %q", got, tt.softDelete)
+			}
+			if got := column(m.deletedKey); got != tt.deletedID {
+				t.Errorf("deleted-key column = %q, want %q", got, tt.deletedID)
+			}
+		})
+	}
+
+	invalid := []struct {
+		name      string
+		typ       reflect.Type
+		fragments []string
+	}{
+		{"a string version is rejected", reflect.TypeFor[unitStringVersion](),
+			[]string{"typeddelete.unitStringVersion.Version: a version field must be an integer, not string"}},
+		{"a time.Time soft delete is rejected", reflect.TypeFor[unitTimeSoft](),
+			[]string{"a soft-delete field must be *time.Time or sql.NullTime, not time.Time"}},
+		{"a deleted key without a soft delete is rejected", reflect.TypeFor[unitLoneDeletedKey](),
+			[]string{"typeddelete.unitLoneDeletedKey.DeletedID: a deletedkey field needs a softdelete field"}},
+		{"a deleted key with a composite primary key is rejected", reflect.TypeFor[unitCompositeDeletedKey](),
+			[]string{"a deletedkey field needs a one-column primary key"}},
+		{"a deleted key of another kind than the key is rejected", reflect.TypeFor[unitKindDeletedKey](),
+			[]string{"a deletedkey field must have the primary key's kind (int64)"}},
+		{"two version fields are rejected", reflect.TypeFor[unitTwoVersions](),
+			[]string{"typeddelete.unitTwoVersions has two version fields"}},
+		{"a primary key that is also the version is rejected", reflect.TypeFor[unitVersionKey](),
+			[]string{"typeddelete.unitVersionKey.ID: a primary-key field cannot also be version, softdelete or deletedkey"}},
+	}
+	for _, tt := range invalid {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := modelFor(tt.typ)
+			unitWantErr(t, err, ErrInvalidModel, tt.fragments...)
+		})
+	}
+
+	t.Run("hook methods on the pointer are found", func(t *testing.T) {
+		if m := unitModel[unitHooked](t); !m.before || !m.after {
+			t.Errorf("unitHooked: before %v, after %v; want both true", m.before, m.after)
+		}
+		if m := unitModel[unitUser](t); m.before || m.after {
+			t.Errorf("unitUser: before %v, after %v; want both false", m.before, m.after)
+		}
+	})
+}
+
+func TestRawKeyAcceptsZeroKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		obj  any
+		want any
+	}{
+		{"a zero one-column key is returned", &unitUser{}, int64(0)},
+		{"a set one-column key is returned", &unitUser{ID: 3}, int64(3)},
+		{"a zero composite key is returned part by part", &unitMembership{}, []any{int64(0), int64(0)}},
+		{"a set composite key is returned in column order", &unitMembership{TeamID: 1, UserID: 2}, []any{int64(1), int64(2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, v, err := modelOf(tt.obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.rawKey(v); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("rawKey = %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNullValue(t *testing.T) {
+	five := int64(5)
+	tests := []struct {
+		name string
+		v    any
+		want any
+	}{
+		{"a nil pointer is NULL", (*int64)(nil), nil},
+		{"a pointer gives the value it points to", &five, int64(5)},
+		{"an invalid sql.NullString is NULL", sql.NullString{}, nil},
+		{"a valid sql.NullString gives its string", sql.NullString{String: "a", Valid: true}, "a"},
+		{"a valid sql.NullInt64 gives its int64", sql.NullInt64{Int64: 7, Valid: true}, int64(7)},
+		{"a plain value is itself", 9, 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := nullValue(reflect.ValueOf(tt.v)); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("nullValue(%#v) = %#v, want %#v", tt.v, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeKey(t *testing.T) {
+	users := unitModel[unitUser](t)
+	members := unitModel[unitMembership](t)
+	ptrs := unitModel[unitPtrKey](t)
+	tests := []struct {
+		name string
+		m    *model
+		k    any
+		want any
+	}{
+		{"an int becomes the int64 of the key field", users, 5, int64(5)},
+		{"an int64 stays as it is", users, int64(5), int64(5)},
+		{"a key field behind a pointer takes the pointed-to type", ptrs, int32(8), int64(8)},
+		{"each part of a composite key is converted", members, []any{int32(1), uint8(2)}, []any{int64(1), int64(2)}},
+		{"a string is not converted to a number", users, "5", "5"},
+		{"a nil part stays nil", members, []any{nil, int64(2)}, []any{nil, int64(2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := normalizeKey(tt.m, tt.k); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("normalizeKey(%#v) = %#v, want %#v", tt.k, got, tt.want)
+			}
+		})
+	}
+}
