@@ -142,6 +142,9 @@ type rowSet struct {
 // in batches. known means the rows were loaded, and locked, inside this
 // transaction. track records the deleted objects for the session.
 func (x *sender) objects(m *model, objs []objRef, hard, skipHooks, known, track bool) ([]objRef, error) {
+	if r := selfCascade(m); r != nil && x.inTree != r {
+		return x.treeObjects(r, objs, hard, skipHooks, known, track)
+	}
 	cols := len(m.pk)
 	if m.version != nil {
 		cols++
@@ -381,16 +384,22 @@ func (x *sender) children(m *model, set rowSet, soft, skipHooks bool) error {
 }
 
 // cascade removes the child rows cs of relation r: set-based, after their
-// own children, unless the child model has hooks, whose rows are then
-// loaded; a tree is walked level by level and removed deepest first.
+// own children, unless the child model has hooks or is a tree, whose rows
+// (or keys) are then loaded and removed as objects.
 func (x *sender) cascade(r *relation, cs rowSet, soft, skipHooks bool) error {
 	child := r.child
-	hooks := !skipHooks && (child.before || child.after)
 	if r.self() {
-		return x.tree(r, cs, soft, skipHooks, hooks)
+		// Only reached inside treeObjects, which removes the whole tree.
+		return nil
 	}
-	if hooks {
-		objs, err := x.load(child, cs, soft)
+	hooks := !skipHooks && (child.before || child.after)
+	if hooks || selfCascade(child) != nil {
+		// Hooks need the rows; a tree needs its rows ordered: load them.
+		load := x.loadKeys
+		if hooks {
+			load = x.load
+		}
+		objs, err := load(child, cs, soft)
 		if err != nil {
 			return err
 		}
@@ -409,51 +418,97 @@ func (x *sender) cascade(r *relation, cs rowSet, soft, skipHooks bool) error {
 	return nil
 }
 
-// tree removes the descendants cs of a self-referencing relation: it reads
-// them level by level (keys only, or whole rows when hooks need them) and
-// removes the deepest level first.
-func (x *sender) tree(r *relation, cs rowSet, soft, skipHooks, hooks bool) error {
-	m := r.child
-	var levels [][]objRef
-	seen := make(map[identity]bool)
-	for cs.cond != "" {
-		var objs []objRef
-		var err error
-		if hooks {
-			objs, err = x.load(m, cs, soft)
-		} else {
-			objs, err = x.loadKeys(m, cs, soft)
-		}
-		if err != nil {
-			return err
-		}
-		objs = slices.DeleteFunc(objs, func(o objRef) bool {
-			id := identityOf(m, o.key)
-			dup := seen[id]
-			seen[id] = true
-			return dup
-		})
-		if len(objs) == 0 {
-			break
-		}
-		levels = append(levels, objs)
-		keys := make([]any, len(objs))
-		for i, o := range objs {
-			keys[i] = o.key
-		}
-		cs = x.childSet(r, rowSet{m: m, keys: keys})
-	}
-	// Every descendant is collected: removing a level need not look for
-	// children of the same tree again.
-	outer := x.inTree
-	x.inTree = r
-	defer func() { x.inTree = outer }()
-	for i := len(levels) - 1; i >= 0; i-- {
-		if _, err := x.objects(m, levels[i], !soft, skipHooks, true, false); err != nil {
-			return err
+// selfCascade returns m's Cascade relation to itself, or nil.
+func selfCascade(m *model) *relation {
+	rels, _ := m.relations()
+	for _, r := range rels {
+		if r.self() && r.policy == Cascade {
+			return r
 		}
 	}
 	return nil
+}
+
+// treeObjects removes the rows of objs of a model that cascades to itself,
+// with all their descendants: it reads the descendants level by level
+// (keys only, or whole rows when hooks need them), gives every row the
+// deepest level it was found on, the rows of objs included (one may
+// descend from another), and removes the deepest level first.
+func (x *sender) treeObjects(r *relation, objs []objRef, hard, skipHooks, known, track bool) ([]objRef, error) {
+	m := r.child
+	soft := m.softDelete != nil && !hard
+	hooks := !skipHooks && (m.before || m.after)
+	depth := make(map[identity]int, len(objs))
+	byID := make(map[identity]objRef, len(objs))
+	mine := make(map[identity]bool, len(objs)) // rows of objs, not descendants
+	keys := make([]any, 0, len(objs))
+	for _, o := range objs {
+		id := identityOf(m, o.key)
+		depth[id], byID[id], mine[id] = 0, o, true
+		keys = append(keys, o.key)
+	}
+	levels := 1
+	for level := 1; len(keys) > 0 && level <= len(byID)+1; level++ {
+		cs := x.childSet(r, rowSet{m: m, keys: keys})
+		var found []objRef
+		var err error
+		if hooks {
+			found, err = x.load(m, cs, soft)
+		} else {
+			found, err = x.loadKeys(m, cs, soft)
+		}
+		if err != nil {
+			return nil, err
+		}
+		keys = keys[:0:0]
+		for _, o := range found {
+			id := identityOf(m, o.key)
+			if _, ok := byID[id]; !ok {
+				byID[id] = o
+			}
+			depth[id] = level
+			keys = append(keys, o.key)
+		}
+		if len(keys) > 0 {
+			levels = level + 1
+		}
+	}
+	outer := x.inTree
+	x.inTree = r
+	defer func() { x.inTree = outer }()
+	var deleted []objRef
+	for level := levels - 1; level >= 0; level-- {
+		var own, desc []objRef
+		for id, o := range byID {
+			switch {
+			case depth[id] != level:
+			case mine[id]:
+				own = append(own, o)
+			default:
+				desc = append(desc, o)
+			}
+		}
+		// Descendants were read in this transaction; the rows of objs
+		// keep what the caller knows of them, and only they are returned.
+		if len(desc) > 0 {
+			slices.SortFunc(desc, func(a, b objRef) int { return compareKeys(a.key, b.key) })
+			if _, err := x.objects(m, desc, hard, skipHooks, true, false); err != nil {
+				return nil, err
+			}
+		}
+		if len(own) > 0 {
+			slices.SortFunc(own, func(a, b objRef) int { return compareKeys(a.key, b.key) })
+			done, err := x.objects(m, own, hard, skipHooks, known, false)
+			if err != nil {
+				return nil, err
+			}
+			deleted = append(deleted, done...)
+		}
+	}
+	if track {
+		x.deleted = append(x.deleted, deleted...)
+	}
+	return deleted, nil
 }
 
 // bulk sends one bulk delete: set-based, or, when hooks or DeleteReturning
@@ -466,7 +521,9 @@ func (x *sender) bulk(op *bulkOp) error {
 	}
 	soft := m.softDelete != nil && !op.hard
 	set := rowSet{m: m, cond: op.where, args: op.args}
-	if op.returning || !op.skipHooks && (m.before || m.after) {
+	// Rows are loaded when hooks or DeleteReturning need them, and for a
+	// tree, whose matched rows must go leaves first.
+	if op.returning || !op.skipHooks && (m.before || m.after) || len(selfKeys(m, x.si)) > 0 {
 		objs, err := x.load(m, set, soft)
 		if err != nil {
 			return err

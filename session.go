@@ -61,7 +61,8 @@ func WithBatchSize(n int) Option {
 // again, after a short random wait, when the database aborts it to break a
 // deadlock or keep transactions serializable (ErrSerialization). The
 // default is 3; 0 turns retries off. Only a transaction the session began
-// itself is retried; on a caller's *sql.Tx the error is returned.
+// itself is retried, and only when no model in it has hooks (a hook runs
+// once per deleted row); otherwise the error is returned.
 func WithRetries(n int) Option {
 	return func(s *Session) { s.retries = max(n, 0) }
 }
@@ -99,11 +100,11 @@ type Session struct {
 	flushRes *CommitResult // what the flushes of the open transaction did
 	last     CommitResult
 
-	retries    int                   // retries of a transaction the database aborted
-	introspect bool                  // read the database's foreign keys to order deletes
-	schemaInfo *schemaInfo           // foreign keys, when db is not a *sql.DB
-	deleted    map[identity]struct{} // rows deleted by this session's commits
-	already    []MissingKey          // objects skipped by Delete as deleted before
+	retries    int               // retries of a transaction the database aborted
+	introspect bool              // read the database's foreign keys to order deletes
+	schemaInfo *schemaInfo       // foreign keys, when db is not a *sql.DB
+	deleted    map[identity]bool // rows deleted by this session's commits: true if removed for real, false if soft-deleted
+	already    []MissingKey      // objects skipped by Delete as deleted before
 }
 
 // NewSession returns a session over db (a *sql.DB, *sql.Conn or *sql.Tx).
@@ -180,9 +181,10 @@ func (s *Session) LastCommit() CommitResult {
 	return r
 }
 
-// IsDeleted reports whether obj's row was deleted by a Commit of this
-// session. Deleting it again is a no-op, reported in
-// CommitResult.AlreadyDeleted.
+// IsDeleted reports whether obj's row was deleted (or soft-deleted) by a
+// Commit of this session. Deleting it again is a no-op, reported in
+// CommitResult.AlreadyDeleted; only HardDelete of a soft-deleted object
+// still removes its row.
 func (s *Session) IsDeleted(obj any) bool {
 	m, v, err := modelOf(obj)
 	if err != nil {
@@ -285,7 +287,8 @@ func (s *Session) addObject(seg *step, obj any, hard bool) error {
 		return err
 	}
 	if len(s.deleted) > 0 {
-		if _, ok := s.deleted[identityOf(m, k)]; ok {
+		// A soft-deleted row can still be removed for real by HardDelete.
+		if removed, ok := s.deleted[identityOf(m, k)]; ok && (removed || !hard || m.softDelete == nil) {
 			s.already = append(s.already, MissingKey{Table: m.table, Key: m.keyParts(k)})
 			return nil
 		}
@@ -352,10 +355,11 @@ func (s *Session) Commit(ctx context.Context) error {
 	s.last = *s.flushRes
 	s.last.AlreadyDeleted = s.already
 	if len(s.last.deletedObjs) > 0 && s.deleted == nil {
-		s.deleted = make(map[identity]struct{})
+		s.deleted = make(map[identity]bool)
 	}
 	for _, o := range s.last.deletedObjs {
-		s.deleted[identityOf(o.m, o.key)] = struct{}{}
+		id := identityOf(o.m, o.key)
+		s.deleted[id] = s.deleted[id] || o.hard || o.m.softDelete == nil
 	}
 	s.last.deletedObjs = nil
 	s.flushed, s.flushRes, s.already = nil, nil, nil
@@ -408,7 +412,10 @@ func (s *Session) send(ctx context.Context) error {
 		}
 		return nil
 	}
-	precise := false
+	// With hooks, find exactly which rows exist from the start and never
+	// run the transaction twice: a hook must run once per deleted row.
+	hooked := hasHooks(units)
+	precise := hooked
 	for attempt := 1; ; attempt++ {
 		if err := s.begin(ctx); err != nil {
 			return s.abort(err)
@@ -423,7 +430,7 @@ func (s *Session) send(ctx context.Context) error {
 			return nil
 		case errors.Is(err, errRowCount) && !precise:
 			precise = true
-		case errors.Is(err, ErrSerialization) && s.beginner() && attempt <= s.retries:
+		case errors.Is(err, ErrSerialization) && s.beginner() && attempt <= s.retries && !hooked:
 			if werr := backoff(ctx, attempt); werr != nil {
 				return s.abort(errors.Join(err, werr))
 			}
@@ -452,6 +459,23 @@ func backoff(ctx context.Context, n int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// hasHooks reports whether a unit's model, or a model its relations reach,
+// has BeforeDelete or AfterDelete.
+func hasHooks(units []*unit) bool {
+	models := make(map[*model]bool)
+	for _, u := range units {
+		if err := collectModels(u.m, models); err != nil {
+			return true
+		}
+	}
+	for m := range models {
+		if m.before || m.after {
+			return true
+		}
+	}
+	return false
 }
 
 // allNoop reports whether every unit is a bulk delete that matches no row.
