@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	sq "github.com/Masterminds/squirrel"
 )
@@ -24,14 +25,39 @@ type step struct {
 }
 
 // objRef is one row to delete by key: an object registered with
-// Session.Delete, or a row loaded inside the transaction.
+// Session.Delete, or a row loaded inside the transaction. It is kept small
+// (40 bytes): a long run of deletes stores one per object.
 type objRef struct {
-	m       *model
-	key     any  // the value of a one-column key, or []any
-	obj     any  // the object, a pointer to struct; nil for a row known by key alone
-	version any  // the version as loaded, for a versioned model
+	m   *model
+	key any            // the value of a one-column key, or []any
+	ptr unsafe.Pointer // the object, a *T of m.typ; nil for a row known by key alone
+	ext *objExtra      // for versioned models and HardDelete of soft-deletable ones
+}
+
+// objExtra is what only some objRefs need.
+type objExtra struct {
+	version any  // the version as loaded
 	hard    bool // registered with HardDelete
 }
+
+// object returns the object as a *T, or nil for a row known by key alone.
+func (o objRef) object() any {
+	if o.ptr == nil {
+		return nil
+	}
+	return reflect.NewAt(o.m.typ, o.ptr).Interface()
+}
+
+// version returns the version the object had when registered or loaded.
+func (o objRef) version() any {
+	if o.ext == nil {
+		return nil
+	}
+	return o.ext.version
+}
+
+// hard reports whether the object was registered with HardDelete.
+func (o objRef) hard() bool { return o.ext != nil && o.ext.hard }
 
 // bulkOp is one bulk delete registered with Query.Delete, already rendered.
 type bulkOp struct {
@@ -124,7 +150,7 @@ type sender struct {
 	si        *schemaInfo
 	now       time.Time // the soft-delete timestamp of the run
 	res       *CommitResult
-	deleted   []objRef        // registered objects deleted
+	deleted   [][]objRef      // registered objects deleted, batch by batch
 	versioned map[string]bool // tables of versioned models with missing keys
 	inTree    *relation       // the tree whose collected levels are being removed
 }
@@ -150,7 +176,9 @@ func (x *sender) objects(m *model, objs []objRef, hard, skipHooks, known, track 
 		cols++
 	}
 	per := x.d.keysPerStatement(cols, x.s.batch)
-	var deleted []objRef
+	// deleted stays objs itself while every batch deletes all its rows,
+	// the common case, so that nothing is copied.
+	deleted, all := objs, true
 	for _, level := range treeLevels(m, objs, selfKeys(m, x.si)) {
 		for len(level) > 0 {
 			n := min(per, len(level))
@@ -158,12 +186,17 @@ func (x *sender) objects(m *model, objs []objRef, hard, skipHooks, known, track 
 			if err != nil {
 				return nil, err
 			}
-			deleted = append(deleted, done...)
+			if all && len(done) < n {
+				all, deleted = false, slices.Clone(deleted[:len(deleted)-len(level)])
+			}
+			if !all {
+				deleted = append(deleted, done...)
+			}
 			level = level[n:]
 		}
 	}
-	if track {
-		x.deleted = append(x.deleted, deleted...)
+	if track && len(deleted) > 0 {
+		x.deleted = append(x.deleted, deleted)
 	}
 	return deleted, nil
 }
@@ -263,7 +296,7 @@ func (x *sender) objSet(m *model, objs []objRef) rowSet {
 	}
 	tuples := make([]any, len(objs))
 	for i, o := range objs {
-		tuples[i] = append(slices.Clone(m.keyParts(o.key)), o.version)
+		tuples[i] = append(slices.Clone(m.keyParts(o.key)), o.version())
 	}
 	set.cond, set.args = keyCondition(x.d, append(m.pkColumns(), m.version.column), nil, tuples)
 	return set
@@ -505,8 +538,8 @@ func (x *sender) treeObjects(r *relation, objs []objRef, hard, skipHooks, known,
 			deleted = append(deleted, done...)
 		}
 	}
-	if track {
-		x.deleted = append(x.deleted, deleted...)
+	if track && len(deleted) > 0 {
+		x.deleted = append(x.deleted, deleted)
 	}
 	return deleted, nil
 }
@@ -536,7 +569,7 @@ func (x *sender) bulk(op *bulkOp) error {
 		if op.returning {
 			rows = make([]any, len(done))
 			for i, o := range done {
-				rows[i] = o.obj
+				rows[i] = o.object()
 			}
 		}
 		op.handle.set(int64(len(done)), true, rows)
@@ -575,9 +608,9 @@ func (x *sender) load(m *model, set rowSet, soft bool) ([]objRef, error) {
 	refs := make([]objRef, 0, len(objs))
 	for _, o := range objs {
 		v := reflect.ValueOf(o).Elem()
-		ref := objRef{m: m, key: m.rawKey(v), obj: o}
+		ref := objRef{m: m, key: m.rawKey(v), ptr: v.Addr().UnsafePointer()}
 		if m.version != nil {
-			ref.version = derefValue(v.FieldByIndex(m.version.index))
+			ref.ext = &objExtra{version: derefValue(v.FieldByIndex(m.version.index))}
 		}
 		refs = append(refs, ref)
 	}

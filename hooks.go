@@ -34,10 +34,10 @@ func runHooks(ctx context.Context, tx Executor, m *model, objs []objRef, before 
 	for _, o := range objs {
 		var err error
 		if before {
-			if h, ok := o.obj.(BeforeDeleter); ok {
+			if h, ok := o.object().(BeforeDeleter); ok {
 				err = h.BeforeDelete(ctx, tx)
 			}
-		} else if h, ok := o.obj.(AfterDeleter); ok {
+		} else if h, ok := o.object().(AfterDeleter); ok {
 			err = h.AfterDelete(ctx, tx)
 		}
 		if err != nil {

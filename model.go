@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unsafe"
 
 	"github.com/jinzhu/inflection"
 )
@@ -32,6 +33,10 @@ type model struct {
 	deletedKey *field // column set to the primary key on soft delete, or nil
 	before     bool   // *T implements BeforeDeleter
 	after      bool   // *T implements AfterDeleter
+
+	// fastKey reads a one-column key of type int64, int, int32 or string
+	// straight from an object's memory; nil for other keys.
+	fastKey func(obj unsafe.Pointer) (key any, ok bool)
 
 	relOnce sync.Once
 	rels    []*relation // resolved Relations(), children of this model
@@ -113,6 +118,7 @@ func buildModel(t reflect.Type) (*model, error) {
 	if err := m.checkSpecial(); err != nil {
 		return nil, err
 	}
+	m.fastKey = fastKeyReader(m)
 	pt := reflect.PointerTo(t)
 	m.before = pt.Implements(reflect.TypeFor[BeforeDeleter]())
 	m.after = pt.Implements(reflect.TypeFor[AfterDeleter]())
@@ -141,6 +147,38 @@ func (m *model) checkSpecial() error {
 	for _, f := range m.pk {
 		if f == m.version || f == m.softDelete || f == m.deletedKey {
 			return fmt.Errorf("%w: %s.%s: a primary-key field cannot also be version, softdelete or deletedkey", ErrInvalidModel, m.typ, f.name)
+		}
+	}
+	return nil
+}
+
+// fastKeyReader returns a reader of m's key for the common one-column keys,
+// equal to what key returns (the same dynamic type, ok false for zero).
+func fastKeyReader(m *model) func(unsafe.Pointer) (any, bool) {
+	if len(m.pk) != 1 {
+		return nil
+	}
+	off := m.pk[0].offset
+	switch m.pk[0].typ {
+	case reflect.TypeFor[int64]():
+		return func(p unsafe.Pointer) (any, bool) {
+			v := *(*int64)(unsafe.Add(p, off))
+			return v, v != 0
+		}
+	case reflect.TypeFor[int]():
+		return func(p unsafe.Pointer) (any, bool) {
+			v := *(*int)(unsafe.Add(p, off))
+			return v, v != 0
+		}
+	case reflect.TypeFor[int32]():
+		return func(p unsafe.Pointer) (any, bool) {
+			v := *(*int32)(unsafe.Add(p, off))
+			return v, v != 0
+		}
+	case reflect.TypeFor[string]():
+		return func(p unsafe.Pointer) (any, bool) {
+			v := *(*string)(unsafe.Add(p, off))
+			return v, v != ""
 		}
 	}
 	return nil

@@ -77,23 +77,42 @@ func groupUnits(steps []step) []*unit {
 		}
 		var order []group
 		byGroup := make(map[group]*unit)
-		for _, o := range st.objs {
-			g := group{o.m, o.hard}
-			u := byGroup[g]
-			if u == nil {
-				u = &unit{m: o.m, hard: o.hard}
-				byGroup[g] = u
-				order = append(order, g)
+		aliased := false // the unit's objs are st.objs itself, to copy before changing
+		if sameGroup(st.objs) {
+			// One model, the common case: no appends, and no copy unless
+			// the keys need sorting or deduplicating (units only read it).
+			o := st.objs[0]
+			g := group{o.m, o.hard()}
+			byGroup[g] = &unit{m: o.m, hard: g.hard, objs: st.objs}
+			order = append(order, g)
+			aliased = true
+		} else {
+			for _, o := range st.objs {
+				g := group{o.m, o.hard()}
+				u := byGroup[g]
+				if u == nil {
+					u = &unit{m: o.m, hard: g.hard}
+					byGroup[g] = u
+					order = append(order, g)
+				}
+				u.objs = append(u.objs, o)
 			}
-			u.objs = append(u.objs, o)
 		}
 		for _, g := range order {
 			u := byGroup[g]
-			slices.SortStableFunc(u.objs, func(a, b objRef) int { return compareKeys(a.key, b.key) })
-			u.objs = slices.CompactFunc(u.objs, func(a, b objRef) bool { return compareKeys(a.key, b.key) == 0 })
+			if !strictlySorted(u.objs) {
+				if aliased {
+					u.objs, aliased = slices.Clone(u.objs), false
+				}
+				slices.SortStableFunc(u.objs, func(a, b objRef) int { return compareKeys(a.key, b.key) })
+				u.objs = slices.CompactFunc(u.objs, func(a, b objRef) bool { return compareKeys(a.key, b.key) == 0 })
+			}
 			if objSteps > 1 {
 				if seen == nil {
 					seen = make(map[identity]struct{})
+				}
+				if aliased {
+					u.objs, aliased = slices.Clone(u.objs), false
 				}
 				u.objs = slices.DeleteFunc(u.objs, func(o objRef) bool {
 					id := identityOf(o.m, o.key)
@@ -108,6 +127,26 @@ func groupUnits(steps []step) []*unit {
 		}
 	}
 	return units
+}
+
+// strictlySorted reports whether objs are sorted by key with no key twice.
+func strictlySorted(objs []objRef) bool {
+	for i := 1; i < len(objs); i++ {
+		if compareKeys(objs[i-1].key, objs[i].key) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sameGroup reports whether objs all have one model and one hard flag.
+func sameGroup(objs []objRef) bool {
+	for _, o := range objs[1:] {
+		if o.m != objs[0].m || o.hard() != objs[0].hard() {
+			return false
+		}
+	}
+	return len(objs) > 0
 }
 
 // identity names one row: its model and its key (as itself when the key is
@@ -346,10 +385,10 @@ func treeLevels(m *model, objs []objRef, fks [][]*field) [][]objRef {
 	parents := make([][]int, len(objs)) // parents[i]: objects that objs[i] references
 	children := make([]int, len(objs))  // how many objects of the set reference objs[i]
 	for i, o := range objs {
-		if o.obj == nil {
+		if o.ptr == nil {
 			continue
 		}
-		v := reflect.ValueOf(o.obj).Elem()
+		v := reflect.NewAt(m.typ, o.ptr).Elem()
 		for _, fk := range fks {
 			parts := make([]any, len(fk))
 			ok := true

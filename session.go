@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 )
@@ -104,6 +105,9 @@ type Session struct {
 	introspect bool              // read the database's foreign keys to order deletes
 	schemaInfo *schemaInfo       // foreign keys, when db is not a *sql.DB
 	deleted    map[identity]bool // rows deleted by this session's commits: true if removed for real, false if soft-deleted
+	deletedLog [][]objRef        // committed deletes not yet in deleted, indexed on first need
+	fastType   reflect.Type      // the pointer type of the last model registered...
+	fastModel  *model            // ...and its metadata, when its key has a fastKey
 	already    []MissingKey      // objects skipped by Delete as deleted before
 }
 
@@ -144,7 +148,7 @@ type CommitResult struct {
 	// of the session had deleted them; nothing was sent for them.
 	AlreadyDeleted []MissingKey
 
-	deletedObjs []objRef // registered objects deleted, to remember
+	deletedObjs [][]objRef // registered objects deleted, to remember
 }
 
 // MissingKey names one row by table and primary key.
@@ -181,6 +185,24 @@ func (s *Session) LastCommit() CommitResult {
 	return r
 }
 
+// indexDeleted moves the committed deletes of deletedLog into the deleted
+// map. The caller holds s.mu.
+func (s *Session) indexDeleted() {
+	if len(s.deletedLog) == 0 {
+		return
+	}
+	if s.deleted == nil {
+		s.deleted = make(map[identity]bool)
+	}
+	for _, batch := range s.deletedLog {
+		for _, o := range batch {
+			id := identityOf(o.m, o.key)
+			s.deleted[id] = s.deleted[id] || o.hard() || o.m.softDelete == nil
+		}
+	}
+	s.deletedLog = nil
+}
+
 // IsDeleted reports whether obj's row was deleted (or soft-deleted) by a
 // Commit of this session. Deleting it again is a no-op, reported in
 // CommitResult.AlreadyDeleted; only HardDelete of a soft-deleted object
@@ -196,6 +218,7 @@ func (s *Session) IsDeleted(obj any) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.indexDeleted()
 	_, ok := s.deleted[identityOf(m, k)]
 	return ok
 }
@@ -267,6 +290,23 @@ func (s *Session) register(hard bool, objs []any) error {
 
 // addObject appends obj, or each element of a slice obj, to the segment.
 func (s *Session) addObject(seg *step, obj any, hard bool) error {
+	// Fast path: another object of the model registered last, with a
+	// plain one-column key, read straight from memory.
+	if t := reflect.TypeOf(obj); t != nil && t == s.fastType {
+		if p := reflect.ValueOf(obj).UnsafePointer(); p != nil {
+			m := s.fastModel
+			if k, ok := m.fastKey(p); ok {
+				if !s.skipDeleted(m, k, hard) {
+					ref := objRef{m: m, key: k, ptr: p}
+					if hard && m.softDelete != nil {
+						ref.ext = &objExtra{hard: true}
+					}
+					seg.add(ref)
+				}
+				return nil
+			}
+		}
+	}
 	if rv := reflect.ValueOf(obj); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
 		for i := 0; i < rv.Len(); i++ {
 			if err := s.addObject(seg, rv.Index(i).Interface(), hard); err != nil {
@@ -286,19 +326,46 @@ func (s *Session) addObject(seg *step, obj any, hard bool) error {
 	if err != nil {
 		return err
 	}
-	if len(s.deleted) > 0 {
-		// A soft-deleted row can still be removed for real by HardDelete.
-		if removed, ok := s.deleted[identityOf(m, k)]; ok && (removed || !hard || m.softDelete == nil) {
-			s.already = append(s.already, MissingKey{Table: m.table, Key: m.keyParts(k)})
-			return nil
+	if s.skipDeleted(m, k, hard) {
+		return nil
+	}
+	ref := objRef{m: m, key: k, ptr: v.Addr().UnsafePointer()}
+	if m.version != nil || hard && m.softDelete != nil {
+		ref.ext = &objExtra{hard: hard && m.softDelete != nil}
+		if m.version != nil {
+			ref.ext.version = derefValue(v.FieldByIndex(m.version.index))
 		}
 	}
-	ref := objRef{m: m, key: k, obj: obj, hard: hard}
-	if m.version != nil {
-		ref.version = derefValue(v.FieldByIndex(m.version.index))
+	if m.version == nil && m.fastKey != nil {
+		s.fastType, s.fastModel = reflect.TypeOf(obj), m
 	}
-	seg.objs = append(seg.objs, ref)
+	seg.add(ref)
 	return nil
+}
+
+// add appends o, doubling the capacity when full: append grows large slices
+// by a quarter, which copies a long run of deletes several times over.
+func (st *step) add(o objRef) {
+	if len(st.objs) == cap(st.objs) {
+		st.objs = slices.Grow(st.objs, max(len(st.objs), 64))
+	}
+	st.objs = append(st.objs, o)
+}
+
+// skipDeleted reports whether the row of m with key k was deleted by an
+// earlier Commit, and records it as AlreadyDeleted if so. A soft-deleted
+// row can still be removed for real by HardDelete.
+func (s *Session) skipDeleted(m *model, k any, hard bool) bool {
+	s.indexDeleted()
+	if len(s.deleted) == 0 {
+		return false
+	}
+	removed, ok := s.deleted[identityOf(m, k)]
+	if !ok || !removed && hard && m.softDelete != nil {
+		return false
+	}
+	s.already = append(s.already, MissingKey{Table: m.table, Key: m.keyParts(k)})
+	return true
 }
 
 // Flush sends the pending work inside the session's transaction, beginning
@@ -354,13 +421,8 @@ func (s *Session) Commit(ctx context.Context) error {
 	}
 	s.last = *s.flushRes
 	s.last.AlreadyDeleted = s.already
-	if len(s.last.deletedObjs) > 0 && s.deleted == nil {
-		s.deleted = make(map[identity]bool)
-	}
-	for _, o := range s.last.deletedObjs {
-		id := identityOf(o.m, o.key)
-		s.deleted[id] = s.deleted[id] || o.hard || o.m.softDelete == nil
-	}
+	// Remembered lazily: most sessions never delete again after a Commit.
+	s.deletedLog = append(s.deletedLog, s.last.deletedObjs...)
 	s.last.deletedObjs = nil
 	s.flushed, s.flushRes, s.already = nil, nil, nil
 	return nil
