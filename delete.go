@@ -121,6 +121,7 @@ func (s *Session) run(ctx context.Context, units []*unit, si *schemaInfo, precis
 	var err error
 	x := &sender{s: s, ctx: ctx, d: s.dialect, precise: precise, si: si,
 		now: time.Now().UTC(), res: &CommitResult{Deleted: make(map[string]int64)}}
+	defer x.close()
 	for _, u := range units {
 		if u.bulk != nil {
 			err = x.bulk(u.bulk)
@@ -150,9 +151,69 @@ type sender struct {
 	si        *schemaInfo
 	now       time.Time // the soft-delete timestamp of the run
 	res       *CommitResult
-	deleted   [][]objRef      // registered objects deleted, batch by batch
-	versioned map[string]bool // tables of versioned models with missing keys
-	inTree    *relation       // the tree whose collected levels are being removed
+	deleted   [][]objRef           // registered objects deleted, batch by batch
+	versioned map[string]bool      // tables of versioned models with missing keys
+	inTree    *relation            // the tree whose collected levels are being removed
+	sent      map[string]bool      // statements sent once in this run
+	stmts     map[string]*sql.Stmt // statements sent again, prepared for reuse
+}
+
+// exec sends a statement and returns the rows it affected. A statement
+// whose text this run has already sent (the second batch of 500 keys, say)
+// is prepared once and reused, so the database parses it once rather than
+// once per batch; a statement sent once goes as a plain Exec.
+func (x *sender) exec(stmt sq.Sqlizer) (int64, error) {
+	query, args, err := stmt.ToSql()
+	if err != nil {
+		return 0, err
+	}
+	var st *sql.Stmt
+	if x.sent[query] {
+		if st, err = x.prepared(query); err != nil {
+			return 0, err
+		}
+	} else {
+		if x.sent == nil {
+			x.sent = make(map[string]bool)
+		}
+		x.sent[query] = true
+	}
+	res, err := x.s.execStmt(x.ctx, st, query, args)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// prepared returns the run's prepared statement for query, preparing it on
+// the transaction on first use; nil when the executor cannot prepare.
+func (x *sender) prepared(query string) (*sql.Stmt, error) {
+	if st := x.stmts[query]; st != nil {
+		return st, nil
+	}
+	p, ok := x.s.conn().(interface {
+		PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	})
+	if !ok {
+		return nil, nil
+	}
+	st, err := p.PrepareContext(x.ctx, query)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if x.stmts == nil {
+		x.stmts = make(map[string]*sql.Stmt)
+	}
+	x.stmts[query] = st
+	return st, nil
+}
+
+// close releases the run's prepared statements.
+func (x *sender) close() {
+	for _, st := range x.stmts {
+		st.Close()
+	}
+	x.stmts = nil
 }
 
 // rowSet is a set of rows of one model: the rows with the given keys, or the
@@ -244,7 +305,7 @@ func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]
 		}
 		objs = x.split(m, objs, found)
 	} else {
-		n, err := x.s.exec(x.ctx, x.remove(m, set, soft, ""))
+		n, err := x.exec(x.remove(m, set, soft, ""))
 		x.res.Statements++
 		if err != nil {
 			return nil, fmt.Errorf("typeddelete: delete from %q: %w", m.table, err)
@@ -398,7 +459,7 @@ func (x *sender) children(m *model, set rowSet, soft, skipHooks bool) error {
 			for _, f := range r.fk {
 				b = b.Set(d.Quote(f.column), nil)
 			}
-			if _, err := x.s.exec(x.ctx, b); err != nil {
+			if _, err := x.exec(b); err != nil {
 				return fmt.Errorf("typeddelete: setting %q references to NULL: %w", r.child.table, err)
 			}
 			x.res.Statements++
@@ -442,7 +503,7 @@ func (x *sender) cascade(r *relation, cs rowSet, soft, skipHooks bool) error {
 	if err := x.children(child, cs, soft, skipHooks); err != nil {
 		return err
 	}
-	n, err := x.s.exec(x.ctx, x.remove(child, cs, soft, ""))
+	n, err := x.exec(x.remove(child, cs, soft, ""))
 	x.res.Statements++
 	if err != nil {
 		return fmt.Errorf("typeddelete: cascading to %q: %w", child.table, err)
@@ -578,7 +639,7 @@ func (x *sender) bulk(op *bulkOp) error {
 	if err := x.children(m, set, soft, op.skipHooks); err != nil {
 		return err
 	}
-	n, err := x.s.exec(x.ctx, x.remove(m, set, soft, ""))
+	n, err := x.exec(x.remove(m, set, soft, ""))
 	x.res.Statements++
 	if err != nil {
 		return fmt.Errorf("typeddelete: bulk delete from %q: %w", m.table, err)

@@ -642,8 +642,20 @@ func (s *Session) conn() Executor {
 
 // execSQL sends one statement and logs it.
 func (s *Session) execSQL(ctx context.Context, query string, args []any) (sql.Result, error) {
+	return s.execStmt(ctx, nil, query, args)
+}
+
+// execStmt sends query through st, its prepared statement, or as a plain
+// Exec when st is nil, and logs it.
+func (s *Session) execStmt(ctx context.Context, st *sql.Stmt, query string, args []any) (sql.Result, error) {
 	start := time.Now()
-	res, err := s.conn().ExecContext(ctx, query, args...)
+	var res sql.Result
+	var err error
+	if st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = s.conn().ExecContext(ctx, query, args...)
+	}
 	n := int64(-1)
 	if err == nil {
 		n, err = res.RowsAffected()

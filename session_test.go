@@ -217,9 +217,15 @@ type mockExec struct {
 	args  []driver.Value
 	rows  int64
 	err   error
+	// prepared marks the second sending of a statement text within one
+	// transaction: the session prepares it then and reuses it after.
+	prepared bool
 }
 
 func (e mockExec) expect(m sqlmock.Sqlmock) {
+	if e.prepared {
+		m.ExpectPrepare(e.query)
+	}
 	x := m.ExpectExec(e.query)
 	if len(e.args) == 0 {
 		x.WithoutArgs()
@@ -489,7 +495,7 @@ func TestMockObjectDeleteSQL(t *testing.T) {
 			objs: []any{[]*mockUser{{ID: 5}, {ID: 4}, {ID: 3}, {ID: 2}, {ID: 1}}},
 			stmts: []mockExec{
 				{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2},
-				{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 2},
+				{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 2, prepared: true},
 				{query: `DELETE FROM "users" WHERE "id" IN (?)`, args: mockArgs(5), rows: 1},
 			},
 			deleted: map[string]int64{"users": 5},
@@ -526,7 +532,7 @@ func TestMockObjectDeleteSQL(t *testing.T) {
 			objs: []any{&mockUser{ID: 3}, &mockUser{ID: 2}, &mockUser{ID: 1}},
 			stmts: []mockExec{
 				{query: `DELETE FROM "users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1, 2}), rows: 2},
-				{query: `DELETE FROM "users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{3}), rows: 1},
+				{query: `DELETE FROM "users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{3}), rows: 1, prepared: true},
 			},
 			deleted: map[string]int64{"users": 3},
 		},
@@ -630,7 +636,7 @@ func TestMockOrderOfObjectAndBulkDeletes(t *testing.T) {
 				{query: `DELETE FROM "users" WHERE "age" < ?`, args: mockArgs(18), rows: 3},
 				{query: `DELETE FROM "users" WHERE "id" IN (?)`, args: mockArgs(7), rows: 1},
 				{query: `DELETE FROM "users" WHERE "name" = ?`, args: mockArgs("bob"), rows: 1},
-				{query: `DELETE FROM "posts" WHERE "id" IN (?)`, args: mockArgs(2), rows: 1},
+				{query: `DELETE FROM "posts" WHERE "id" IN (?)`, args: mockArgs(2), rows: 1, prepared: true},
 			},
 		},
 		{
@@ -788,7 +794,7 @@ func TestMockRowCounts(t *testing.T) {
 			expect: []mockExpectation{
 				mockBegin{},
 				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2},
-				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 1},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 1, prepared: true},
 				mockRollback{},
 				mockBegin{},
 				mockQuery{query: `DELETE FROM "users" WHERE "id" IN (?,?) RETURNING "id"`, args: mockArgs(1, 2),
@@ -1540,10 +1546,11 @@ func TestMockConcurrentRegistrationAndOneCommit(t *testing.T) {
 	mockExpect(mock, mockBegin{})
 	// User 1000 is registered by every worker and must be deleted once.
 	mockExpect(mock, mockExec{query: `DELETE FROM "users" WHERE "id" IN (?)`, args: mockArgs(1000), rows: 1})
+	// Each statement text is sent again and again: it is prepared once.
 	for i := range workers {
 		mockExpect(mock,
-			mockExec{query: `DELETE FROM "users" WHERE "id" IN (?)`, args: mockArgs(i + 1), rows: 1},
-			mockExec{query: `DELETE FROM "users" WHERE "age" = ?`, args: mockArgs(i + 1), rows: 10},
+			mockExec{query: `DELETE FROM "users" WHERE "id" IN (?)`, args: mockArgs(i + 1), rows: 1, prepared: i == 0},
+			mockExec{query: `DELETE FROM "users" WHERE "age" = ?`, args: mockArgs(i + 1), rows: 10, prepared: i == 0},
 		)
 	}
 	mockExpect(mock, mockCommit{})
