@@ -71,7 +71,7 @@ func PostgresINDialect() *Dialect {
 // deadlock; the session then retries (see WithRetries).
 func MySQLDialect() *Dialect {
 	return &Dialect{name: "mysql", placeholder: sq.Question, quote: '`',
-		maxParams: 65535, batchSize: 1000, maxIdent: 64, identRunes: true, rowValues: true, lockRows: "FOR UPDATE",
+		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, rowValues: true, lockRows: "FOR UPDATE",
 		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted}}
 }
 

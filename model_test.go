@@ -709,7 +709,7 @@ func TestKeysPerStatement(t *testing.T) {
 		{"postgres defaults to 1000 composite keys", PostgresDialect(), 2, 0, 1000},
 		{"postgres without arrays defaults to 1000 keys", PostgresINDialect(), 1, 0, 1000},
 		{"postgres without arrays caps a one-column key at 65535 parameters", PostgresINDialect(), 1, 100000, 65535},
-		{"mysql defaults to 1000 keys", MySQLDialect(), 2, 0, 1000},
+		{"mysql defaults to 5000 keys", MySQLDialect(), 2, 0, 5000},
 		{"a small batch size is kept", MySQLDialect(), 3, 50, 50},
 		{"sqlite caps a one-column key at 32766 parameters", SQLiteDialect(), 1, 40000, 32766},
 		{"sqlite caps a 3-column key at 32766/3 keys", SQLiteDialect(), 3, 20000, 10922},

@@ -356,10 +356,10 @@ func (st *step) add(o objRef) {
 // earlier Commit, and records it as AlreadyDeleted if so. A soft-deleted
 // row can still be removed for real by HardDelete.
 func (s *Session) skipDeleted(m *model, k any, hard bool) bool {
-	s.indexDeleted()
-	if len(s.deleted) == 0 {
+	if len(s.deleted) == 0 && len(s.deletedLog) == 0 {
 		return false
 	}
+	s.indexDeleted()
 	removed, ok := s.deleted[identityOf(m, k)]
 	if !ok || !removed && hard && m.softDelete != nil {
 		return false
