@@ -18,9 +18,11 @@
 // Category → categories). A field's column is its db tag, else the
 // snake_case of its name; `db:"-"` skips a field and embedded structs are
 // flattened. The primary key is the fields tagged `db:",pk"` (several make a
-// composite key), else the field named ID. The options version (optimistic
-// locking) and softdelete mark special fields. Metadata is computed once per
-// type and cached.
+// composite key), else the field named ID. The tag option version marks an
+// optimistic-locking column (a delete matches the version as loaded), and
+// softdelete a nullable time that turns deletes into an UPDATE of it (reads
+// then skip such rows unless Unscoped; HardDelete removes them). Metadata
+// is computed once per type and cached.
 //
 // A parent model declares its children with Relations and HasMany, with a
 // policy (Restrict, Cascade, SetNull or Database). BeforeDelete and
@@ -58,7 +60,9 @@
 //     WithStrictRowCounts they fail the Commit with a *StaleDataError.
 //   - Any failure rolls everything back and keeps the work pending.
 //     Foreign-key violations, lock timeouts and serialization failures
-//     match ErrForeignKey, ErrLockTimeout and ErrSerialization.
+//     match ErrForeignKey, ErrLockTimeout and ErrSerialization; a
+//     transaction of the session's own that the database aborts on a
+//     deadlock is run again (WithRetries).
 //   - A Session is safe for concurrent use.
 //
 // SQL is built with github.com/Masterminds/squirrel. The dialect (SQLite,
