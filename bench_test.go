@@ -680,3 +680,100 @@ func BenchmarkCascadeDelete(b *testing.B) {
 		benchLibraryCommit(db, parents),
 	})
 }
+
+type benchPGPair struct {
+	A    int64  `db:"a,pk"`
+	B    int64  `db:"b,pk"`
+	Name string `db:"name"`
+}
+
+func (benchPGPair) TableName() string { return "typeddelete_bench_pairs" }
+
+// BenchmarkPostgresCompositeDelete deletes 5,000 of 10,000 rows with a
+// two-column key on PostgreSQL in one transaction: the library (row values,
+// 1,000 per statement) against one DELETE that matches the keys as two
+// arrays through unnest, and against row values in one statement per 1,000
+// keys written by hand: which form composite keys should take.
+func BenchmarkPostgresCompositeDelete(b *testing.B) {
+	db := benchOpenServer(b, benchPostgresEnv, "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	const name = "typeddelete_bench_pairs"
+	benchExec(b, db, "DROP TABLE IF EXISTS "+name, "DROP TABLE IF EXISTS "+name+"_tpl",
+		"CREATE TABLE "+name+" (a BIGINT, b BIGINT, name TEXT NOT NULL, PRIMARY KEY (a, b))",
+		"CREATE TABLE "+name+"_tpl (a BIGINT, b BIGINT, name TEXT NOT NULL)",
+		"INSERT INTO "+name+"_tpl SELECT i / 100 + 1, i % 100 + 1, 'pair ' || i FROM generate_series(0, "+strconv.Itoa(benchRows-1)+") AS i")
+	t := &benchTable{db: db, name: name, rows: benchRows, refill: []string{
+		"TRUNCATE " + name, "INSERT INTO " + name + " SELECT * FROM " + name + "_tpl", "ANALYZE " + name}}
+	t.restore(b)
+	benchDropOnCleanup(b, t)
+	all, err := typeddelete.Query[benchPGPair](typeddelete.NewSession(db)).All(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var objs []*benchPGPair
+	var as, bs []int64
+	for _, p := range all {
+		if p.B%2 == 0 {
+			objs = append(objs, p)
+			as, bs = append(as, p.A), append(bs, p.B)
+		}
+	}
+	check := func(res sql.Result, want int) error {
+		if k, err := res.RowsAffected(); err != nil || k != int64(want) {
+			return fmt.Errorf("deleted %d rows of %d (%v)", k, want, err)
+		}
+		return nil
+	}
+	benchRunCases(b, t, len(objs), []benchCase{
+		benchLibrary(db, objs),
+		{
+			name: "floor-unnest",
+			run: func(ctx context.Context) error {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					return err
+				}
+				defer tx.Rollback()
+				res, err := tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))", as, bs)
+				if err != nil {
+					return err
+				}
+				if err := check(res, len(as)); err != nil {
+					return err
+				}
+				return tx.Commit()
+			},
+			stmts: func() int { return 1 },
+		},
+		{
+			name: "floor-rows-1000",
+			run: func(ctx context.Context) error {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					return err
+				}
+				defer tx.Rollback()
+				for lo := 0; lo < len(as); lo += 1000 {
+					hi := min(lo+1000, len(as))
+					var sb strings.Builder
+					args := make([]any, 0, 2*(hi-lo))
+					for i := lo; i < hi; i++ {
+						if i > lo {
+							sb.WriteByte(',')
+						}
+						fmt.Fprintf(&sb, "($%d,$%d)", len(args)+1, len(args)+2)
+						args = append(args, as[i], bs[i])
+					}
+					res, err := tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN ("+sb.String()+")", args...)
+					if err != nil {
+						return err
+					}
+					if err := check(res, hi-lo); err != nil {
+						return err
+					}
+				}
+				return tx.Commit()
+			},
+			stmts: func() int { return (len(as) + 999) / 1000 },
+		},
+	})
+}

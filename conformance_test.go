@@ -1784,3 +1784,45 @@ func TestConformanceConn(t *testing.T) {
 		confWantIDs(t, tdb, "conf_users", []int64{3, 4, 5})
 	})
 }
+
+// confIntPair has a composite key of two integers, which PostgreSQL receives as
+// one array per column.
+type confIntPair struct {
+	A int64 `db:"a,pk"`
+	B int64 `db:"b,pk"`
+}
+
+func (confIntPair) TableName() string { return "conf_int_pairs" }
+
+// TestConformanceIntegerCompositeKeys deletes (1,2) and (2,1) from the four
+// pairs of {1,2}×{1,2} and checks that exactly (1,1) and (2,2) are left,
+// with keys matched as pairs, however the dialect sends them.
+func TestConformanceIntegerCompositeKeys(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		tdb.exec(t, "CREATE TABLE conf_int_pairs (a BIGINT NOT NULL, b BIGINT NOT NULL, PRIMARY KEY (a, b))",
+			"INSERT INTO conf_int_pairs (a, b) VALUES (1, 1), (1, 2), (2, 1), (2, 2)")
+		s := tdb.session()
+		if err := s.Delete(&confIntPair{A: 2, B: 1}, &confIntPair{A: 1, B: 2}, &confIntPair{A: 3, B: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		left, err := typeddelete.Query[confIntPair](s).All(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range left {
+			got = append(got, fmt.Sprintf("(%d,%d)", p.A, p.B))
+		}
+		slices.Sort(got)
+		if want := []string{"(1,1)", "(2,2)"}; !slices.Equal(got, want) {
+			t.Fatalf("rows left %v, want %v", got, want)
+		}
+		res := s.LastCommit()
+		if res.Deleted["conf_int_pairs"] != 2 || len(res.Missing) != 1 || !slices.Equal(res.Missing[0].Key, []any{int64(3), int64(3)}) {
+			t.Fatalf("LastCommit = %+v, want 2 deleted and (3,3) missing", res)
+		}
+	})
+}

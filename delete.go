@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -237,6 +238,9 @@ func (x *sender) objects(m *model, objs []objRef, hard, skipHooks, known, track 
 		cols++
 	}
 	per := x.d.keysPerStatement(cols, x.s.batch)
+	if cols > 1 && x.s.batch <= 0 && x.d.unnests(m.keyTypes()) {
+		per = math.MaxInt // one statement: the keys travel as one array per column
+	}
 	// deleted stays objs itself while every batch deletes all its rows,
 	// the common case, so that nothing is copied.
 	deleted, all := objs, true
@@ -352,14 +356,14 @@ func (x *sender) objSet(m *model, objs []objRef) rowSet {
 	}
 	set := rowSet{m: m, keys: keys}
 	if m.version == nil {
-		set.cond, set.args = keyCondition(x.d, m.pkColumns(), m.pk[0].typ, keys)
+		set.cond, set.args = keyCondition(x.d, m.pkColumns(), m.keyTypes(), keys)
 		return set
 	}
 	tuples := make([]any, len(objs))
 	for i, o := range objs {
 		tuples[i] = append(slices.Clone(m.keyParts(o.key)), o.version())
 	}
-	set.cond, set.args = keyCondition(x.d, append(m.pkColumns(), m.version.column), nil, tuples)
+	set.cond, set.args = keyCondition(x.d, append(m.pkColumns(), m.version.column), m.keyTypes(), tuples)
 	return set
 }
 
@@ -406,7 +410,7 @@ func (x *sender) childSet(r *relation, parent rowSet) rowSet {
 		cols[i] = f.column
 	}
 	if parent.keys != nil {
-		cond, args := keyCondition(d, cols, r.parent.pk[0].typ, parent.keys)
+		cond, args := keyCondition(d, cols, r.parent.keyTypes()[:len(r.parent.pk)], parent.keys)
 		return rowSet{m: r.child, cond: cond, args: args}
 	}
 	sub := "SELECT " + x.pkList(r.parent) + " FROM " + d.Quote(r.parent.table)
@@ -855,22 +859,35 @@ func deleteSQL(d *Dialect, m *model, cond string, args []any) sq.DeleteBuilder {
 }
 
 // keyCondition matches exactly the rows whose columns cols hold one of
-// keys (a value each for one column, a []any each for several): "c" IN
-// (?,...), or "c" = ANY(?) with one array where the dialect takes arrays
-// (t is the Go type of the key values); for several columns, row values
+// keys (a value each for one column, a []any each for several; types are
+// the Go types of the columns' values): "c" IN (?,...), or "c" = ANY(?)
+// with one array where the dialect takes arrays; for several integer
+// columns on such a dialect, ("a","b") IN (SELECT * FROM unnest(?::bigint[],
+// ?::bigint[])) with one array per column; else row values
 // ("a","b") IN ((?,?),...) or, where the dialect lacks them,
 // (("a" = ? AND "b" = ?) OR ...). Never "a IN (...) AND b IN (...)", which
 // matches the wrong rows.
-func keyCondition(d *Dialect, cols []string, t reflect.Type, keys []any) (string, []any) {
+func keyCondition(d *Dialect, cols []string, types []reflect.Type, keys []any) (string, []any) {
 	if len(cols) == 1 {
 		c := d.Quote(cols[0])
-		switch {
-		case d.arrays:
-			return c + " = ANY(?)", []any{typedSlice(t, keys)}
+		if d.arrays {
+			return c + " = ANY(?)", []any{typedSlice(types[0], keys)}
 		}
 		return c + " IN (" + placeholders(len(keys)) + ")", keys
 	}
 	qcols := d.quoteAll(cols)
+	if d.unnests(types) {
+		arrays := make([]any, len(cols))
+		casts := make([]string, len(cols))
+		for i := range cols {
+			part := make([]int64, len(keys))
+			for j, k := range keys {
+				part[j] = reflect.ValueOf(k.([]any)[i]).Int()
+			}
+			arrays[i], casts[i] = part, "?::bigint[]"
+		}
+		return "(" + strings.Join(qcols, ", ") + ") IN (SELECT * FROM unnest(" + strings.Join(casts, ", ") + "))", arrays
+	}
 	args := make([]any, 0, len(keys)*len(cols))
 	for _, k := range keys {
 		args = append(args, k.([]any)...)

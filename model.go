@@ -342,6 +342,19 @@ func (m *model) fieldAt(off uintptr, t reflect.Type) *field {
 	return nil
 }
 
+// keyTypes returns the Go types of the primary-key fields, then of the
+// version field when the model has one: the values objSet matches on.
+func (m *model) keyTypes() []reflect.Type {
+	out := make([]reflect.Type, 0, len(m.pk)+1)
+	for _, f := range m.pk {
+		out = append(out, f.typ)
+	}
+	if m.version != nil {
+		out = append(out, m.version.typ)
+	}
+	return out
+}
+
 // columns returns the column names in struct order.
 func (m *model) columns() []string {
 	cols := make([]string, len(m.fields))

@@ -561,7 +561,7 @@ func TestCompareKeys(t *testing.T) {
 
 // unitKeyCondition is keyCondition on the primary key of m.
 func unitKeyCondition(d *Dialect, m *model, keys []any) (string, []any) {
-	return keyCondition(d, m.pkColumns(), m.pk[0].typ, keys)
+	return keyCondition(d, m.pkColumns(), m.keyTypes()[:len(m.pk)], keys)
 }
 
 func TestKeyCondition(t *testing.T) {
@@ -597,10 +597,10 @@ func TestKeyCondition(t *testing.T) {
 			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
 			`("team_id", "user_id") IN (VALUES (?,?), (?,?))`, []any{int64(1), int64(2), int64(3), int64(4)},
 			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (VALUES (?,?), (?,?))`},
-		{"a composite key on postgres is matched as row values", PostgresDialect(), members,
+		{"an integer composite key on postgres travels as one array per column", PostgresDialect(), members,
 			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
-			`("team_id", "user_id") IN ((?,?), (?,?))`, []any{int64(1), int64(2), int64(3), int64(4)},
-			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (($1,$2), ($3,$4))`},
+			`("team_id", "user_id") IN (SELECT * FROM unnest(?::bigint[], ?::bigint[]))`, []any{[]int64{1, 3}, []int64{2, 4}},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`},
 		{"a composite key on postgres without arrays is matched as row values", PostgresINDialect(), members,
 			[]any{[]any{int64(1), int64(2)}},
 			`("team_id", "user_id") IN ((?,?))`, []any{int64(1), int64(2)},

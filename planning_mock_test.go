@@ -560,7 +560,7 @@ func TestPlanningMockVersions(t *testing.T) {
 				},
 				"postgres": {
 					mockBegin{},
-					mockExec{query: `DELETE FROM "docs" WHERE ("id", "version") IN (($1,$2), ($3,$4))`, args: mockArgs(1, 1, 2, 3), rows: 2},
+					mockExec{query: `DELETE FROM "docs" WHERE ("id", "version") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), rows: 2},
 					mockCommit{},
 				},
 				"mysql": {
@@ -585,10 +585,10 @@ func TestPlanningMockVersions(t *testing.T) {
 				},
 				"postgres": {
 					mockBegin{},
-					mockExec{query: `DELETE FROM "docs" WHERE ("id", "version") IN (($1,$2), ($3,$4))`, args: mockArgs(1, 1, 2, 3), rows: 1},
+					mockExec{query: `DELETE FROM "docs" WHERE ("id", "version") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), rows: 1},
 					mockRollback{},
 					mockBegin{},
-					mockQuery{query: `DELETE FROM "docs" WHERE ("id", "version") IN (($1,$2), ($3,$4)) RETURNING "id"`, args: mockArgs(1, 1, 2, 3), cols: []string{"id"}, rows: [][]driver.Value{{1}}},
+					mockQuery{query: `DELETE FROM "docs" WHERE ("id", "version") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[])) RETURNING "id"`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), cols: []string{"id"}, rows: [][]driver.Value{{1}}},
 					mockRollback{},
 				},
 				"mysql": {

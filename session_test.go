@@ -544,8 +544,18 @@ func TestMockObjectDeleteSQL(t *testing.T) {
 			deleted: map[string]int64{"users": 2},
 		},
 		{
-			name: "PostgreSQL numbers the placeholders of row values",
+			name: "PostgreSQL sends an integer composite key as one array per column",
 			opts: []typeddelete.Option{typeddelete.WithDialect(typeddelete.PostgresDialect())},
+			objs: []any{&mockMembership{GroupID: 3, UserID: 4}, &mockMembership{GroupID: 1, UserID: 2}},
+			stmts: []mockExec{{
+				query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`,
+				args:  mockArgs([]int64{1, 3}, []int64{2, 4}), rows: 2,
+			}},
+			deleted: map[string]int64{"memberships": 2},
+		},
+		{
+			name: "PostgresINDialect numbers the placeholders of row values",
+			opts: []typeddelete.Option{typeddelete.WithDialect(typeddelete.PostgresINDialect())},
 			objs: []any{&mockMembership{GroupID: 3, UserID: 4}, &mockMembership{GroupID: 1, UserID: 2}},
 			stmts: []mockExec{{
 				query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (($1,$2), ($3,$4))`,
