@@ -241,9 +241,10 @@ func (x *sender) objects(m *model, objs []objRef, hard, skipHooks, known, track 
 	if cols > 1 && x.s.batch <= 0 && x.d.unnests(m.keyTypes()) {
 		per = math.MaxInt // one statement: the keys travel as one array per column
 	}
-	// deleted stays objs itself while every batch deletes all its rows,
-	// the common case, so that nothing is copied.
-	deleted, all := objs, true
+	// When every batch deletes all its rows, the common case, the deleted
+	// objects are objs itself and nothing is copied.
+	var parts [][]objRef
+	all := true
 	for _, level := range treeLevels(m, objs, selfKeys(m, x.si)) {
 		for len(level) > 0 {
 			n := min(per, len(level))
@@ -251,14 +252,14 @@ func (x *sender) objects(m *model, objs []objRef, hard, skipHooks, known, track 
 			if err != nil {
 				return nil, err
 			}
-			if all && len(done) < n {
-				all, deleted = false, slices.Clone(deleted[:len(deleted)-len(level)])
-			}
-			if !all {
-				deleted = append(deleted, done...)
-			}
+			all = all && len(done) == n
+			parts = append(parts, done)
 			level = level[n:]
 		}
+	}
+	deleted := objs
+	if !all {
+		deleted = slices.Concat(parts...)
 	}
 	if track && len(deleted) > 0 {
 		x.deleted = append(x.deleted, deleted)
@@ -308,6 +309,7 @@ func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]
 			return nil, fmt.Errorf("typeddelete: delete from %q: %w", m.table, err)
 		}
 		objs = x.split(m, objs, found)
+		x.res.Deleted[m.table] += int64(len(objs))
 	} else {
 		n, err := x.exec(x.remove(m, set, soft, ""))
 		x.res.Statements++
@@ -317,8 +319,10 @@ func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]
 		if n != int64(len(objs)) && !x.precise {
 			return nil, errRowCount
 		}
+		// Rows loaded and locked in this transaction can only fall short
+		// here if a cascade of the same run removed them first.
+		x.res.Deleted[m.table] += n
 	}
-	x.res.Deleted[m.table] += int64(len(objs))
 	if hooks && m.after {
 		if err := runHooks(x.ctx, x.s.conn(), m, objs, false); err != nil {
 			return nil, err

@@ -402,8 +402,14 @@ func (s *Session) Commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.pending) == 0 && !s.open() {
-		s.last = CommitResult{Deleted: map[string]int64{}, AlreadyDeleted: s.already}
-		s.already = nil
+		// Nothing to send; a Flush may have settled deletes that match no
+		// row without opening a transaction.
+		s.last = CommitResult{Deleted: map[string]int64{}}
+		if s.flushRes != nil {
+			s.last = *s.flushRes
+		}
+		s.last.AlreadyDeleted = s.already
+		s.flushed, s.flushRes, s.already = nil, nil, nil
 		return nil
 	}
 	if err := ctx.Err(); err != nil && len(s.pending) == 0 {
