@@ -275,7 +275,7 @@ func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]
 	hooks := !skipHooks && (m.before || m.after)
 	exact := !known && (x.precise || hooks)
 	selectFirst := exact && (hooks && m.before || !x.d.returning)
-	set := x.objSet(m, objs)
+	set := x.objSet(m, objs, known)
 	if selectFirst {
 		sel := sq.Select(x.pkList(m)).From(x.d.Quote(m.table)).Where(sq.Expr(set.cond, set.args...))
 		if soft {
@@ -292,7 +292,7 @@ func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]
 		if objs = x.split(m, objs, found); len(objs) == 0 {
 			return nil, nil
 		}
-		set = x.objSet(m, objs)
+		set = x.objSet(m, objs, known)
 	}
 	if hooks && m.before {
 		if err := runHooks(x.ctx, x.s.conn(), m, objs, true); err != nil {
@@ -352,14 +352,15 @@ func (x *sender) split(m *model, objs []objRef, found map[string]struct{}) []obj
 }
 
 // objSet is the set of the rows of objs: by key, and by version too for a
-// versioned model.
-func (x *sender) objSet(m *model, objs []objRef) rowSet {
+// versioned model, unless the rows are known, loaded and locked in this
+// transaction (their version is then the current one, or not read at all).
+func (x *sender) objSet(m *model, objs []objRef, known bool) rowSet {
 	keys := make([]any, len(objs))
 	for i, o := range objs {
 		keys[i] = o.key
 	}
 	set := rowSet{m: m, keys: keys}
-	if m.version == nil {
+	if m.version == nil || known {
 		set.cond, set.args = keyCondition(x.d, m.pkColumns(), m.keyTypes(), keys)
 		return set
 	}
@@ -438,6 +439,15 @@ func (x *sender) children(m *model, set rowSet, soft, skipHooks bool) error {
 		return err
 	}
 	d := x.d
+	if soft {
+		// Only the live rows of set are being soft-deleted: the children of
+		// rows soft-deleted before are not this delete's to touch.
+		live := d.Quote(m.softDelete.column) + " IS NULL"
+		if set.cond != "" {
+			live = "(" + set.cond + ") AND " + live
+		}
+		set = rowSet{m: m, cond: live, args: set.args}
+	}
 	for _, r := range rels {
 		if r.policy != Restrict {
 			continue

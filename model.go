@@ -131,6 +131,9 @@ func (m *model) checkSpecial() error {
 	if f := m.version; f != nil && !isInteger(f.typ) {
 		return fmt.Errorf("%w: %s.%s: a version field must be an integer, not %s", ErrInvalidModel, m.typ, f.name, f.typ)
 	}
+	if f := m.version; f != nil && f.typ.Kind() == reflect.Pointer {
+		return fmt.Errorf("%w: %s.%s: a version field must not be a pointer (%s): a NULL version matches no row", ErrInvalidModel, m.typ, f.name, f.typ)
+	}
 	if f := m.softDelete; f != nil && f.typ != reflect.TypeFor[*time.Time]() && f.typ != reflect.TypeFor[sql.NullTime]() {
 		return fmt.Errorf("%w: %s.%s: a soft-delete field must be *time.Time or sql.NullTime, not %s", ErrInvalidModel, m.typ, f.name, f.typ)
 	}
@@ -319,6 +322,9 @@ func (m *model) rawKey(v reflect.Value) any {
 // derefValue returns the value of fv, following one pointer.
 func derefValue(fv reflect.Value) any {
 	if fv.Kind() == reflect.Pointer {
+		if fv.IsNil() {
+			return nil
+		}
 		fv = fv.Elem()
 	}
 	return fv.Interface()

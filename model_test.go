@@ -919,8 +919,13 @@ type unitVersioned struct {
 
 type unitNullTimeSoft struct {
 	ID        int64
-	Rev       *uint32      `db:",version"`
+	Rev       uint32       `db:",version"`
 	DeletedAt sql.NullTime `db:",softdelete"`
+}
+
+type unitPointerVersion struct {
+	ID      int64
+	Version *int64 `db:",version"`
 }
 
 type unitStringVersion struct {
@@ -980,7 +985,7 @@ func TestSpecialColumns(t *testing.T) {
 		version, softDelete, deletedID string
 	}{
 		{"version, softdelete and deletedkey tags mark their columns", reflect.TypeFor[unitVersioned](), "version", "deleted_at", "deleted_id"},
-		{"a *uint32 version and a sql.NullTime soft delete are accepted", reflect.TypeFor[unitNullTimeSoft](), "rev", "deleted_at", ""},
+		{"a uint32 version and a sql.NullTime soft delete are accepted", reflect.TypeFor[unitNullTimeSoft](), "rev", "deleted_at", ""},
 		{"a plain model has no special columns", reflect.TypeFor[unitUser](), "", "", ""},
 	}
 	for _, tt := range valid {
@@ -1008,6 +1013,8 @@ func TestSpecialColumns(t *testing.T) {
 	}{
 		{"a string version is rejected", reflect.TypeFor[unitStringVersion](),
 			[]string{"typeddelete.unitStringVersion.Version: a version field must be an integer, not string"}},
+		{"a pointer version is rejected, since a NULL version would match no row", reflect.TypeFor[unitPointerVersion](),
+			[]string{"typeddelete.unitPointerVersion.Version: a version field must not be a pointer (*int64)"}},
 		{"a time.Time soft delete is rejected", reflect.TypeFor[unitTimeSoft](),
 			[]string{"a soft-delete field must be *time.Time or sql.NullTime, not time.Time"}},
 		{"a deleted key without a soft delete is rejected", reflect.TypeFor[unitLoneDeletedKey](),

@@ -40,6 +40,9 @@ func (s *Session) plan(ctx context.Context, steps []step) ([]*unit, *schemaInfo,
 			return nil, nil, err
 		}
 	}
+	if err := checkCascadeCycles(models); err != nil {
+		return nil, nil, err
+	}
 	var si *schemaInfo
 	if s.introspect && len(units) > 0 {
 		var err error
@@ -70,10 +73,30 @@ func groupUnits(steps []step) []*unit {
 			objSteps++
 		}
 	}
+	// A HardDelete of a row absorbs any soft Delete of the same row.
+	var hardIDs map[identity]bool
+	for _, st := range steps {
+		for _, o := range st.objs {
+			if o.hard() {
+				if hardIDs == nil {
+					hardIDs = make(map[identity]bool)
+				}
+				hardIDs[identityOf(o.m, o.key)] = true
+			}
+		}
+	}
 	for _, st := range steps {
 		if st.bulk != nil {
 			units = append(units, &unit{m: st.bulk.m, bulk: st.bulk})
 			continue
+		}
+		if hardIDs != nil {
+			st.objs = slices.DeleteFunc(slices.Clone(st.objs), func(o objRef) bool {
+				return !o.hard() && hardIDs[identityOf(o.m, o.key)]
+			})
+			if len(st.objs) == 0 {
+				continue
+			}
 		}
 		var order []group
 		byGroup := make(map[group]*unit)
@@ -177,6 +200,50 @@ func collectModels(m *model, seen map[*model]bool) error {
 	for _, r := range rels {
 		if err := collectModels(r.child, seen); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkCascadeCycles rejects models that cascade to each other (A to B and
+// B back to A, directly or through others): deleting either would follow
+// the cascade forever. A model cascading to itself is a tree, which is
+// fine.
+func checkCascadeCycles(models map[*model]bool) error {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := make(map[*model]int)
+	var path []string
+	var visit func(m *model) error
+	visit = func(m *model) error {
+		state[m] = onPath
+		path = append(path, fmt.Sprintf("%q", m.table))
+		rels, _ := m.relations()
+		for _, r := range rels {
+			if r.policy != Cascade || r.self() {
+				continue
+			}
+			switch state[r.child] {
+			case onPath:
+				return fmt.Errorf("%w: Cascade relations form a cycle: %s -> %q", ErrCycle, strings.Join(path, " -> "), r.child.table)
+			case unseen:
+				if err := visit(r.child); err != nil {
+					return err
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		state[m] = done
+		return nil
+	}
+	for m := range models {
+		if state[m] == unseen {
+			if err := visit(m); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -711,6 +711,8 @@ func TestPlanningMockHooks(t *testing.T) {
 func TestPlanningMockSoftDelete(t *testing.T) {
 	planRunMock(t, []planMockCase{
 		{
+			// The children are those of the accounts still live: a child of
+			// an account soft-deleted earlier is not this delete's.
 			name: "Session.Delete stamps the soft-deletable children, then the row and its deleted key",
 			register: func(t *testing.T, s *typeddelete.Session) {
 				planMust(t, "Delete", s.Delete(&planAccount{ID: 1}))
@@ -718,19 +720,19 @@ func TestPlanningMockSoftDelete(t *testing.T) {
 			sent: map[string][]mockExpectation{
 				"sqlite": {
 					mockBegin{},
-					mockExec{query: `UPDATE "account_notes" SET "deleted_at" = ? WHERE "account_id" IN (?) AND "deleted_at" IS NULL`, args: mockArgs(planNow{}, 1), rows: 2},
+					mockExec{query: `UPDATE "account_notes" SET "deleted_at" = ? WHERE "account_id" IN (SELECT "id" FROM "accounts" WHERE ("id" IN (?)) AND "deleted_at" IS NULL) AND "deleted_at" IS NULL`, args: mockArgs(planNow{}, 1), rows: 2},
 					mockExec{query: `UPDATE "accounts" SET "deleted_at" = ?, "deleted_key" = "id" WHERE "id" IN (?) AND "deleted_at" IS NULL`, args: mockArgs(planNow{}, 1), rows: 1},
 					mockCommit{},
 				},
 				"postgres": {
 					mockBegin{},
-					mockExec{query: `UPDATE "account_notes" SET "deleted_at" = $1 WHERE "account_id" = ANY($2) AND "deleted_at" IS NULL`, args: mockArgs(planNow{}, []int64{1}), rows: 2},
+					mockExec{query: `UPDATE "account_notes" SET "deleted_at" = $1 WHERE "account_id" IN (SELECT "id" FROM "accounts" WHERE ("id" = ANY($2)) AND "deleted_at" IS NULL) AND "deleted_at" IS NULL`, args: mockArgs(planNow{}, []int64{1}), rows: 2},
 					mockExec{query: `UPDATE "accounts" SET "deleted_at" = $1, "deleted_key" = "id" WHERE "id" = ANY($2) AND "deleted_at" IS NULL`, args: mockArgs(planNow{}, []int64{1}), rows: 1},
 					mockCommit{},
 				},
 				"mysql": {
 					mockBegin{},
-					mockExec{query: "UPDATE `account_notes` SET `deleted_at` = ? WHERE `account_id` IN (?) AND `deleted_at` IS NULL", args: mockArgs(planNow{}, 1), rows: 2},
+					mockExec{query: "UPDATE `account_notes` SET `deleted_at` = ? WHERE `account_id` IN (SELECT `id` FROM `accounts` WHERE (`id` IN (?)) AND `deleted_at` IS NULL) AND `deleted_at` IS NULL", args: mockArgs(planNow{}, 1), rows: 2},
 					mockExec{query: "UPDATE `accounts` SET `deleted_at` = ?, `deleted_key` = `id` WHERE `id` IN (?) AND `deleted_at` IS NULL", args: mockArgs(planNow{}, 1), rows: 1},
 					mockCommit{},
 				},

@@ -140,6 +140,13 @@ func (m *model) resolveRelations() ([]*relation, error) {
 			return nil, fmt.Errorf("%w: %s: %s is declared twice (%s and %s)", ErrInvalidRelation, where, id, prev, decl.policy)
 		}
 		seen[id] = decl.policy
+		if rel.self() && decl.policy == Cascade {
+			for _, prev := range out {
+				if prev.self() && prev.policy == Cascade {
+					return nil, fmt.Errorf("%w: %s: a model may cascade to itself through one relation only", ErrInvalidRelation, where)
+				}
+			}
+		}
 		if decl.policy == SetNull {
 			for _, f := range rel.fk {
 				if !canBeNull(f.typ) {

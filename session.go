@@ -482,7 +482,7 @@ func (s *Session) send(ctx context.Context) error {
 	}
 	// With hooks, find exactly which rows exist from the start and never
 	// run the transaction twice: a hook must run once per deleted row.
-	hooked := hasHooks(units)
+	hooked := hasHooks(units) || stepsHaveHooks(s.flushed)
 	precise := hooked
 	for attempt := 1; ; attempt++ {
 		if err := s.begin(ctx); err != nil {
@@ -517,9 +517,10 @@ func (s *Session) send(ctx context.Context) error {
 	}
 }
 
-// backoff waits before retry attempt n: a random time up to 10 ms × 2^n.
+// backoff waits before retry attempt n: a random time up to 10 ms × 2^n,
+// and at most about 10 seconds.
 func backoff(ctx context.Context, n int) error {
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(10*time.Millisecond) << n)))
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(10*time.Millisecond) << min(n, 10))))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -544,6 +545,15 @@ func hasHooks(units []*unit) bool {
 		}
 	}
 	return false
+}
+
+// stepsHaveHooks reports whether steps sent earlier in the transaction
+// (by Flush) involve a model with hooks: a rerun would run them again.
+func stepsHaveHooks(steps []step) bool {
+	if len(steps) == 0 {
+		return false
+	}
+	return hasHooks(groupUnits(steps))
 }
 
 // allNoop reports whether every unit is a bulk delete that matches no row.
@@ -698,14 +708,15 @@ func (s *Session) log(ctx context.Context, query string, args []any, start time.
 }
 
 // read runs fn with the executor reads should use: the open transaction,
-// so reads see flushed work, else the session's database. While a
-// transaction is open fn runs under the session's lock.
+// so reads see flushed work, else the session's database. Only reads on a
+// *sql.DB with no transaction open run outside the session's lock: on a
+// *sql.Conn or *sql.Tx they would share the connection of a Commit.
 func (s *Session) read(fn func(Executor) error) error {
 	if s.err != nil {
 		return s.err
 	}
 	s.mu.Lock()
-	if s.tx == nil && s.beginner() {
+	if _, pool := s.db.(*sql.DB); pool && s.tx == nil {
 		s.mu.Unlock()
 		return fn(s.db)
 	}
