@@ -277,7 +277,7 @@ func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]
 	selectFirst := exact && (hooks && m.before || !x.d.returning)
 	set := x.objSet(m, objs, known)
 	if selectFirst {
-		sel := sq.Select(x.pkList(m)).From(x.d.Quote(m.table)).Where(sq.Expr(set.cond, set.args...))
+		sel := sq.Select(x.pkList(m)).From(x.d.quoteTable(m.table)).Where(sq.Expr(set.cond, set.args...))
 		if soft {
 			sel = sel.Where(x.d.Quote(m.softDelete.column) + " IS NULL")
 		}
@@ -393,7 +393,7 @@ func removeSQL(d *Dialect, now time.Time, m *model, set rowSet, soft bool, suffi
 		}
 		return b
 	}
-	b := sq.Update(d.Quote(m.table)).Set(d.Quote(m.softDelete.column), now).PlaceholderFormat(d.placeholder)
+	b := sq.Update(d.quoteTable(m.table)).Set(d.Quote(m.softDelete.column), now).PlaceholderFormat(d.placeholder)
 	if m.deletedKey != nil {
 		b = b.Set(d.Quote(m.deletedKey.column), sq.Expr(d.Quote(m.pk[0].column)))
 	}
@@ -418,7 +418,7 @@ func (x *sender) childSet(r *relation, parent rowSet) rowSet {
 		cond, args := keyCondition(d, cols, r.parent.keyTypes()[:len(r.parent.pk)], parent.keys)
 		return rowSet{m: r.child, cond: cond, args: args}
 	}
-	sub := "SELECT " + x.pkList(r.parent) + " FROM " + d.Quote(r.parent.table)
+	sub := "SELECT " + x.pkList(r.parent) + " FROM " + d.quoteTable(r.parent.table)
 	if parent.cond != "" {
 		sub += " WHERE " + parent.cond
 	}
@@ -453,7 +453,7 @@ func (x *sender) children(m *model, set rowSet, soft, skipHooks bool) error {
 			continue
 		}
 		cs := x.childSet(r, set)
-		sel := sq.Select("COUNT(*)").From(d.Quote(r.child.table)).Where(sq.Expr(cs.cond, cs.args...)).PlaceholderFormat(d.placeholder)
+		sel := sq.Select("COUNT(*)").From(d.quoteTable(r.child.table)).Where(sq.Expr(cs.cond, cs.args...)).PlaceholderFormat(d.placeholder)
 		if r.child.softDelete != nil {
 			sel = sel.Where(d.Quote(r.child.softDelete.column) + " IS NULL")
 		}
@@ -473,7 +473,7 @@ func (x *sender) children(m *model, set rowSet, soft, skipHooks bool) error {
 				continue
 			}
 			cs := x.childSet(r, set)
-			b := sq.Update(d.Quote(r.child.table)).PlaceholderFormat(d.placeholder).Where(sq.Expr(cs.cond, cs.args...))
+			b := sq.Update(d.quoteTable(r.child.table)).PlaceholderFormat(d.placeholder).Where(sq.Expr(cs.cond, cs.args...))
 			for _, f := range r.fk {
 				b = b.Set(d.Quote(f.column), nil)
 			}
@@ -727,7 +727,7 @@ func (x *sender) loadKeys(m *model, set rowSet, soft bool) ([]objRef, error) {
 // selectSet builds SELECT cols FROM m WHERE set [live only] [FOR UPDATE].
 func (x *sender) selectSet(m *model, set rowSet, soft bool, cols string) sq.SelectBuilder {
 	d := x.d
-	sel := sq.Select(cols).From(d.Quote(m.table)).PlaceholderFormat(d.placeholder)
+	sel := sq.Select(cols).From(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
 	if set.cond != "" {
 		sel = sel.Where(sq.Expr(set.cond, set.args...))
 	}
@@ -865,7 +865,7 @@ func (s *Session) count(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
 
 // deleteSQL builds DELETE FROM table [WHERE cond] with squirrel.
 func deleteSQL(d *Dialect, m *model, cond string, args []any) sq.DeleteBuilder {
-	b := sq.Delete(d.Quote(m.table)).PlaceholderFormat(d.placeholder)
+	b := sq.Delete(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
 	if cond != "" {
 		b = b.Where(sq.Expr(cond, args...))
 	}

@@ -88,6 +88,19 @@ func (d *Dialect) Quote(ident string) string {
 	return q + strings.ReplaceAll(ident, q, q+q) + q
 }
 
+// quoteTable quotes a table name, each part of a schema-qualified name
+// ("audit.events") on its own.
+func (d *Dialect) quoteTable(name string) string {
+	if !strings.Contains(name, ".") {
+		return d.Quote(name)
+	}
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = d.Quote(p)
+	}
+	return strings.Join(parts, ".")
+}
+
 // quoteAll quotes each identifier.
 func (d *Dialect) quoteAll(idents []string) []string {
 	out := make([]string, len(idents))

@@ -14,7 +14,9 @@ import (
 	"github.com/jinzhu/inflection"
 )
 
-// Tabler is implemented by models that choose their own table name.
+// Tabler is implemented by models that choose their own table name. A name
+// with a dot ("audit.events") is a schema-qualified table: each part is
+// quoted on its own.
 type Tabler interface {
 	TableName() string
 }

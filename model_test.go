@@ -1117,3 +1117,23 @@ func TestNormalizeKey(t *testing.T) {
 		})
 	}
 }
+
+func TestQuoteTable(t *testing.T) {
+	tests := []struct {
+		d    *Dialect
+		name string
+		want string
+	}{
+		{SQLiteDialect(), "users", `"users"`},
+		{PostgresDialect(), "audit.events", `"audit"."events"`},
+		{MySQLDialect(), "shop.orders", "`shop`.`orders`"},
+		{PostgresDialect(), `odd"name`, `"odd""name"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.d.Name()+" quotes "+tt.name, func(t *testing.T) {
+			if got := tt.d.quoteTable(tt.name); got != tt.want {
+				t.Fatalf("quoteTable(%q) = %s, want %s", tt.name, got, tt.want)
+			}
+		})
+	}
+}

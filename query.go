@@ -139,7 +139,7 @@ func (q *TypedQuery[T]) selectBuilder(cols ...string) (sq.SelectBuilder, error) 
 	if cols == nil {
 		cols = d.quoteAll(q.m.columns())
 	}
-	b := sq.Select(cols...).From(d.Quote(q.m.table)).PlaceholderFormat(d.placeholder)
+	b := sq.Select(cols...).From(d.quoteTable(q.m.table)).PlaceholderFormat(d.placeholder)
 	if t != alwaysTrue {
 		b = b.Where(sq.Expr(w, args...))
 	}

@@ -206,7 +206,9 @@ func (s *Session) indexDeleted() {
 // IsDeleted reports whether obj's row was deleted (or soft-deleted) by a
 // Commit of this session. Deleting it again is a no-op, reported in
 // CommitResult.AlreadyDeleted; only HardDelete of a soft-deleted object
-// still removes its row.
+// still removes its row. The session remembers deleted keys for its whole
+// life: use a new session per unit of work, above all where a key can be
+// inserted again.
 func (s *Session) IsDeleted(obj any) bool {
 	m, v, err := modelOf(obj)
 	if err != nil {
