@@ -355,6 +355,16 @@ func (x *sender) split(m *model, objs []objRef, found map[string]struct{}) []obj
 // versioned model, unless the rows are known, loaded and locked in this
 // transaction (their version is then the current one, or not read at all).
 func (x *sender) objSet(m *model, objs []objRef, known bool) rowSet {
+	if rels, _ := m.relations(); x.d.arrays && len(m.pk) == 1 && m.pk[0].typ == reflect.TypeFor[int64]() &&
+		len(rels) == 0 && (m.version == nil || known) {
+		// The common case on PostgreSQL, built without a []any of keys:
+		// with no relations nothing else needs them.
+		ids := make([]int64, len(objs))
+		for i, o := range objs {
+			ids[i] = o.key.(int64)
+		}
+		return rowSet{m: m, cond: x.d.Quote(m.pk[0].column) + " = ANY(?)", args: []any{ids}}
+	}
 	keys := make([]any, len(objs))
 	for i, o := range objs {
 		keys[i] = o.key
