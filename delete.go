@@ -528,16 +528,23 @@ func (x *sender) cascade(r *relation, cs rowSet, soft, skipHooks bool) error {
 		_, err = x.objects(child, objs, !soft, skipHooks, true, false)
 		return err
 	}
-	if err := x.children(child, cs, soft, skipHooks); err != nil {
-		return err
+	_, err := x.removeRows(child, cs, soft, skipHooks, "cascading to")
+	return err
+}
+
+// removeRows removes the rows of set set-based: their children first, then
+// one DELETE (or soft-delete UPDATE). It returns the rows it removed.
+func (x *sender) removeRows(m *model, set rowSet, soft, skipHooks bool, what string) (int64, error) {
+	if err := x.children(m, set, soft, skipHooks); err != nil {
+		return 0, err
 	}
-	n, err := x.exec(x.remove(child, cs, soft, ""))
+	n, err := x.exec(x.remove(m, set, soft, ""))
 	x.res.Statements++
 	if err != nil {
-		return fmt.Errorf("typeddelete: cascading to %q: %w", child.table, err)
+		return 0, fmt.Errorf("typeddelete: %s %q: %w", what, m.table, err)
 	}
-	x.res.Deleted[child.table] += n
-	return nil
+	x.res.Deleted[m.table] += n
+	return n, nil
 }
 
 // selfCascade returns m's Cascade relation to itself, or nil.
@@ -664,15 +671,10 @@ func (x *sender) bulk(op *bulkOp) error {
 		op.handle.set(int64(len(done)), true, rows)
 		return nil
 	}
-	if err := x.children(m, set, soft, op.skipHooks); err != nil {
+	n, err := x.removeRows(m, set, soft, op.skipHooks, "bulk delete from")
+	if err != nil {
 		return err
 	}
-	n, err := x.exec(x.remove(m, set, soft, ""))
-	x.res.Statements++
-	if err != nil {
-		return fmt.Errorf("typeddelete: bulk delete from %q: %w", m.table, err)
-	}
-	x.res.Deleted[m.table] += n
 	op.handle.set(n, true, nil)
 	return nil
 }
@@ -680,12 +682,7 @@ func (x *sender) bulk(op *bulkOp) error {
 // load reads and locks the rows of set as objects (the live ones, for a
 // soft delete).
 func (x *sender) load(m *model, set rowSet, soft bool) ([]objRef, error) {
-	sel := x.selectSet(m, set, soft, strings.Join(x.d.quoteAll(m.columns()), ", "))
-	q, args, err := sel.ToSql()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := x.s.queryRows(x.ctx, x.s.conn(), q, args)
+	rows, err := x.s.query(x.ctx, x.selectSet(m, set, soft, strings.Join(x.d.quoteAll(m.columns()), ", ")))
 	x.res.Statements++
 	if err != nil {
 		return nil, fmt.Errorf("typeddelete: loading rows of %q: %w", m.table, err)
@@ -708,12 +705,7 @@ func (x *sender) load(m *model, set rowSet, soft bool) ([]objRef, error) {
 
 // loadKeys reads and locks the keys of the rows of set.
 func (x *sender) loadKeys(m *model, set rowSet, soft bool) ([]objRef, error) {
-	sel := x.selectSet(m, set, soft, x.pkList(m))
-	q, args, err := sel.ToSql()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := x.s.queryRows(x.ctx, x.s.conn(), q, args)
+	rows, err := x.s.query(x.ctx, x.selectSet(m, set, soft, x.pkList(m)))
 	x.res.Statements++
 	if err != nil {
 		return nil, fmt.Errorf("typeddelete: reading keys of %q: %w", m.table, err)
@@ -793,11 +785,7 @@ func (s *Session) exec(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
 // readKeys runs a query that returns primary-key columns of m and returns
 // the keys it read, encoded by keyString.
 func (s *Session) readKeys(ctx context.Context, m *model, stmt sq.Sqlizer) (map[string]struct{}, error) {
-	q, args, err := stmt.ToSql()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.queryRows(ctx, s.conn(), q, args)
+	rows, err := s.query(ctx, stmt)
 	if err != nil {
 		return nil, err
 	}
@@ -853,13 +841,18 @@ func scanObjects(rows *sql.Rows, m *model) ([]any, error) {
 	return out, rows.Err()
 }
 
-// count runs a SELECT COUNT(*) and returns the count.
-func (s *Session) count(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
+// query renders a squirrel query and sends it where statements go.
+func (s *Session) query(ctx context.Context, stmt sq.Sqlizer) (*sql.Rows, error) {
 	q, args, err := stmt.ToSql()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	rows, err := s.queryRows(ctx, s.conn(), q, args)
+	return s.queryRows(ctx, s.conn(), q, args)
+}
+
+// count runs a SELECT COUNT(*) and returns the count.
+func (s *Session) count(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
+	rows, err := s.query(ctx, stmt)
 	if err != nil {
 		return 0, err
 	}

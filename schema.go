@@ -93,11 +93,7 @@ func (d *Dialect) fkQuery() sq.SelectBuilder {
 
 // readSchema reads every foreign key of the current schema or database.
 func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
-	q, args, err := s.dialect.fkQuery().PlaceholderFormat(s.dialect.placeholder).ToSql()
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.queryRows(ctx, s.conn(), q, args)
+	rows, err := s.query(ctx, s.dialect.fkQuery().PlaceholderFormat(s.dialect.placeholder))
 	if err != nil {
 		return nil, err
 	}
