@@ -395,8 +395,10 @@ func (s *Session) Flush(ctx context.Context) error {
 // nothing pending it sends nothing, not even BEGIN. On any failure (a SQL
 // error, a strict row-count failure, a cancelled context, a failed COMMIT)
 // it rolls back, so the database is as it was before, and the work stays
-// pending to retry or Rollback. On a caller's *sql.Tx the work is wrapped in
-// a savepoint and the caller commits the transaction.
+// pending to retry or Rollback. A transaction of the session's own that the
+// database aborts on a deadlock or serialization failure is first run again
+// (see WithRetries). On a caller's *sql.Tx the work is wrapped in a
+// savepoint and the caller commits the transaction.
 func (s *Session) Commit(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
