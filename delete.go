@@ -277,14 +277,7 @@ func (x *sender) batch(m *model, objs []objRef, hard, skipHooks, known bool) ([]
 	selectFirst := exact && (hooks && m.before || !x.d.returning)
 	set := x.objSet(m, objs, known)
 	if selectFirst {
-		sel := sq.Select(x.pkList(m)).From(x.d.quoteTable(m.table)).Where(sq.Expr(set.cond, set.args...))
-		if soft {
-			sel = sel.Where(x.d.Quote(m.softDelete.column) + " IS NULL")
-		}
-		if x.d.lockRows != "" {
-			sel = sel.Suffix(x.d.lockRows)
-		}
-		found, err := x.s.readKeys(x.ctx, m, sel.PlaceholderFormat(x.d.placeholder))
+		found, err := x.s.readKeys(x.ctx, m, x.selectSet(m, set, soft, x.pkList(m)))
 		x.res.Statements++
 		if err != nil {
 			return nil, fmt.Errorf("typeddelete: reading keys of %q: %w", m.table, err)
@@ -767,19 +760,6 @@ func staleError(missing []MissingKey, versioned map[string]bool, strict bool) er
 		return errs[0]
 	}
 	return errors.Join(errs...)
-}
-
-// exec renders a squirrel statement, sends it and returns rows affected.
-func (s *Session) exec(ctx context.Context, stmt sq.Sqlizer) (int64, error) {
-	query, args, err := stmt.ToSql()
-	if err != nil {
-		return 0, err
-	}
-	res, err := s.execSQL(ctx, query, args)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
 }
 
 // readKeys runs a query that returns primary-key columns of m and returns

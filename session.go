@@ -486,7 +486,7 @@ func (s *Session) send(ctx context.Context) error {
 	}
 	// With hooks, find exactly which rows exist from the start and never
 	// run the transaction twice: a hook must run once per deleted row.
-	hooked := hasHooks(units) || stepsHaveHooks(s.flushed)
+	hooked := hasHooks(s.flushed) || hasHooks(s.pending)
 	precise := hooked
 	for attempt := 1; ; attempt++ {
 		if err := s.begin(ctx); err != nil {
@@ -534,13 +534,22 @@ func backoff(ctx context.Context, n int) error {
 	}
 }
 
-// hasHooks reports whether a unit's model, or a model its relations reach,
-// has BeforeDelete or AfterDelete.
-func hasHooks(units []*unit) bool {
+// hasHooks reports whether a model of steps, or a model its relations
+// reach, has BeforeDelete or AfterDelete. Steps sent by an earlier Flush
+// count too: a rerun of the transaction would run their hooks again.
+func hasHooks(steps []step) bool {
 	models := make(map[*model]bool)
-	for _, u := range units {
-		if err := collectModels(u.m, models); err != nil {
+	add := func(m *model) bool {
+		return models[m] || collectModels(m, models) == nil
+	}
+	for _, st := range steps {
+		if st.bulk != nil && !add(st.bulk.m) {
 			return true
+		}
+		for _, o := range st.objs {
+			if !add(o.m) {
+				return true
+			}
 		}
 	}
 	for m := range models {
@@ -549,15 +558,6 @@ func hasHooks(units []*unit) bool {
 		}
 	}
 	return false
-}
-
-// stepsHaveHooks reports whether steps sent earlier in the transaction
-// (by Flush) involve a model with hooks: a rerun would run them again.
-func stepsHaveHooks(steps []step) bool {
-	if len(steps) == 0 {
-		return false
-	}
-	return hasHooks(groupUnits(steps))
 }
 
 // allNoop reports whether every unit is a bulk delete that matches no row.
