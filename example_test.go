@@ -1,3 +1,5 @@
+//go:build cgo
+
 package typeddelete_test
 
 import (
@@ -12,6 +14,7 @@ import (
 	sq "github.com/Masterminds/squirrel"
 
 	"github.com/typeddelete/typeddelete"
+	"github.com/typeddelete/typeddelete/sqlite"
 )
 
 // exUser is the model of the examples: table "ex_users", primary key ID.
@@ -24,7 +27,7 @@ type exUser struct {
 // exOpenUsers opens an in-memory SQLite database holding four users:
 // 1 ada (36), 2 bob (25), 3 cy (41) and 4 dee (30).
 func exOpenUsers() *sql.DB {
-	db, err := typeddelete.OpenSQLite(":memory:")
+	db, err := sqlite.Open(":memory:")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -54,7 +57,7 @@ func exNames(sess *typeddelete.Session) []string {
 }
 
 func ExampleNewSession() {
-	db, err := typeddelete.OpenSQLite(":memory:")
+	db, err := sqlite.Open(":memory:")
 	if err != nil {
 		log.Fatal(err)
 	}

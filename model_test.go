@@ -12,10 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/stdlib"
 	sqlite3 "github.com/mattn/go-sqlite3"
-	moderncsqlite "modernc.org/sqlite"
 )
 
 // Models shared by the unit tests of this package (model_test.go and
@@ -823,10 +820,8 @@ func TestDialectOf(t *testing.T) {
 		fragments []string // for an error
 	}{
 		{"the mattn driver is sqlite", &sqlite3.SQLiteDriver{}, "sqlite", nil},
-		{"the modernc driver is sqlite", &moderncsqlite.Driver{}, "sqlite", nil},
-		{"the pgx stdlib driver is postgres", stdlib.GetDefaultDriver(), "postgres", nil},
-		{"the mysql driver by value is mysql", mysql.MySQLDriver{}, "mysql", nil},
-		{"a pointer to a pointer to a known driver is followed", func() any { d := &mysql.MySQLDriver{}; return &d }(), "mysql", nil},
+		{"the mattn driver by value is sqlite", sqlite3.SQLiteDriver{}, "sqlite", nil},
+		{"a pointer to a pointer to a known driver is followed", func() any { d := &sqlite3.SQLiteDriver{}; return &d }(), "sqlite", nil},
 		{"an unknown driver type is named in the error", fake, "",
 			[]string{"driver *typeddelete.unitFakeDriver", "typeddelete.WithDialect"}},
 		{"nil is an unknown driver", nil, "", []string{"driver <nil>", "WithDialect"}},
@@ -858,54 +853,6 @@ func (unitFakeConnector) Connect(context.Context) (driver.Conn, error) {
 	return nil, errors.New("unitFakeConnector")
 }
 func (unitFakeConnector) Driver() driver.Driver { return unitFakeDriver{} }
-
-func TestDetectDialect(t *testing.T) {
-	ctx := context.Background()
-	db, err := sql.Open("sqlite3", ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tx.Rollback() })
-	fake := sql.OpenDB(unitFakeConnector{})
-	t.Cleanup(func() { fake.Close() })
-
-	tests := []struct {
-		name      string
-		db        Executor
-		want      string
-		fragments []string // for an error
-	}{
-		{"a *sql.DB is detected from its driver", db, "sqlite", nil},
-		{"a *sql.Conn is detected from its driver connection", conn, "sqlite", nil},
-		{"a *sql.Tx cannot be detected", tx, "", []string{"cannot detect the dialect of *sql.Tx", "WithDialect"}},
-		{"a *sql.DB of an unknown driver names the driver", fake, "", []string{"driver typeddelete.unitFakeDriver", "WithDialect"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d, err := detectDialect(tt.db)
-			if tt.fragments != nil {
-				unitWantErr(t, err, ErrUnknownDialect, tt.fragments...)
-				return
-			}
-			if err != nil {
-				t.Fatalf("detectDialect: %v", err)
-			}
-			if d.Name() != tt.want {
-				t.Errorf("detectDialect = %s, want %s", d, tt.want)
-			}
-		})
-	}
-}
 
 // Models with version, soft-delete and deleted-key columns.
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/typeddelete/typeddelete"
+	"github.com/typeddelete/typeddelete/sqlite"
 )
 
 // User is the model: table "users", primary key ID.
@@ -36,7 +37,7 @@ func run(ctx context.Context) error {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := typeddelete.OpenSQLite(filepath.Join(dir, "app.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "app.db"))
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/typeddelete/typeddelete"
+	"github.com/typeddelete/typeddelete/sqlite"
 )
 
 // Team has projects; deleting a team deletes them (Cascade).
@@ -117,7 +118,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	db, err := typeddelete.OpenSQLite(filepath.Join(dir, "app.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "app.db"))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/typeddelete/typeddelete"
+	"github.com/typeddelete/typeddelete/sqlite"
 )
 
 // Account is a user account: table "accounts", primary key ID.
@@ -77,7 +78,7 @@ func run(ctx context.Context) error {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := typeddelete.OpenSQLite(filepath.Join(dir, "app.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "app.db"))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package typeddelete_test
+package conformance_test
 
 import (
 	"context"
@@ -34,14 +34,18 @@ type testDB struct {
 }
 
 // dbKinds are the databases of the conformance suite, in the order they run.
-var dbKinds = []struct {
-	name string
-	open func(t *testing.T) *sql.DB
-}{
-	{"sqlite", openMattn},
+// The mattn SQLite driver needs cgo; mattn_test.go adds it first where
+// cgo is on.
+var dbKinds = []dbKind{
 	{"sqlite-modernc", openModernc},
 	{"postgres", openPostgres},
 	{"mysql", openMySQL},
+}
+
+// dbKind names a database of the suite and opens it for one test.
+type dbKind struct {
+	name string
+	open func(t *testing.T) *sql.DB
 }
 
 // forEachDB runs fn once per database as a subtest named after it. Server
@@ -111,15 +115,6 @@ func uniqueName(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return "td_" + hex.EncodeToString(b)
-}
-
-func openMattn(t *testing.T) *sql.DB {
-	db, err := typeddelete.OpenSQLite(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func openModernc(t *testing.T) *sql.DB {

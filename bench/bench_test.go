@@ -1,4 +1,4 @@
-package typeddelete_test
+package bench_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/typeddelete/typeddelete"
+	"github.com/typeddelete/typeddelete/sqlite"
 )
 
 // Sizes of the benchmarks. Each object-delete iteration removes every other
@@ -133,7 +134,7 @@ func (t *benchTable) count(b *testing.B) int {
 // OpenSQLite and creates users (and users_tpl) with rows rows.
 func benchOpenSQLite(b *testing.B, rows int) *benchTable {
 	b.Helper()
-	db, err := typeddelete.OpenSQLite(filepath.Join(b.TempDir(), "bench.db"))
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -421,7 +422,7 @@ func BenchmarkSQLiteDelete(b *testing.B) {
 // ns/object, allocs/object and B/object (allocs/op and B/op are per 5,000).
 // It runs benchRounds rounds, as benchRunCases does.
 func BenchmarkSessionDelete(b *testing.B) {
-	db, err := typeddelete.OpenSQLite(filepath.Join(b.TempDir(), "bench.db"))
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -598,7 +599,7 @@ func (benchChild) TableName() string { return "bench_children" }
 // DELETE children WHERE parent_id IN (...) then DELETE parents WHERE id IN
 // (...), in chunks of 500.
 func BenchmarkCascadeDelete(b *testing.B) {
-	db, err := typeddelete.OpenSQLite(filepath.Join(b.TempDir(), "bench.db"))
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

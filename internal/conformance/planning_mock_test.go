@@ -1,4 +1,4 @@
-package typeddelete_test
+package conformance_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package typeddelete_test
+package conformance_test
 
 import (
 	"cmp"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
-	sqlite3 "github.com/mattn/go-sqlite3"
 	msqlite "modernc.org/sqlite"
 
 	"github.com/typeddelete/typeddelete"
@@ -1741,8 +1740,7 @@ func TestPlanningForeignKeysAreEnforced(t *testing.T) {
 func planIsDriverFKError(name string, e error) bool {
 	switch name {
 	case "sqlite":
-		se, ok := e.(sqlite3.Error)
-		return ok && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
+		return isMattnFKError(e)
 	case "sqlite-modernc":
 		se, ok := e.(*msqlite.Error)
 		return ok && se.Code() == 787 // SQLITE_CONSTRAINT_FOREIGNKEY
