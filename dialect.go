@@ -6,28 +6,37 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	sq "github.com/Masterminds/squirrel"
 )
 
 // Dialect holds everything that differs between database families: bind
-// placeholders, identifier quoting and the bind-parameter limit that sizes
-// batches. Get one from SQLiteDialect, PostgresDialect or MySQLDialect.
-// A Dialect is immutable and safe for concurrent use.
+// placeholders, identifier quoting, the bind-parameter limit that sizes
+// batches, how a list of keys is sent, and the catalog queries. Get one
+// from SQLiteDialect, PostgresDialect, PostgresINDialect or MySQLDialect;
+// the zero Dialect is invalid. A Dialect is immutable and safe for
+// concurrent use.
 type Dialect struct {
 	name        string
 	placeholder sq.PlaceholderFormat
 	quote       byte
 	maxParams   int  // most bind parameters in one statement
-	batchSize   int  // default keys per DELETE ... IN (...)
+	batchSize   int  // default keys per statement, where keys go as parameters
 	maxIdent    int  // longest identifier the database accepts, 0 for none
 	identRunes  bool // maxIdent counts characters, not bytes
-	rowValues   bool
-	lockRows    string // suffix for SELECT ... that locks the rows it reads
-	returning   bool   // DELETE ... RETURNING is available
-	arrays      bool   // one array parameter replaces IN lists: pk = ANY($1)
+	lockRows    string
+	returning   bool // DELETE ... RETURNING is available
+	// arrays: one array parameter replaces IN lists, pk = ANY($1), and
+	// composite keys travel as one array per column through unnest.
+	arrays bool
+	// intLiterals: integer keys are written into the statement as
+	// literals, which the library formats itself, instead of parameters.
+	intLiterals  bool
+	literalBatch int // integer keys per statement when written as literals
 	// valuesPrefix opens a list of row values after IN: SQLite needs
 	// "VALUES " there, the servers take bare tuples.
 	valuesPrefix string
@@ -35,19 +44,25 @@ type Dialect struct {
 	// size: PostgreSQL's parser recurses per element and runs out of stack
 	// near 10,000 (max_stack_depth 2 MB).
 	maxTuples int
+	// fromDual is what a SELECT without a table needs: "" or " FROM DUAL".
+	fromDual string
 	// txOptions are the options of the session's own transactions.
 	txOptions *sql.TxOptions
+	// catalog queries; see fkCatalog and keyCatalog.
+	fks, keys func() sq.SelectBuilder
 }
 
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
-		maxParams: 32766, batchSize: 500, rowValues: true, returning: true, valuesPrefix: "VALUES "}
+		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ",
+		fks: sqliteForeignKeys, keys: sqliteUniqueKeys}
 }
 
 // PostgresDialect is PostgreSQL and the databases that speak its protocol.
 // It sends the keys of a one-column primary key as one array parameter
-// (pk = ANY($1)), which github.com/jackc/pgx encodes from a Go slice; use
+// (pk = ANY($1)), which github.com/jackc/pgx encodes from a Go slice, and
+// composite keys as one array per column through unnest; use
 // PostgresINDialect with a driver that cannot, such as github.com/lib/pq.
 func PostgresDialect() *Dialect {
 	d := PostgresINDialect()
@@ -59,20 +74,26 @@ func PostgresDialect() *Dialect {
 // parameters, for drivers that do not encode Go slices as arrays.
 func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
-		maxParams: 65535, batchSize: 1000, maxIdent: 63, rowValues: true, lockRows: "FOR UPDATE", returning: true,
-		maxTuples: 1000}
+		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
+		maxTuples: 1000, fks: postgresForeignKeys, keys: postgresUniqueKeys}
 }
 
-// MySQLDialect is MySQL, MariaDB and the databases that speak their protocol.
-// The session's own transactions run at READ COMMITTED, which takes no gap
-// locks. Keys are sorted so that commits lock rows in the same order, but a
-// DELETE that the optimizer runs as a table scan (small tables, stale
-// statistics) locks every row it reads, so overlapping commits can still
-// deadlock; the session then retries (see WithRetries).
+// MySQLDialect is MySQL, MariaDB and the databases that speak their
+// protocol, TiDB included. The session's own transactions run at READ
+// COMMITTED, which takes no gap locks. Integer keys are written into the
+// statement as literals (the library formats them from integers, so
+// nothing of the caller's reaches the SQL text), which the server parses
+// faster than it binds parameters; other keys are bound parameters. Keys
+// are sorted so that commits lock rows in the same order, but a DELETE
+// that the optimizer runs as a table scan (small tables, stale statistics)
+// locks every row it reads, so overlapping commits can still deadlock; the
+// session then retries (see WithRetries).
 func MySQLDialect() *Dialect {
 	return &Dialect{name: "mysql", placeholder: sq.Question, quote: '`',
-		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, rowValues: true, lockRows: "FOR UPDATE",
-		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted}}
+		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, lockRows: "FOR UPDATE",
+		intLiterals: true, literalBatch: 50000, fromDual: " FROM DUAL",
+		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		fks:       mysqlForeignKeys, keys: mysqlUniqueKeys}
 }
 
 // Name returns the dialect's name: "sqlite", "postgres" or "mysql".
@@ -80,6 +101,11 @@ func (d *Dialect) Name() string { return d.name }
 
 // String returns the dialect's name.
 func (d *Dialect) String() string { return d.name }
+
+// valid reports whether d was made by one of the package's constructors.
+func (d *Dialect) valid() bool {
+	return d != nil && d.placeholder != nil && d.quote != 0 && d.maxParams > 0 && d.fks != nil
+}
 
 // Quote returns ident quoted as an identifier, doubling any quote character
 // inside it.
@@ -110,53 +136,19 @@ func (d *Dialect) quoteAll(idents []string) []string {
 	return out
 }
 
-// unnests reports whether keys of columns of these Go types travel as one
-// array per column through unnest: several signed-integer columns, on a
-// dialect that takes arrays. PostgreSQL matches 5,000 such keys about 8
-// times faster that way than as row values in IN lists of 1,000.
-func (d *Dialect) unnests(types []reflect.Type) bool {
-	if !d.arrays || len(types) < 2 {
-		return false
-	}
-	for _, t := range types {
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		switch t.Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// keysPerStatement is how many keys of n columns go in one statement: all of
-// them when they travel as one array, else the batch size (the session's, or
-// the dialect's default) capped by the bind-parameter limit.
-func (d *Dialect) keysPerStatement(n, batch int) int {
-	if batch <= 0 {
-		if d.arrays && n == 1 {
-			return math.MaxInt
-		}
-		batch = d.batchSize
-	}
-	if limit := d.maxParams / n; batch > limit {
-		batch = limit
-	}
-	if n > 1 && d.maxTuples > 0 && batch > d.maxTuples {
-		batch = d.maxTuples
-	}
-	return batch
-}
-
-// checkIdent reports an identifier the database would reject or truncate.
+// checkIdent reports an identifier the database would reject or truncate,
+// and one with a "?" in it, which the placeholder rewriting of a dialect
+// with numbered placeholders would corrupt.
 func (d *Dialect) checkIdent(m *model) error {
-	if d.maxIdent == 0 {
-		return nil
-	}
 	names := append([]string{m.table}, m.columns()...)
 	for _, n := range names {
+		if strings.Contains(n, "?") {
+			return fmt.Errorf("%w: %s: identifier %q has a \"?\", which statements cannot carry safely; rename it with a db tag or TableName",
+				ErrInvalidModel, m.typ, n)
+		}
+		if d.maxIdent == 0 {
+			continue
+		}
 		size, unit := len(n), "bytes"
 		if d.identRunes {
 			size, unit = utf8.RuneCountInString(n), "characters"
@@ -168,6 +160,399 @@ func (d *Dialect) checkIdent(m *model) error {
 	}
 	return nil
 }
+
+// keyShape says how a list of keys of one or more columns travels.
+type keyShape uint8
+
+const (
+	shapeParams   keyShape = iota // bound parameters: IN (?, ...) or row values
+	shapeArray                    // one array parameter: c = ANY(?)
+	shapeUnnest                   // one array per column through unnest
+	shapeLiterals                 // integers written as literals
+)
+
+// keyShapeFor returns how keys of columns of these Go types (and, on
+// PostgreSQL, SQL types, "" where unknown) travel on d.
+func (d *Dialect) keyShapeFor(types []reflect.Type, sqlTypes []string) keyShape {
+	if d.intLiterals && allIntegers(types) {
+		return shapeLiterals
+	}
+	if !d.arrays {
+		return shapeParams
+	}
+	if len(types) == 1 {
+		return shapeArray
+	}
+	for i, t := range types {
+		if arrayElemType(t, sqlType(sqlTypes, i)) == "" {
+			return shapeParams
+		}
+	}
+	return shapeUnnest
+}
+
+func sqlType(types []string, i int) string {
+	if i < len(types) {
+		return types[i]
+	}
+	return ""
+}
+
+// allIntegers reports whether every type has a signed or unsigned integer
+// kind (and no Valuer of its own).
+func allIntegers(types []reflect.Type) bool {
+	for _, t := range types {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Implements(valuerType) || !isInteger(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// keysPerStatement is how many keys of these column types go in one
+// statement: all of them when they travel as arrays; for literals, the
+// dialect's literal batch; else the batch size (the session's, or the
+// dialect's default) capped by the bind-parameter limit and, for row
+// values, by maxTuples.
+func (d *Dialect) keysPerStatement(shape keyShape, n, batch int) int {
+	switch shape {
+	case shapeArray, shapeUnnest:
+		if batch <= 0 {
+			return math.MaxInt
+		}
+	case shapeLiterals:
+		if batch <= 0 {
+			return d.literalBatch
+		}
+		return batch
+	}
+	if batch <= 0 {
+		batch = d.batchSize
+	}
+	if limit := d.maxParams / n; batch > limit {
+		batch = limit
+	}
+	if n > 1 && d.maxTuples > 0 && batch > d.maxTuples {
+		batch = d.maxTuples
+	}
+	return max(batch, 1)
+}
+
+// keyCond matches exactly the rows whose columns cols hold one of keys
+// (each as a keyList holds it; for several columns a []any), by shape:
+//
+//	"c" IN (?,...)                                      parameters
+//	"c" = ANY(?)                                        one array
+//	("a","b") IN (SELECT * FROM unnest(?::T[], ?::U[])) one array per column
+//	"c" IN (1,2,...) or ("a","b") IN ((1,2),...)        integer literals
+//	("a","b") IN ((?,?),...)                            row values
+//
+// Never "a IN (...) AND b IN (...)", which matches the wrong rows.
+func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string, keys *keyList) (string, []any) {
+	qcols := d.quoteAll(cols)
+	target := qcols[0]
+	if len(cols) > 1 {
+		target = "(" + strings.Join(qcols, ", ") + ")"
+	}
+	switch d.keyShapeFor(types, sqlTypes) {
+	case shapeLiterals:
+		return target + " IN (" + literalList(keys, len(cols)) + ")", nil
+	case shapeArray:
+		return target + " = ANY(?)", []any{arrayOf(types[0], keys, 0)}
+	case shapeUnnest:
+		arrays := make([]any, len(cols))
+		casts := make([]string, len(cols))
+		for i, t := range types {
+			arrays[i] = arrayOf(t, keys, i)
+			casts[i] = "?::" + arrayElemType(t, sqlType(sqlTypes, i)) + "[]"
+		}
+		return target + " IN (SELECT * FROM unnest(" + strings.Join(casts, ", ") + "))", arrays
+	}
+	n := keys.len()
+	if len(cols) == 1 {
+		args := make([]any, n)
+		for i := range args {
+			args[i] = keys.at(i)
+		}
+		return target + " IN (" + placeholders(n) + ")", args
+	}
+	args := make([]any, 0, n*len(cols))
+	var b strings.Builder
+	tuple := "(" + placeholders(len(cols)) + ")"
+	b.WriteString(target + " IN (" + d.valuesPrefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tuple)
+		args = append(args, keys.at(i).([]any)...)
+	}
+	b.WriteByte(')')
+	return b.String(), args
+}
+
+// literalList writes integer keys as a list: 1,2,3 or (1,2),(3,4).
+func literalList(keys *keyList, cols int) string {
+	b := make([]byte, 0, keys.len()*(8*cols+2))
+	if keys.kind == intKeys {
+		for i, k := range keys.ints {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, k, 10)
+		}
+		return string(b)
+	}
+	for i := range keys.len() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		parts, composite := keys.at(i).([]any)
+		if !composite {
+			parts = []any{keys.at(i)}
+		}
+		if len(parts) > 1 {
+			b = append(b, '(')
+		}
+		for j, p := range parts {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			v := reflect.ValueOf(p)
+			if v.CanUint() {
+				b = strconv.AppendUint(b, v.Uint(), 10)
+			} else {
+				b = strconv.AppendInt(b, v.Int(), 10)
+			}
+		}
+		if len(parts) > 1 {
+			b = append(b, ')')
+		}
+	}
+	return string(b)
+}
+
+// arrayElemType returns the PostgreSQL element type of an array of keys of
+// Go type t: the column's own type when the catalog gave it, else one
+// inferred from t; "" when neither is known.
+func arrayElemType(t reflect.Type, sqlType string) string {
+	if sqlType != "" {
+		return sqlType
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		return "timestamptz"
+	case t.Implements(valuerType):
+		return ""
+	}
+	switch kindClass(t) {
+	case 1:
+		if t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64 {
+			return "float8"
+		}
+		return "bigint"
+	case 2:
+		return "text"
+	case 3:
+		return "boolean"
+	case 4:
+		return "bytea"
+	}
+	return ""
+}
+
+// arrayOf returns part i of keys (the key itself for a one-column key) as
+// a slice the driver sends as one array: []int64, []uint64, []float64,
+// []string, []bool or [][]byte for keys of those kinds, named types
+// included; else the driver values of the keys' Valuers, or a slice of the
+// field's own type.
+func arrayOf(t reflect.Type, keys *keyList, part int) any {
+	switch keys.kind {
+	case intKeys:
+		return keys.ints
+	case strKeys:
+		return keys.strs
+	}
+	n := keys.len()
+	get := func(j int) any {
+		k := keys.at(j)
+		if parts, ok := k.([]any); ok {
+			return parts[part]
+		}
+		return k
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Implements(valuerType) {
+		out := make([]any, n)
+		for j := range n {
+			v, _ := get(j).(driver.Valuer).Value()
+			out[j] = v
+		}
+		return valuesArray(out)
+	}
+	switch kindClass(t) {
+	case 1:
+		switch {
+		case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+			out := make([]int64, n)
+			for j := range n {
+				out[j] = reflect.ValueOf(get(j)).Int()
+			}
+			return out
+		case t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uintptr:
+			out := make([]uint64, n)
+			for j := range n {
+				out[j] = reflect.ValueOf(get(j)).Uint()
+			}
+			return out
+		}
+		out := make([]float64, n)
+		for j := range n {
+			out[j] = reflect.ValueOf(get(j)).Float()
+		}
+		return out
+	case 2:
+		out := make([]string, n)
+		for j := range n {
+			out[j] = reflect.ValueOf(get(j)).String()
+		}
+		return out
+	case 3:
+		out := make([]bool, n)
+		for j := range n {
+			out[j] = reflect.ValueOf(get(j)).Bool()
+		}
+		return out
+	case 4:
+		out := make([][]byte, n)
+		for j := range n {
+			out[j] = reflect.ValueOf(get(j)).Bytes()
+		}
+		return out
+	}
+	out := reflect.MakeSlice(reflect.SliceOf(t), n, n)
+	for j := range n {
+		out.Index(j).Set(reflect.ValueOf(get(j)))
+	}
+	return out.Interface()
+}
+
+// valuesArray turns driver values of one kind into a typed slice: []int64,
+// []string, []float64, []bool, [][]byte or []time.Time; a []any of mixed
+// kinds stays as it is.
+func valuesArray(vs []any) any {
+	if len(vs) == 0 {
+		return []string{}
+	}
+	switch vs[0].(type) {
+	case int64:
+		return typedValues[int64](vs)
+	case string:
+		return typedValues[string](vs)
+	case float64:
+		return typedValues[float64](vs)
+	case bool:
+		return typedValues[bool](vs)
+	case []byte:
+		return typedValues[[]byte](vs)
+	case time.Time:
+		return typedValues[time.Time](vs)
+	}
+	return vs
+}
+
+func typedValues[V any](vs []any) any {
+	out := make([]V, len(vs))
+	for i, v := range vs {
+		x, ok := v.(V)
+		if !ok {
+			return vs
+		}
+		out[i] = x
+	}
+	return out
+}
+
+// Catalog queries. Each foreign-key row is: child table, constraint id,
+// parent table, child column, referenced parent column (NULL where SQLite
+// leaves it implicit), ON DELETE action. Each unique-key row is: table, key
+// name, column, with the primary key first.
+
+func sqliteForeignKeys() sq.SelectBuilder {
+	return sq.Select("m.name", "p.id", `p."table"`, `p."from"`, `p."to"`, "p.on_delete").
+		From("sqlite_master m").
+		Join("pragma_foreign_key_list(m.name) p").
+		Where("m.type = 'table'").
+		OrderBy("m.name", "p.id", "p.seq")
+}
+
+func sqliteUniqueKeys() sq.SelectBuilder {
+	return sq.Select("t", "k", "c").FromSelect(
+		sq.Select("m.name AS t", "'' AS k", "p.name AS c", "p.pk AS o").
+			From("sqlite_master m").
+			Join("pragma_table_info(m.name) p").
+			Where("m.type = 'table' AND p.pk > 0").
+			Suffix("UNION ALL SELECT m.name, il.name, ii.name, ii.seqno + 1 FROM sqlite_master m "+
+				"JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii "+
+				`WHERE m.type = 'table' AND il."unique" = 1 AND il.partial = 0 AND il.origin <> 'pk'`),
+		"u").
+		OrderBy("t", "k", "o")
+}
+
+func postgresForeignKeys() sq.SelectBuilder {
+	return sq.Select("tc.relname", "c.conname", "pc.relname", "a.attname", "ra.attname",
+		"CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END").
+		From("pg_constraint c").
+		Join("pg_class tc ON tc.oid = c.conrelid").
+		Join("pg_namespace n ON n.oid = tc.relnamespace").
+		Join("pg_class pc ON pc.oid = c.confrelid").
+		CrossJoin("LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord)").
+		Join("pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum").
+		Join("pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum").
+		Where("c.contype = 'f' AND n.nspname = current_schema()").
+		OrderBy("tc.relname", "c.conname", "k.ord")
+}
+
+func postgresUniqueKeys() sq.SelectBuilder {
+	return sq.Select("t.relname", "CASE WHEN i.indisprimary THEN '' ELSE ic.relname END", "a.attname").
+		From("pg_index i").
+		Join("pg_class t ON t.oid = i.indrelid").
+		Join("pg_class ic ON ic.oid = i.indexrelid").
+		Join("pg_namespace n ON n.oid = t.relnamespace").
+		CrossJoin("LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)").
+		Join("pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum").
+		Where("i.indisunique AND i.indpred IS NULL AND NOT (0 = ANY(i.indkey)) AND n.nspname = current_schema()").
+		OrderBy("t.relname", "2", "k.ord")
+}
+
+func mysqlForeignKeys() sq.SelectBuilder {
+	return sq.Select("k.TABLE_NAME", "k.CONSTRAINT_NAME", "k.REFERENCED_TABLE_NAME", "k.COLUMN_NAME", "k.REFERENCED_COLUMN_NAME", "r.DELETE_RULE").
+		From("information_schema.KEY_COLUMN_USAGE k").
+		Join("information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME").
+		Where("k.CONSTRAINT_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL").
+		OrderBy("k.TABLE_NAME", "k.CONSTRAINT_NAME", "k.ORDINAL_POSITION")
+}
+
+func mysqlUniqueKeys() sq.SelectBuilder {
+	return sq.Select("TABLE_NAME", "CASE WHEN INDEX_NAME = 'PRIMARY' THEN '' ELSE INDEX_NAME END", "COLUMN_NAME").
+		From("information_schema.STATISTICS").
+		Where("TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 AND COLUMN_NAME IS NOT NULL").
+		OrderBy("TABLE_NAME", "2", "SEQ_IN_INDEX")
+}
+
+// fkCatalog returns the dialect's foreign-key catalog query.
+func (d *Dialect) fkCatalog() sq.SelectBuilder { return d.fks().PlaceholderFormat(d.placeholder) }
+
+// keyCatalog returns the dialect's unique-key catalog query.
+func (d *Dialect) keyCatalog() sq.SelectBuilder { return d.keys().PlaceholderFormat(d.placeholder) }
 
 // dialectForPackage returns the dialect of the driver defined in package
 // path, or nil when the package is not a known driver.
@@ -202,7 +587,7 @@ func dialectOf(v any) (*Dialect, error) {
 
 // detectDialect finds the dialect of db from its driver. A *sql.Tx does not
 // expose its driver, so it needs WithDialect.
-func detectDialect(db Executor) (*Dialect, error) {
+func detectDialect(db DBTX) (*Dialect, error) {
 	switch db := db.(type) {
 	case *sql.DB:
 		return dialectOf(db.Driver())
@@ -214,7 +599,7 @@ func detectDialect(db Executor) (*Dialect, error) {
 			return nil
 		})
 		if rerr != nil {
-			return nil, fmt.Errorf("typeddelete: detecting the dialect: %w", rerr)
+			return nil, fmt.Errorf("detecting the dialect: %w", rerr)
 		}
 		return d, err
 	default:

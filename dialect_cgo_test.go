@@ -32,7 +32,7 @@ func TestDetectDialect(t *testing.T) {
 
 	tests := []struct {
 		name      string
-		db        Executor
+		db        DBTX
 		want      string
 		fragments []string // for an error
 	}{

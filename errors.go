@@ -1,6 +1,7 @@
 package typeddelete
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -12,8 +13,9 @@ import (
 // error (and ErrForeignKey, ErrLockTimeout or ErrSerialization where its
 // code says so); a cancelled context is returned as the context's error.
 var (
-	// ErrNotFound is returned by First and Get when no row matches.
-	ErrNotFound = errors.New("typeddelete: no row found")
+	// ErrNotFound is returned by First and Get when no row matches. It also
+	// matches sql.ErrNoRows with errors.Is.
+	ErrNotFound error = notFound{}
 
 	// ErrInvalidModel reports a value that cannot be used as a model: nil, a
 	// non-pointer, a pointer to a non-struct, or a struct with no primary key.
@@ -79,9 +81,25 @@ var (
 	ErrSerialization = errors.New("typeddelete: serialization failure")
 
 	// ErrUnknownDialect reports a database whose dialect cannot be detected
-	// from its driver. Pass WithDialect to NewSession.
+	// from its driver, or a Dialect not made by the package. Pass
+	// WithDialect to NewSession with one of the package's dialects.
 	ErrUnknownDialect = errors.New("typeddelete: unknown dialect")
+
+	// ErrTooManyRows reports a Commit that would touch more rows than
+	// TypedQuery.AtMost or WithMaxRows allows. Use errors.As with
+	// *TooManyRowsError for details. Everything is rolled back.
+	ErrTooManyRows = errors.New("typeddelete: too many rows")
+
+	// ErrMissingScope reports a model scoped by a column (`db:",scope"`)
+	// used in a session without WithScope for that column. Nothing is sent.
+	ErrMissingScope = errors.New("typeddelete: missing scope")
 )
+
+// notFound is ErrNotFound's type: it matches sql.ErrNoRows too.
+type notFound struct{}
+
+func (notFound) Error() string        { return "typeddelete: no row found" }
+func (notFound) Is(target error) bool { return target == sql.ErrNoRows }
 
 // StaleDataError lists the keys of one table that matched no row during a
 // Commit: with strict row counts, or always for a versioned model, whose
@@ -109,20 +127,75 @@ func (e *StaleDataError) Is(target error) bool {
 	return target == ErrStaleData || e.Version && target == ErrVersionConflict
 }
 
-// RestrictError reports child rows that a Restrict relation protects.
+// RestrictError reports child rows that a Restrict or Protect relation
+// protects.
 type RestrictError struct {
-	Parent string // parent table
-	Child  string // child table
-	Count  int64  // child rows that reference the deleted parents
+	Parent string   // parent table
+	Child  string   // child table
+	Count  int64    // child rows that reference the deleted parents and would remain
+	Policy OnDelete // Restrict or Protect
 }
 
 // Error names the tables and the count.
 func (e *RestrictError) Error() string {
-	return fmt.Sprintf("typeddelete: cannot delete from %q: %d row(s) of %q reference it (Restrict)", e.Parent, e.Count, e.Child)
+	return fmt.Sprintf("typeddelete: delete restricted by child rows: cannot delete from %q: %d row(s) of %q reference it (%s)", e.Parent, e.Count, e.Child, e.Policy)
 }
 
 // Is reports whether target is ErrRestricted.
 func (e *RestrictError) Is(target error) bool { return target == ErrRestricted }
+
+// TooManyRowsError reports a limit a Commit passed.
+type TooManyRowsError struct {
+	Table string // the bulk delete's table for AtMost; where the limit was passed for WithMaxRows
+	Limit int64  // the limit
+	Count int64  // rows touched when the Commit stopped, at least Limit+1
+	Scope string // "AtMost" or "WithMaxRows"
+}
+
+// Error names the table, the limit and the count.
+func (e *TooManyRowsError) Error() string {
+	return fmt.Sprintf("typeddelete: too many rows: deleting from %q touches at least %d row(s), over the %s limit of %d", e.Table, e.Count, e.Scope, e.Limit)
+}
+
+// Is reports whether target is ErrTooManyRows.
+func (e *TooManyRowsError) Is(target error) bool { return target == ErrTooManyRows }
+
+// wrapError returns err with what it was doing, the package's prefix once,
+// at the front: "typeddelete: what: err".
+func wrapError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &prefixError{what: what, err: err}
+}
+
+// prefixed returns err with the package's prefix at the front, unless its
+// message has it already.
+func prefixed(err error) error {
+	if err == nil || strings.HasPrefix(err.Error(), prefix) {
+		return err
+	}
+	return &prefixError{err: err}
+}
+
+const prefix = "typeddelete: "
+
+// prefixError is an error from inside the package with its context. Its
+// message has the package's prefix once, whatever the inner errors say.
+type prefixError struct {
+	what string
+	err  error
+}
+
+func (e *prefixError) Error() string {
+	msg := strings.TrimPrefix(e.err.Error(), prefix)
+	if e.what != "" {
+		msg = e.what + ": " + msg
+	}
+	return prefix + msg
+}
+
+func (e *prefixError) Unwrap() error { return e.err }
 
 // formatKeys renders keys as 1, 2 or (1, "a"), (2, "b"), shortened after 20.
 func formatKeys(keys [][]any) string {
@@ -160,7 +233,9 @@ type dbError struct {
 	err  error
 }
 
-func (e *dbError) Error() string        { return e.kind.Error() + ": " + e.err.Error() }
+func (e *dbError) Error() string {
+	return strings.TrimPrefix(e.kind.Error(), prefix) + ": " + e.err.Error()
+}
 func (e *dbError) Unwrap() error        { return e.err }
 func (e *dbError) Is(target error) bool { return target == e.kind }
 
@@ -168,8 +243,9 @@ func (e *dbError) Is(target error) bool { return target == e.kind }
 // codes of PostgreSQL (SQLSTATE), MySQL and MariaDB (error numbers) and
 // SQLite (result codes) without importing the server drivers.
 func classify(err error) error {
-	if err == nil {
-		return nil
+	var done *dbError
+	if err == nil || errors.As(err, &done) {
+		return err
 	}
 	if kind := errorKind(err); kind != nil {
 		return &dbError{kind: kind, err: err}

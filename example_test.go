@@ -246,7 +246,7 @@ func ExampleSession_Flush() {
 	fmt.Println("after Flush:", n)
 
 	// Rollback undoes what Flush sent (Commit would keep it).
-	if err := sess.Rollback(); err != nil {
+	if err := sess.Rollback(ctx); err != nil {
 		log.Fatal(err)
 	}
 	n, _ = users.Count(ctx)
@@ -369,11 +369,18 @@ func ExampleWithLogger() {
 			return a
 		},
 	}))
-	sess := typeddelete.NewSession(db, typeddelete.WithLogger(logger))
+	// The database's catalog (foreign and unique keys) is read once, by the
+	// first Commit that needs it; sessions that share a Catalog, one per
+	// request say, do not read it again.
+	catalog := typeddelete.NewCatalog()
+	first := typeddelete.NewSession(db, typeddelete.WithCatalog(catalog))
+	_ = first.Delete(&exUser{ID: 4})
+	if err := first.Commit(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	sess := typeddelete.NewSession(db, typeddelete.WithCatalog(catalog), typeddelete.WithLogger(logger))
 
 	// Work is sent in the order it is registered; object keys are sorted.
-	// The first Commit on a database reads its foreign keys, once, to
-	// order deletes of tables that reference each other.
 	age := typeddelete.Col(func(u *exUser) *int { return &u.Age })
 	_ = sess.Delete(&exUser{ID: 2}, &exUser{ID: 1})
 	_, _ = typeddelete.Query[exUser](sess).Filter(age.Ge(40)).Delete()
@@ -381,9 +388,8 @@ func ExampleWithLogger() {
 		log.Fatal(err)
 	}
 	// Output:
-	// level=DEBUG msg=typeddelete sql="SELECT m.name, p.id, p.\"table\", p.\"from\", p.on_delete FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.id, p.seq" args=[]
-	// level=DEBUG msg=typeddelete sql=BEGIN args=[]
-	// level=DEBUG msg=typeddelete sql="DELETE FROM \"ex_users\" WHERE \"id\" IN (?,?)" args="[1 2]" rows=2
-	// level=DEBUG msg=typeddelete sql="DELETE FROM \"ex_users\" WHERE \"age\" >= ?" args=[40] rows=1
-	// level=DEBUG msg=typeddelete sql=COMMIT args=[]
+	// level=DEBUG msg="typeddelete: begin" sql=BEGIN args=[]
+	// level=DEBUG msg="typeddelete: delete" sql="DELETE FROM \"ex_users\" WHERE \"id\" IN (?,?)" args="[1 2]" rows=2
+	// level=DEBUG msg="typeddelete: delete" sql="DELETE FROM \"ex_users\" WHERE \"age\" >= ?" args=[40] rows=1
+	// level=DEBUG msg="typeddelete: commit" sql=COMMIT args=[]
 }

@@ -33,12 +33,15 @@ type model struct {
 	version    *field // optimistic-locking column, or nil
 	softDelete *field // soft-delete timestamp column, or nil
 	deletedKey *field // column set to the primary key on soft delete, or nil
+	scope      *field // tenant column every statement is scoped by, or nil
 	before     bool   // *T implements BeforeDeleter
 	after      bool   // *T implements AfterDeleter
 
-	// fastKey reads a one-column key of type int64, int, int32 or string
-	// straight from an object's memory; nil for other keys.
-	fastKey func(obj unsafe.Pointer) (key any, ok bool)
+	keyKind keyKind // how keys are held in memory
+	// intAt and strAt read a one-column integer or string key straight
+	// from an object's memory, for the keys held unboxed; nil otherwise.
+	intAt func(obj unsafe.Pointer) int64
+	strAt func(obj unsafe.Pointer) string
 
 	relOnce sync.Once
 	rels    []*relation // resolved Relations(), children of this model
@@ -102,7 +105,8 @@ func buildModel(t reflect.Type) (*model, error) {
 	m := &model{typ: t, byColumn: make(map[string]*field)}
 	var tagged []*field
 	var byName *field
-	if err := m.collect(t, nil, "", 0, &tagged, &byName); err != nil {
+	err := m.collect(t, nil, "", 0, &tagged, &byName)
+	if err != nil {
 		return nil, err
 	}
 	switch {
@@ -113,14 +117,17 @@ func buildModel(t reflect.Type) (*model, error) {
 	default:
 		return nil, fmt.Errorf("%w: %s has no primary key (tag a field `db:\",pk\"` or name it ID)", ErrInvalidModel, t)
 	}
-	m.table = tableName(t)
+	if m.table, err = tableName(t); err != nil {
+		return nil, err
+	}
 	if m.table == "" {
 		return nil, fmt.Errorf("%w: %s.TableName returned an empty name", ErrInvalidModel, t)
 	}
 	if err := m.checkSpecial(); err != nil {
 		return nil, err
 	}
-	m.fastKey = fastKeyReader(m)
+	m.keyKind = keyKindOf(m)
+	m.intAt, m.strAt = keyReaders(m)
 	pt := reflect.PointerTo(t)
 	m.before = pt.Implements(reflect.TypeFor[BeforeDeleter]())
 	m.after = pt.Implements(reflect.TypeFor[AfterDeleter]())
@@ -154,39 +161,37 @@ func (m *model) checkSpecial() error {
 			return fmt.Errorf("%w: %s.%s: a primary-key field cannot also be version, softdelete or deletedkey", ErrInvalidModel, m.typ, f.name)
 		}
 	}
+	if f := m.scope; f != nil && (f == m.version || f == m.softDelete || f == m.deletedKey) {
+		return fmt.Errorf("%w: %s.%s: a scope field cannot also be version, softdelete or deletedkey", ErrInvalidModel, m.typ, f.name)
+	}
 	return nil
 }
 
-// fastKeyReader returns a reader of m's key for the common one-column keys,
-// equal to what key returns (the same dynamic type, ok false for zero).
-func fastKeyReader(m *model) func(unsafe.Pointer) (any, bool) {
+// keyReaders returns readers of m's key straight from an object's memory,
+// for one-column integer and string keys; nil for other keys.
+func keyReaders(m *model) (func(unsafe.Pointer) int64, func(unsafe.Pointer) string) {
 	if len(m.pk) != 1 {
-		return nil
+		return nil, nil
 	}
 	off := m.pk[0].offset
-	switch m.pk[0].typ {
-	case reflect.TypeFor[int64]():
-		return func(p unsafe.Pointer) (any, bool) {
-			v := *(*int64)(unsafe.Add(p, off))
-			return v, v != 0
+	switch m.keyKind {
+	case intKeys:
+		switch m.pk[0].typ.Kind() {
+		case reflect.Int64:
+			return func(p unsafe.Pointer) int64 { return *(*int64)(unsafe.Add(p, off)) }, nil
+		case reflect.Int:
+			return func(p unsafe.Pointer) int64 { return int64(*(*int)(unsafe.Add(p, off))) }, nil
+		case reflect.Int32:
+			return func(p unsafe.Pointer) int64 { return int64(*(*int32)(unsafe.Add(p, off))) }, nil
+		case reflect.Int16:
+			return func(p unsafe.Pointer) int64 { return int64(*(*int16)(unsafe.Add(p, off))) }, nil
+		case reflect.Int8:
+			return func(p unsafe.Pointer) int64 { return int64(*(*int8)(unsafe.Add(p, off))) }, nil
 		}
-	case reflect.TypeFor[int]():
-		return func(p unsafe.Pointer) (any, bool) {
-			v := *(*int)(unsafe.Add(p, off))
-			return v, v != 0
-		}
-	case reflect.TypeFor[int32]():
-		return func(p unsafe.Pointer) (any, bool) {
-			v := *(*int32)(unsafe.Add(p, off))
-			return v, v != 0
-		}
-	case reflect.TypeFor[string]():
-		return func(p unsafe.Pointer) (any, bool) {
-			v := *(*string)(unsafe.Add(p, off))
-			return v, v != ""
-		}
+	case strKeys:
+		return nil, func(p unsafe.Pointer) string { return *(*string)(unsafe.Add(p, off)) }
 	}
-	return nil
+	return nil, nil
 }
 
 // isInteger reports whether t (or what it points to) has an integer kind.
@@ -237,11 +242,11 @@ func (m *model) collect(t reflect.Type, index []int, prefix string, base uintptr
 		m.byColumn[name] = f
 		m.fields = append(m.fields, f)
 		for _, o := range strings.Split(opts, ",") {
-			special := map[string]**field{"version": &m.version, "softdelete": &m.softDelete, "deletedkey": &m.deletedKey}
+			special := map[string]**field{"version": &m.version, "softdelete": &m.softDelete, "deletedkey": &m.deletedKey, "scope": &m.scope}
 			switch o = strings.TrimSpace(o); o {
 			case "pk":
 				*tagged = append(*tagged, f)
-			case "version", "softdelete", "deletedkey":
+			case "version", "softdelete", "deletedkey", "scope":
 				if *special[o] != nil {
 					return fmt.Errorf("%w: %s has two %s fields", ErrInvalidModel, m.typ, o)
 				}
@@ -259,12 +264,27 @@ func (m *model) collect(t reflect.Type, index []int, prefix string, base uintptr
 }
 
 // tableName returns TableName() when the type has it, else the snake_case
-// plural of the type name.
-func tableName(t reflect.Type) string {
-	if tn, ok := reflect.New(t).Interface().(Tabler); ok {
-		return tn.TableName()
+// plural of the type name. A TableName that panics is an error.
+func tableName(t reflect.Type) (name string, err error) {
+	tn, ok := reflect.New(t).Interface().(Tabler)
+	if !ok {
+		return inflection.Plural(snakeCase(t.Name())), nil
 	}
-	return inflection.Plural(snakeCase(t.Name()))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s.TableName panicked: %v", ErrInvalidModel, t, r)
+		}
+	}()
+	return tn.TableName(), nil
+}
+
+// versionOf returns the version field of the struct v as an int64.
+func (m *model) versionOf(v reflect.Value) int64 {
+	fv := v.FieldByIndex(m.version.index)
+	if fv.CanUint() {
+		return int64(fv.Uint())
+	}
+	return fv.Int()
 }
 
 // snakeCase converts a Go identifier to snake_case, keeping acronyms whole:
@@ -284,60 +304,6 @@ func snakeCase(s string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-// key returns the primary-key values of the struct v. A single-column key
-// is returned as its value; a composite key as a []any. It fails with
-// ErrNotPersisted when any part is the zero value.
-func (m *model) key(v reflect.Value) (any, error) {
-	if len(m.pk) == 1 {
-		fv := v.FieldByIndex(m.pk[0].index)
-		if fv.IsZero() {
-			return nil, fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
-		}
-		return derefValue(fv), nil
-	}
-	k := make([]any, len(m.pk))
-	for i, f := range m.pk {
-		fv := v.FieldByIndex(f.index)
-		if fv.IsZero() {
-			return nil, fmt.Errorf("%w: %s.%s (part of the composite key) is zero", ErrNotPersisted, m.typ, f.name)
-		}
-		k[i] = derefValue(fv)
-	}
-	return k, nil
-}
-
-// rawKey returns the primary key of v as model.key does, without checking
-// for zero values: for rows read from the database.
-func (m *model) rawKey(v reflect.Value) any {
-	if len(m.pk) == 1 {
-		return derefValue(v.FieldByIndex(m.pk[0].index))
-	}
-	k := make([]any, len(m.pk))
-	for i, f := range m.pk {
-		k[i] = derefValue(v.FieldByIndex(f.index))
-	}
-	return k
-}
-
-// derefValue returns the value of fv, following one pointer.
-func derefValue(fv reflect.Value) any {
-	if fv.Kind() == reflect.Pointer {
-		if fv.IsNil() {
-			return nil
-		}
-		fv = fv.Elem()
-	}
-	return fv.Interface()
-}
-
-// keyParts returns a key from model.key as a slice of its column values.
-func (m *model) keyParts(k any) []any {
-	if len(m.pk) == 1 {
-		return []any{k}
-	}
-	return k.([]any)
 }
 
 // fieldAt returns the field at byte offset off with Go type t.
@@ -364,22 +330,10 @@ func (m *model) keyTypes() []reflect.Type {
 }
 
 // columns returns the column names in struct order.
-func (m *model) columns() []string {
-	cols := make([]string, len(m.fields))
-	for i, f := range m.fields {
-		cols[i] = f.column
-	}
-	return cols
-}
+func (m *model) columns() []string { return fieldColumns(m.fields) }
 
 // pkColumns returns the primary-key column names in struct order.
-func (m *model) pkColumns() []string {
-	cols := make([]string, len(m.pk))
-	for i, f := range m.pk {
-		cols[i] = f.column
-	}
-	return cols
-}
+func (m *model) pkColumns() []string { return fieldColumns(m.pk) }
 
 // nullValue returns the value of a field that may hold NULL: nil for a nil
 // pointer or an invalid sql.Null*, else the value it holds.
@@ -400,24 +354,13 @@ func nullValue(fv reflect.Value) any {
 	return fv.Interface()
 }
 
-// normalizeKey converts the parts of key k to the Go types of m's
-// primary-key fields, so that a foreign-key value read from another field
-// (an *int64 or a sql.NullInt64, say) compares equal to the key it names.
-func normalizeKey(m *model, k any) any {
-	parts := m.keyParts(k)
-	out := make([]any, len(parts))
-	for i, p := range parts {
-		t := m.pk[i].typ
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if v := reflect.ValueOf(p); v.IsValid() && v.Type() != t && v.CanConvert(t) && kindClass(v.Type()) == kindClass(t) {
-			p = v.Convert(t).Interface()
-		}
-		out[i] = p
+// setSoftDeleted sets the soft-delete field of the struct v to at.
+func setSoftDeleted(m *model, v reflect.Value, at time.Time) {
+	fv := v.FieldByIndex(m.softDelete.index)
+	switch fv.Interface().(type) {
+	case *time.Time:
+		fv.Set(reflect.ValueOf(&at))
+	case sql.NullTime:
+		fv.Set(reflect.ValueOf(sql.NullTime{Time: at, Valid: true}))
 	}
-	if len(out) == 1 {
-		return out[0]
-	}
-	return out
 }

@@ -3,415 +3,498 @@ package typeddelete
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
-	"sort"
 	"strings"
+	"unsafe"
 )
 
-// unit is the planned work on one table: object deletes (distinct keys,
-// sorted) or one bulk delete.
+// A Commit runs in two halves, as Django's deletion Collector and
+// SQLAlchemy's unit of work do. This file is the first half: it turns the
+// pending work and the schema into a plan, a list of steps, before anything
+// is sent. send.go is the second half: it sends the steps in order and
+// decides nothing.
+//
+// The plan has one unitPlan per unit of pending work (the object deletes
+// of one model, or one bulk delete), in registration order, except that a
+// unit whose table references another unit's table goes first. Each
+// unitPlan has three phases:
+//
+//  1. Reads fix the rows the unit reaches before anything changes, parents
+//     before children: the rows a bulk filter matches, the children a
+//     relation reaches, the descendants of a tree. Each read locks its rows
+//     (FOR UPDATE) and fills a node's rowSet. A table whose rows nothing
+//     else needs is not read: its rows are deleted set-based, by the keys
+//     of its parent.
+//  2. Checks: Restrict and Protect relations, and the children a SetNull
+//     relation will update, read against the rows the unit deletes.
+//  3. Writes, children first: SetNull updates, then hooks and the DELETE
+//     (or soft-delete UPDATE) of each table, rows of a table that
+//     references itself ordered so that referencing rows go first.
+//
+// What a relation contributes is decided by its policy's handler in
+// policy.go.
+
+// unit is one piece of pending work after grouping: the object deletes of
+// one model and mode, or one bulk delete.
 type unit struct {
 	m    *model
-	objs []objRef
+	objs *objBatch // object deletes, sorted and unique; nil for a bulk delete
 	bulk *bulkOp
-	hard bool // object deletes registered with HardDelete
 }
 
-// plan turns steps into units in the order they must be sent, checking the
-// models' relations against each other and the database first. Object
-// deletes are deduplicated by table and key across all steps, grouped by
-// table (and by HardDelete) in order of first appearance within their
-// step, and sorted by key, so concurrent commits lock rows in the same
-// order. Units keep their registration order, except that a unit whose
-// table references another unit's table, directly or through other
-// tables, goes first. Nothing is sent but the read of the database's
-// foreign keys, once per database.
-func (s *Session) plan(ctx context.Context, steps []step) ([]*unit, *schemaInfo, error) {
-	units := groupUnits(steps)
+// hard reports whether the unit removes soft-deletable rows for real.
+func (u *unit) hard() bool {
+	if u.bulk != nil {
+		return u.bulk.hard
+	}
+	return u.objs.hard
+}
+
+// soft reports whether the unit soft-deletes its rows.
+func (u *unit) soft() bool { return u.m.softDelete != nil && !u.hard() }
+
+// origin describes what was registered, for Preview and errors.
+func (u *unit) origin() string {
+	if u.bulk != nil {
+		what := "bulk delete"
+		if u.bulk.fixed != nil {
+			what = "purge chunk"
+		}
+		return fmt.Sprintf("%s of %s", what, u.m.table)
+	}
+	return fmt.Sprintf("Delete of %d %s", u.objs.keys.len(), u.m.table)
+}
+
+// plan is everything one Commit sends, in order.
+type plan struct {
+	units   []*unitPlan
+	precise bool // registered keys are read before they are deleted
+}
+
+// unitPlan carries out one unit.
+type unitPlan struct {
+	unit  *unit
+	root  *node
+	nodes []*node // tables the unit removes rows from, parents before children
+	graph *graph
+	steps []*step
+}
+
+// node is one table a unit removes rows from, and how.
+type node struct {
+	m     *model
+	soft  bool      // soft-delete rather than delete
+	root  bool      // the unit's own table
+	in    []edge    // Cascade relations that lead here
+	tree  *relation // Cascade relation to itself: descendants go too
+	self  [][]*field
+	read  bool    // rows are read before they are removed
+	rows  bool    // whole rows are read: hooks or DeleteReturning need them
+	set   *rowSet // the rows removed here, once read or known; nil: set-based
+	hooks bool    // BeforeDelete and AfterDelete run on the rows
+}
+
+// edge is a relation followed from the rows removed at node from.
+type edge struct {
+	r    *relation
+	from *node
+}
+
+// action is what a step does.
+type action uint8
+
+const (
+	actRead     action = iota + 1 // read (and lock) rows into a node's set
+	actTree                       // read a tree's descendants into its node's set, level by level
+	actCount                      // count the rows a set-based delete will remove, for a limit
+	actRestrict                   // refuse the Commit if protected children would remain
+	actNullRead                   // read the children a SetNull relation will update
+	actSetNull                    // set children's foreign key to NULL
+	actDelete                     // delete (or soft-delete) rows
+)
+
+// String names the action as the log and Preview do.
+func (a action) String() string {
+	switch a {
+	case actRead:
+		return "read"
+	case actTree:
+		return "read tree"
+	case actCount:
+		return "count"
+	case actRestrict:
+		return "restrict check"
+	case actNullRead:
+		return "read set null"
+	case actSetNull:
+		return "set null"
+	case actDelete:
+		return "delete"
+	}
+	return fmt.Sprintf("action(%d)", uint8(a))
+}
+
+// selKind says how a step selects its rows.
+type selKind uint8
+
+const (
+	selSet    selKind = iota + 1 // the rows of a set, by key
+	selFK                        // the children of a set's rows through a relation
+	selFilter                    // the rows a bulk filter matches
+)
+
+// step is one statement of the plan, or one statement per batch of keys.
+type step struct {
+	act  action
+	m    *model // the table the statement runs on
+	sel  selKind
+	set  *rowSet   // selSet: the rows; selFK: the parent rows
+	rel  *relation // selFK: the relation followed
+	bulk *bulkOp   // selFilter
+	live bool      // only rows not soft-deleted
+	soft bool      // actDelete: a soft-delete UPDATE
+
+	into    *node   // actRead, actTree: the node whose set the rows join
+	minus   *node   // actRestrict, actNullRead: rows the unit removes anyway
+	targets *rowSet // actNullRead fills it, actSetNull updates its rows
+	protect bool    // actRestrict: refuse even rows the unit removes (Protect)
+	order   bool    // actDelete: rows referencing others of the set go first
+	hooks   bool    // actDelete: run BeforeDelete and AfterDelete
+	expect  bool    // actDelete: every key must match a row (fast mode)
+	counts  bool    // the rows count toward AtMost and WithMaxRows
+	handle  bool    // actDelete: the rows are what the bulk handle reports
+	why     string  // what led to the step
+}
+
+// rowSet is rows of one table by key, read or known before they are
+// removed, with what later steps need of them.
+type rowSet struct {
+	m     *model
+	keys  keyList
+	index map[keyID]int    // position of each key; built on need
+	objs  []unsafe.Pointer // each row's object, when rows are kept
+	vers  []int64          // each row's version, for registered versioned keys
+	refs  [][]keyID        // keys of rows each row references through self references
+	// reg is the registered batch the set stands for, until a read
+	// settles which of its keys exist.
+	reg *objBatch
+}
+
+func newRowSet(m *model) *rowSet { return &rowSet{m: m, keys: newKeyList(m)} }
+
+// len returns the number of rows.
+func (rs *rowSet) len() int {
+	if rs == nil {
+		return 0
+	}
+	return rs.keys.len()
+}
+
+// has reports whether the set holds key id.
+func (rs *rowSet) has(id keyID) bool {
+	if rs == nil {
+		return false
+	}
+	rs.buildIndex()
+	_, ok := rs.index[id]
+	return ok
+}
+
+// buildIndex indexes the keys, once.
+func (rs *rowSet) buildIndex() {
+	if rs.index == nil {
+		rs.index = make(map[keyID]int, rs.keys.len())
+		for i := 0; i < rs.keys.len(); i++ {
+			rs.index[rs.keys.id(i)] = i
+		}
+	}
+}
+
+// add appends a row unless the set holds its key, and reports whether it
+// was added.
+func (rs *rowSet) add(k any, obj unsafe.Pointer, refs []keyID) bool {
+	id := idOf(rs.keys.kind, k)
+	if rs.has(id) {
+		return false
+	}
+	rs.index[id] = rs.keys.len()
+	rs.keys.add(k)
+	if obj != nil || rs.objs != nil {
+		for len(rs.objs) < rs.keys.len()-1 {
+			rs.objs = append(rs.objs, nil)
+		}
+		rs.objs = append(rs.objs, obj)
+	}
+	if refs != nil || rs.refs != nil {
+		for len(rs.refs) < rs.keys.len()-1 {
+			rs.refs = append(rs.refs, nil)
+		}
+		rs.refs = append(rs.refs, refs)
+	}
+	return true
+}
+
+// setFromBatch returns the set of a registered batch: its keys known, its
+// rows not yet read.
+func setFromBatch(b *objBatch) *rowSet {
+	return &rowSet{m: b.m, keys: b.keys, vers: b.vers, objs: b.ptrs, reg: b}
+}
+
+// object returns row i's object as a *T, or nil.
+func (rs *rowSet) object(i int) any {
+	if i >= len(rs.objs) || rs.objs[i] == nil {
+		return nil
+	}
+	return objectAt(rs.m, rs.objs[i])
+}
+
+// plan builds the plan of items: it groups and orders them, checks the
+// models against each other and the catalog, and plans each unit. It sends
+// nothing but the catalog read, once per Catalog.
+func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, error) {
+	units := groupUnits(items)
 	models := make(map[*model]bool)
 	for _, u := range units {
 		if err := collectModels(u.m, models); err != nil {
-			return nil, nil, err
+			return nil, err
+		}
+		if u.bulk != nil && u.bulk.fixed == nil {
+			if err := s.renderFilter(u.bulk); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for m := range models {
 		if err := s.dialect.checkIdent(m); err != nil {
-			return nil, nil, err
+			return nil, err
+		}
+		if err := s.checkScope(m); err != nil {
+			return nil, err
 		}
 	}
 	if err := checkCascadeCycles(models); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var si *schemaInfo
 	if s.introspect && len(units) > 0 {
 		var err error
 		if si, err = s.schema(ctx); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for m := range models {
-			if err := checkDatabaseRelations(m, si); err != nil {
-				return nil, nil, err
+			if err := checkModel(m, si); err != nil {
+				return nil, err
 			}
 		}
 	}
 	ordered, err := orderUnits(units, models, si)
-	return ordered, si, err
-}
-
-// groupUnits builds the units of steps, deduplicating object keys.
-func groupUnits(steps []step) []*unit {
-	type group struct {
-		m    *model
-		hard bool
+	if err != nil {
+		return nil, err
 	}
-	var units []*unit
-	var seen map[identity]struct{} // keys of earlier steps, made on need
-	objSteps := 0
-	for _, st := range steps {
-		if st.bulk == nil {
-			objSteps++
+	p := &plan{precise: precise}
+	for _, u := range ordered {
+		up, err := buildGraph(u, si)
+		if err != nil {
+			return nil, err
+		}
+		p.units = append(p.units, up)
+	}
+	for _, up := range p.units {
+		if err := up.emit(precise, si); err != nil {
+			return nil, err
 		}
 	}
-	// A HardDelete of a row absorbs any soft Delete of the same row.
-	var hardIDs map[identity]bool
-	for _, st := range steps {
-		for _, o := range st.objs {
-			if o.hard() {
-				if hardIDs == nil {
-					hardIDs = make(map[identity]bool)
-				}
-				hardIDs[identityOf(o.m, o.key)] = true
+	return p, nil
+}
+
+// graph is a unit's tables and the relations between them, as the policy
+// handlers leave it.
+type graph struct {
+	up        *unitPlan
+	byModel   map[*model]*node
+	nulls     []edge // SetNull relations from removed rows
+	restricts []edge // Restrict and Protect relations from removed rows
+	si        *schemaInfo
+}
+
+// node returns the node of m in the unit, adding it.
+func (g *graph) node(m *model, soft bool) (*node, bool) {
+	if n := g.byModel[m]; n != nil {
+		return n, false
+	}
+	n := &node{m: m, soft: soft, self: selfRefs(m, g.si)}
+	g.byModel[m] = n
+	g.up.nodes = append(g.up.nodes, n)
+	return n, true
+}
+
+// buildGraph finds every table unit u reaches through relations, asking
+// each relation's policy what it contributes.
+func buildGraph(u *unit, si *schemaInfo) (*unitPlan, error) {
+	up := &unitPlan{unit: u}
+	g := &graph{up: up, byModel: make(map[*model]*node), si: si}
+	root, _ := g.node(u.m, u.soft())
+	root.root = true
+	up.root = root
+	for i := 0; i < len(up.nodes); i++ {
+		n := up.nodes[i]
+		rels, err := n.m.relations()
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rels {
+			policies[r.policy](g, n, r)
+		}
+	}
+	up.graph = g
+	return up, nil
+}
+
+// emit decides which tables are read and writes the unit's steps.
+func (up *unitPlan) emit(precise bool, si *schemaInfo) error {
+	g, u := up.graph, up.unit
+	parentOf := make(map[*node]bool)
+	for _, n := range up.nodes {
+		for _, e := range n.in {
+			parentOf[e.from] = true
+		}
+	}
+	checked := make(map[*model]bool)
+	for _, e := range append(slices.Clone(g.nulls), g.restricts...) {
+		parentOf[e.from] = true
+		checked[e.r.child] = true
+	}
+	for _, n := range up.nodes {
+		n.hooks = (n.m.before || n.m.after) && !(u.bulk != nil && u.bulk.skipHooks)
+		switch {
+		case n.root && u.objs != nil:
+			// Registered keys are known: read only to learn which exist,
+			// and to order them; hooks run on the registered objects.
+			// A soft delete reads them to leave alone the children of rows
+			// soft-deleted before.
+			n.set = setFromBatch(u.objs)
+			n.read = precise || n.hooks || len(n.self) > 0 || n.soft && parentOf[n]
+		case n.root && u.bulk.fixed != nil:
+			// Rows a Purge read and locked: read again only for whole rows.
+			n.set = setFromBatch(u.bulk.fixed)
+			n.rows = n.hooks || u.bulk.returning
+			n.read = n.rows || len(n.self) > 0
+		default:
+			n.rows = n.hooks || n.root && u.bulk.returning
+			n.read = n.rows || len(n.self) > 0 || parentOf[n] || checked[n.m]
+			if n.read {
+				n.set = newRowSet(n.m)
 			}
 		}
 	}
-	for _, st := range steps {
-		if st.bulk != nil {
-			units = append(units, &unit{m: st.bulk.m, bulk: st.bulk})
+
+	// 1. Reads, parents before children.
+	for _, n := range up.nodes {
+		if !n.read {
+			if n.root && u.bulk != nil && (u.bulk.atMost > 0) {
+				up.add(&step{act: actCount, m: n.m, sel: selFilter, bulk: u.bulk, live: n.soft, counts: true,
+					why: "the rows of the bulk delete, for AtMost"})
+			}
 			continue
 		}
-		if hardIDs != nil {
-			st.objs = slices.DeleteFunc(slices.Clone(st.objs), func(o objRef) bool {
-				return !o.hard() && hardIDs[identityOf(o.m, o.key)]
-			})
-			if len(st.objs) == 0 {
-				continue
+		switch {
+		case n.root && u.objs != nil:
+			up.add(&step{act: actRead, m: n.m, sel: selSet, set: n.set, into: n, live: n.soft,
+				counts: true, why: "which registered rows exist"})
+		case n.root && u.bulk.fixed != nil:
+			up.add(&step{act: actRead, m: n.m, sel: selSet, set: n.set, into: n, live: n.soft,
+				why: "the rows of the chunk"})
+		case n.root:
+			up.add(&step{act: actRead, m: n.m, sel: selFilter, bulk: u.bulk, into: n, live: n.soft,
+				counts: true, why: "the rows the bulk delete matches, fixed before anything changes"})
+		default:
+			for _, e := range n.in {
+				up.add(&step{act: actRead, m: n.m, sel: selFK, set: e.from.set, rel: e.r, into: n, live: n.soft,
+					counts: true, why: fmt.Sprintf("%s rows a Cascade from %s reaches", n.m.table, e.from.m.table)})
 			}
 		}
-		var order []group
-		byGroup := make(map[group]*unit)
-		aliased := false // the unit's objs are st.objs itself, to copy before changing
-		if sameGroup(st.objs) {
-			// One model, the common case: no appends, and no copy unless
-			// the keys need sorting or deduplicating (units only read it).
-			o := st.objs[0]
-			g := group{o.m, o.hard()}
-			byGroup[g] = &unit{m: o.m, hard: g.hard, objs: st.objs}
-			order = append(order, g)
-			aliased = true
-		} else {
-			for _, o := range st.objs {
-				g := group{o.m, o.hard()}
-				u := byGroup[g]
-				if u == nil {
-					u = &unit{m: o.m, hard: g.hard}
-					byGroup[g] = u
-					order = append(order, g)
-				}
-				u.objs = append(u.objs, o)
-			}
-		}
-		for _, g := range order {
-			u := byGroup[g]
-			if !strictlySorted(u.objs) {
-				if aliased {
-					u.objs, aliased = slices.Clone(u.objs), false
-				}
-				slices.SortStableFunc(u.objs, func(a, b objRef) int { return compareKeys(a.key, b.key) })
-				u.objs = slices.CompactFunc(u.objs, func(a, b objRef) bool { return compareKeys(a.key, b.key) == 0 })
-			}
-			if objSteps > 1 {
-				if seen == nil {
-					seen = make(map[identity]struct{})
-				}
-				if aliased {
-					u.objs, aliased = slices.Clone(u.objs), false
-				}
-				u.objs = slices.DeleteFunc(u.objs, func(o objRef) bool {
-					id := identityOf(o.m, o.key)
-					_, dup := seen[id]
-					seen[id] = struct{}{}
-					return dup
-				})
-			}
-			if len(u.objs) > 0 {
-				units = append(units, u)
-			}
+		if n.tree != nil {
+			up.add(&step{act: actTree, m: n.m, sel: selFK, set: n.set, rel: n.tree, into: n, live: n.soft,
+				counts: true, why: fmt.Sprintf("descendants in the %s tree", n.m.table)})
 		}
 	}
-	return units
-}
 
-// strictlySorted reports whether objs are sorted by key with no key twice.
-func strictlySorted(objs []objRef) bool {
-	for i := 1; i < len(objs); i++ {
-		if compareKeys(objs[i-1].key, objs[i].key) >= 0 {
-			return false
+	// 2. Checks, against everything the unit removes.
+	for _, e := range g.restricts {
+		minus := g.byModel[e.r.child]
+		up.add(&step{act: actRestrict, m: e.r.child, sel: selFK, set: e.from.set, rel: e.r, minus: minus,
+			live: e.r.child.softDelete != nil, protect: e.r.policy == Protect,
+			why: fmt.Sprintf("%s protects %s rows from deletion", e.r.policy, e.r.parent.table)})
+	}
+	nullTargets := make(map[*edge]*rowSet)
+	for i := range g.nulls {
+		e := &g.nulls[i]
+		if g.byModel[e.r.child] == nil {
+			continue // set-based: the unit removes none of the children
 		}
+		t := newRowSet(e.r.child)
+		nullTargets[e] = t
+		up.add(&step{act: actNullRead, m: e.r.child, sel: selFK, set: e.from.set, rel: e.r,
+			minus: g.byModel[e.r.child], targets: t, counts: true,
+			why: fmt.Sprintf("%s rows whose %s goes NULL", e.r.child.table, strings.Join(e.r.fkColumns(), ", "))})
 	}
-	return true
-}
 
-// sameGroup reports whether objs all have one model and one hard flag.
-func sameGroup(objs []objRef) bool {
-	for _, o := range objs[1:] {
-		if o.m != objs[0].m || o.hard() != objs[0].hard() {
-			return false
-		}
-	}
-	return len(objs) > 0
-}
-
-// identity names one row: its model and its key (as itself when the key is
-// comparable, else encoded).
-type identity struct {
-	m   *model
-	key any
-}
-
-func identityOf(m *model, key any) identity {
-	if len(m.pk) == 1 && reflect.TypeOf(key).Comparable() {
-		return identity{m, key}
-	}
-	return identity{m, keyString(m.keyParts(key))}
-}
-
-// collectModels adds m and every model its relations reach to seen,
-// resolving their relations.
-func collectModels(m *model, seen map[*model]bool) error {
-	if seen[m] {
-		return nil
-	}
-	seen[m] = true
-	rels, err := m.relations()
+	// 3. Writes, children first.
+	order, err := writeOrder(up.nodes, si)
 	if err != nil {
 		return err
 	}
-	for _, r := range rels {
-		if err := collectModels(r.child, seen); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkCascadeCycles rejects models that cascade to each other (A to B and
-// B back to A, directly or through others): deleting either would follow
-// the cascade forever. A model cascading to itself is a tree, which is
-// fine.
-func checkCascadeCycles(models map[*model]bool) error {
-	const (
-		unseen = iota
-		onPath
-		done
-	)
-	state := make(map[*model]int)
-	var path []string
-	var visit func(m *model) error
-	visit = func(m *model) error {
-		state[m] = onPath
-		path = append(path, fmt.Sprintf("%q", m.table))
-		rels, _ := m.relations()
-		for _, r := range rels {
-			if r.policy != Cascade || r.self() {
+	for _, n := range order {
+		for i := range g.nulls {
+			e := &g.nulls[i]
+			if e.from != n {
 				continue
 			}
-			switch state[r.child] {
-			case onPath:
-				return fmt.Errorf("%w: Cascade relations form a cycle: %s -> %q", ErrCycle, strings.Join(path, " -> "), r.child.table)
-			case unseen:
-				if err := visit(r.child); err != nil {
-					return err
-				}
+			why := fmt.Sprintf("SetNull from %s", n.m.table)
+			if t := nullTargets[e]; t != nil {
+				up.add(&step{act: actSetNull, m: e.r.child, sel: selSet, set: t, rel: e.r, why: why})
+			} else {
+				up.add(&step{act: actSetNull, m: e.r.child, sel: selFK, set: n.set, rel: e.r, counts: true, why: why})
 			}
 		}
-		path = path[:len(path)-1]
-		state[m] = done
-		return nil
-	}
-	for m := range models {
-		if state[m] == unseen {
-			if err := visit(m); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// checkDatabaseRelations checks that each Database relation of m has a
-// foreign key in the database whose ON DELETE acts.
-func checkDatabaseRelations(m *model, si *schemaInfo) error {
-	rels, _ := m.relations()
-	for _, r := range rels {
-		if r.policy != Database {
-			continue
-		}
-		cols := make([]string, len(r.fk))
-		for i, f := range r.fk {
-			cols[i] = f.column
-		}
-		fk := si.find(r.child.table, r.parent.table, cols)
+		del := &step{act: actDelete, m: n.m, soft: n.soft, live: n.soft, hooks: n.hooks, order: len(n.self) > 0,
+			handle: n.root && u.bulk != nil}
 		switch {
-		case fk == nil:
-			return fmt.Errorf("%w: %s: Database policy on %s(%s), but the database has no such foreign key to %q",
-				ErrInvalidRelation, m.typ, r.child.table, strings.Join(cols, ","), m.table)
-		case !fk.hasAction():
-			return fmt.Errorf("%w: %s: Database policy on %s(%s), but its foreign key has no ON DELETE action (%s)",
-				ErrInvalidRelation, m.typ, r.child.table, strings.Join(cols, ","), fk.onDelete)
+		case n.set != nil:
+			del.sel, del.set = selSet, n.set
+			del.expect = n.root && u.objs != nil && !n.read
+			del.counts = del.expect
+			del.why = "the rows read above"
+			if del.expect {
+				del.why = "the registered rows"
+			}
+			up.add(del)
+		case n.root:
+			del.sel, del.bulk, del.counts = selFilter, u.bulk, u.bulk.atMost == 0
+			del.why = "the bulk delete's filter"
+			up.add(del)
+		default:
+			for _, e := range n.in {
+				d := *del
+				d.sel, d.set, d.rel, d.counts = selFK, e.from.set, e.r, true
+				d.why = fmt.Sprintf("Cascade from %s", e.from.m.table)
+				up.add(&d)
+			}
 		}
 	}
 	return nil
 }
 
-// find returns the foreign key of child on cols that references parent.
-func (si *schemaInfo) find(child, parent string, cols []string) *dbForeignKey {
-	for _, fk := range si.byChild[child] {
-		if fk.parent == parent && sameSet(fk.columns, cols) {
-			return fk
-		}
-	}
-	return nil
-}
+// add appends a step.
+func (up *unitPlan) add(st *step) { up.steps = append(up.steps, st) }
 
-func sameSet(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	a, b = slices.Clone(a), slices.Clone(b)
-	sort.Strings(a)
-	sort.Strings(b)
-	return slices.Equal(a, b)
-}
-
-// referenceGraph returns, for each table, the tables it references: from
-// the declared relations of models and from the database's foreign keys.
-// Self references are left out; trees are ordered row by row instead.
-func referenceGraph(models map[*model]bool, si *schemaInfo) map[string]map[string]bool {
-	g := make(map[string]map[string]bool)
-	add := func(child, parent string) {
-		if child == parent {
-			return
-		}
-		if g[child] == nil {
-			g[child] = make(map[string]bool)
-		}
-		g[child][parent] = true
-	}
-	for m := range models {
-		rels, _ := m.relations()
-		for _, r := range rels {
-			add(r.child.table, r.parent.table)
-		}
-	}
-	if si != nil {
-		for child, fks := range si.byChild {
-			for _, fk := range fks {
-				add(child, fk.parent)
-			}
-		}
-	}
-	return g
-}
-
-// reaches reports whether table from references table to, directly or
-// through other tables.
-func reaches(g map[string]map[string]bool, from, to string) bool {
-	seen := map[string]bool{from: true}
-	stack := []string{from}
-	for len(stack) > 0 {
-		t := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for p := range g[t] {
-			if p == to {
-				return true
-			}
-			if !seen[p] {
-				seen[p] = true
-				stack = append(stack, p)
-			}
-		}
-	}
-	return false
-}
-
-// orderUnits sorts units so that a unit whose table references another's
-// comes first, keeping registration order wherever the references allow.
-// Tables that reference each other in a cycle fail with ErrCycle.
-func orderUnits(units []*unit, models map[*model]bool, si *schemaInfo) ([]*unit, error) {
-	tables := make(map[string]bool)
-	for _, u := range units {
-		tables[u.m.table] = true
-	}
-	if len(tables) < 2 {
-		return units, nil
-	}
-	g := referenceGraph(models, si)
-	// before[a][b]: rows of a must be deleted before rows of b.
-	before := make(map[string]map[string]bool)
-	for a := range tables {
-		for b := range tables {
-			if a != b && reaches(g, a, b) {
-				if reaches(g, b, a) {
-					x, y := min(a, b), max(a, b)
-					return nil, fmt.Errorf("%w: tables %q and %q reference each other; no delete order satisfies both", ErrCycle, x, y)
-				}
-				if before[a] == nil {
-					before[a] = make(map[string]bool)
-				}
-				before[a][b] = true
-			}
-		}
-	}
-	n := len(units)
-	indeg := make([]int, n)
-	for i := range units {
-		for j := range units {
-			if before[units[j].m.table][units[i].m.table] || (j < i && units[j].m == units[i].m) {
-				indeg[i]++
-			}
-		}
-	}
-	out := make([]*unit, 0, n)
-	done := make([]bool, n)
-	for len(out) < n {
-		next := -1
-		for i := range units {
-			if !done[i] && indeg[i] == 0 {
-				next = i
-				break
-			}
-		}
-		if next < 0 { // unreachable: cycles were rejected above
-			return nil, fmt.Errorf("%w: no delete order found", ErrCycle)
-		}
-		done[next] = true
-		out = append(out, units[next])
-		for i := range units {
-			if !done[i] && (before[units[next].m.table][units[i].m.table] || (next < i && units[next].m == units[i].m)) {
-				indeg[i]--
-			}
-		}
-	}
-	return out, nil
-}
-
-// selfKeys returns the foreign-key fields by which m references itself:
-// declared self relations, and self-referencing foreign keys in the
-// database whose columns m maps.
-func selfKeys(m *model, si *schemaInfo) [][]*field {
+// selfRefs returns the foreign-key fields by which m references itself:
+// declared self relations of any policy, and self-referencing foreign keys
+// in the catalog whose columns m maps. Rows of m are deleted so that a row
+// goes before every row it references.
+func selfRefs(m *model, si *schemaInfo) [][]*field {
 	var out [][]*field
-	rels, _ := m.relations()
+	rels, _ := m.relations() // resolved without error by collectModels
 	for _, r := range rels {
 		if r.self() {
 			out = append(out, r.fk)
@@ -421,14 +504,19 @@ func selfKeys(m *model, si *schemaInfo) [][]*field {
 		return out
 	}
 	for _, fk := range si.byChild[m.table] {
-		if fk.parent != m.table {
+		if fk.parent != m.table || len(fk.columns) != len(m.pk) {
 			continue
 		}
-		var fs []*field
-		for _, c := range fk.columns {
-			if f := m.byColumn[c]; f != nil {
+		fs := make([]*field, 0, len(fk.columns))
+		for i, ref := range m.pkColumns() {
+			j := slices.Index(fk.refColumns, ref)
+			if j < 0 {
+				break
+			}
+			if f := m.byColumn[fk.columns[j]]; f != nil {
 				fs = append(fs, f)
 			}
+			_ = i
 		}
 		if len(fs) == len(m.pk) && !slices.ContainsFunc(out, func(o []*field) bool { return slices.Equal(o, fs) }) {
 			out = append(out, fs)
@@ -437,83 +525,60 @@ func selfKeys(m *model, si *schemaInfo) [][]*field {
 	return out
 }
 
-// treeLevels splits the objects of a self-referencing model into levels to
-// delete one after another, leaves first: an object comes after every
-// object of the set whose loaded foreign key points at it. Objects in a
-// cycle of references go together in the last level.
-func treeLevels(m *model, objs []objRef, fks [][]*field) [][]objRef {
-	if len(fks) == 0 || len(objs) < 2 {
-		return [][]objRef{objs}
-	}
-	index := make(map[identity]int, len(objs))
-	for i, o := range objs {
-		index[identityOf(m, o.key)] = i
-	}
-	parents := make([][]int, len(objs)) // parents[i]: objects that objs[i] references
-	children := make([]int, len(objs))  // how many objects of the set reference objs[i]
-	for i, o := range objs {
-		if o.ptr == nil {
-			continue
+// levels splits the rows of a set into groups to delete one after
+// another: a row goes in a group before every row of the set it
+// references. Rows in a cycle of references go together in the last group.
+// Within a group rows keep the set's order.
+func levels(rs *rowSet) [][]int {
+	n := rs.len()
+	if n < 2 || rs.refs == nil {
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
 		}
-		v := reflect.NewAt(m.typ, o.ptr).Elem()
-		for _, fk := range fks {
-			parts := make([]any, len(fk))
-			ok := true
-			for j, f := range fk {
-				fv := v.FieldByIndex(f.index)
-				if fv.IsZero() {
-					ok = false
-					break
-				}
-				parts[j] = nullValue(fv)
-				if parts[j] == nil {
-					ok = false
-					break
-				}
-			}
-			if !ok {
-				continue
-			}
-			var k any = parts
-			if len(parts) == 1 {
-				k = parts[0]
-			}
-			if p, found := index[identityOf(m, normalizeKey(m, k))]; found && p != i {
-				parents[i] = append(parents[i], p)
-				children[p]++
-			}
-		}
+		return [][]int{all}
 	}
-	var levels [][]objRef
-	left := len(objs)
-	placed := make([]bool, len(objs))
-	for left > 0 {
-		var level []objRef
-		var idx []int
-		for i := range objs {
-			if !placed[i] && children[i] == 0 {
-				level = append(level, objs[i])
-				idx = append(idx, i)
-			}
-		}
-		if len(level) == 0 { // a cycle: the rest together
-			for i := range objs {
-				if !placed[i] {
-					level = append(level, objs[i])
-					placed[i] = true
-				}
-			}
-			levels = append(levels, level)
+	rs.buildIndex()
+	referencedBy := make([]int, n) // rows of the set that reference row i
+	refs := make([][]int, n)
+	for i := 0; i < n; i++ {
+		if i >= len(rs.refs) {
 			break
 		}
-		for _, i := range idx {
+		for _, id := range rs.refs[i] {
+			if j, ok := rs.index[id]; ok && j != i {
+				refs[i] = append(refs[i], j)
+				referencedBy[j]++
+			}
+		}
+	}
+	var out [][]int
+	placed := make([]bool, n)
+	left := n
+	for left > 0 {
+		var level []int
+		for i := 0; i < n; i++ {
+			if !placed[i] && referencedBy[i] == 0 {
+				level = append(level, i)
+			}
+		}
+		if len(level) == 0 {
+			for i := 0; i < n; i++ {
+				if !placed[i] {
+					level = append(level, i)
+				}
+			}
+			out = append(out, level)
+			break
+		}
+		for _, i := range level {
 			placed[i] = true
-			for _, p := range parents[i] {
-				children[p]--
+			for _, j := range refs[i] {
+				referencedBy[j]--
 			}
 		}
 		left -= len(level)
-		levels = append(levels, level)
+		out = append(out, level)
 	}
-	return levels
+	return out
 }

@@ -153,7 +153,7 @@ func TestPredicatesGetTheDialectsPlaceholders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, args, err := deleteSQL(tt.d, m, r.sql, r.args).ToSql()
+			got, args, err := unitDeleteSQL(tt.d, m, r.sql, r.args).ToSql()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,7 +2,9 @@ package typeddelete
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 	"reflect"
 	"strings"
 	"time"
@@ -10,13 +12,14 @@ import (
 	sq "github.com/Masterminds/squirrel"
 )
 
-// TypedQuery selects rows of model T: it reads them (All, First, Get,
-// Count) or registers a bulk delete of them (Delete). Make one with Query.
+// TypedQuery selects rows of model T: it reads them (All, Iter, First,
+// Get, Count) or registers a bulk delete of them (Delete). Make one with
+// Query.
 //
-// A TypedQuery is immutable: Filter, FilterBy and AllRows return a new
-// query, so a partly built query can be shared and extended safely. Errors
-// in building it (an unknown column, a bad value) are kept and returned by
-// the method that runs it.
+// A TypedQuery is immutable: Filter, FilterBy and the other builders
+// return a new query, so a partly built query can be shared and extended
+// safely. Errors in building it (an unknown column, a bad value) are kept
+// and returned by the method that runs it.
 type TypedQuery[T any] struct {
 	s         *Session
 	m         *model
@@ -25,6 +28,7 @@ type TypedQuery[T any] struct {
 	unscoped  bool
 	hard      bool
 	skipHooks bool
+	atMost    int64
 	err       error
 }
 
@@ -42,12 +46,17 @@ func Query[T any](s *Session) *TypedQuery[T] {
 	if q.err == nil && s.dialect != nil {
 		q.err = s.dialect.checkIdent(q.m)
 	}
+	if q.err == nil {
+		q.err = s.checkScope(q.m)
+	}
 	return q
 }
 
-func (q *TypedQuery[T]) with(e ...expr) *TypedQuery[T] {
+// with returns a copy of the query changed by fn.
+func (q *TypedQuery[T]) with(fn func(c *TypedQuery[T])) *TypedQuery[T] {
 	c := *q
-	c.preds = append(q.preds[:len(q.preds):len(q.preds)], e...)
+	c.preds = q.preds[:len(q.preds):len(q.preds)]
+	fn(&c)
 	return &c
 }
 
@@ -59,7 +68,7 @@ func (q *TypedQuery[T]) Filter(ps ...Predicate[T]) *TypedQuery[T] {
 			es[i] = errExpr{fmt.Errorf("%w: Filter argument %d is the zero Predicate", ErrInvalidPredicate, i)}
 		}
 	}
-	return q.with(es...)
+	return q.with(func(c *TypedQuery[T]) { c.preds = append(c.preds, es...) })
 }
 
 // FilterBy returns the query narrowed to rows whose column equals value; a
@@ -70,25 +79,22 @@ func (q *TypedQuery[T]) FilterBy(column string, value any) *TypedQuery[T] {
 	if q.m == nil {
 		return q
 	}
-	return q.with(byName(q.m, column, value))
+	return q.with(func(c *TypedQuery[T]) { c.preds = append(c.preds, byName(q.m, column, value)) })
 }
 
 // AllRows allows Delete without a filter, or with a filter that is always
 // true, to delete every row of the table. Without it such a delete fails
 // with ErrMissingWhere.
 func (q *TypedQuery[T]) AllRows() *TypedQuery[T] {
-	c := *q
-	c.all = true
-	return &c
+	return q.with(func(c *TypedQuery[T]) { c.all = true })
 }
 
 // Unscoped returns the query with soft-deleted rows included in reads.
-// Without it All, First, Get and Count skip the rows of a soft-deletable
-// model whose soft-delete column is set.
+// Without it All, Iter, First, Get and Count skip the rows of a
+// soft-deletable model whose soft-delete column is set. It does not lift
+// the session's WithScope.
 func (q *TypedQuery[T]) Unscoped() *TypedQuery[T] {
-	c := *q
-	c.unscoped = true
-	return &c
+	return q.with(func(c *TypedQuery[T]) { c.unscoped = true })
 }
 
 // HardDelete returns the query with Delete removing rows for real, soft-
@@ -96,42 +102,54 @@ func (q *TypedQuery[T]) Unscoped() *TypedQuery[T] {
 // Delete on a soft-deletable model stamps the soft-delete column of the
 // matching live rows.
 func (q *TypedQuery[T]) HardDelete() *TypedQuery[T] {
-	c := *q
-	c.hard = true
-	return &c
+	return q.with(func(c *TypedQuery[T]) { c.hard = true })
 }
 
-// SkipHooks returns the query with Delete sent set-based, without loading
-// the matched rows to run BeforeDelete and AfterDelete on them (or on their
-// cascaded children).
+// SkipHooks returns the query with Delete not loading the matched rows to
+// run BeforeDelete and AfterDelete on them (or on their cascaded children).
 func (q *TypedQuery[T]) SkipHooks() *TypedQuery[T] {
-	c := *q
-	c.skipHooks = true
-	return &c
+	return q.with(func(c *TypedQuery[T]) { c.skipHooks = true })
 }
 
-// where renders the query's condition with the session's dialect; reads
-// also skip soft-deleted rows unless the query is Unscoped.
-func (q *TypedQuery[T]) where(read bool) (string, []any, truth, error) {
-	if q.err != nil {
-		return "", nil, depends, q.err
-	}
-	if q.s.err != nil {
-		return "", nil, depends, q.s.err
-	}
-	preds := q.preds
-	if read && !q.unscoped && q.m.softDelete != nil {
-		preds = append(preds[:len(preds):len(preds)], nullExpr{q.m.softDelete, false})
-	}
-	if len(preds) == 0 {
-		return "", nil, alwaysTrue, nil
-	}
-	return boolExpr{"AND", preds}.render(q.s.dialect)
+// AtMost limits Delete: the bulk delete, with every row its relations
+// delete, soft-delete or set to NULL, may touch at most n rows. Past that
+// the Commit fails with a *TooManyRowsError (errors.Is ErrTooManyRows),
+// everything is rolled back and the work stays pending. The check costs
+// one COUNT at most, where the rows would not be read anyway. n must be at
+// least 1.
+func (q *TypedQuery[T]) AtMost(n int64) *TypedQuery[T] {
+	return q.with(func(c *TypedQuery[T]) {
+		if n < 1 && c.err == nil {
+			c.err = fmt.Errorf("%w: AtMost(%d): want 1 or more", ErrInvalidValue, n)
+		}
+		c.atMost = n
+	})
 }
 
-// selectSQL builds the SELECT of the query's rows, or nil on error.
+// readPreds returns the query's predicates for a read: the soft-delete
+// filter unless Unscoped, and the session's scope.
+func (q *TypedQuery[T]) readPreds() []expr {
+	preds := q.preds[:len(q.preds):len(q.preds)]
+	if !q.unscoped && q.m.softDelete != nil {
+		preds = append(preds, nullExpr{q.m.softDelete, false})
+	}
+	return q.s.scopePreds(q.m, preds)
+}
+
+// scopePreds returns preds with the session's scope on m, if m is scoped.
+func (s *Session) scopePreds(m *model, preds []expr) []expr {
+	if m.scope == nil {
+		return preds
+	}
+	return append(preds[:len(preds):len(preds)], cmpExpr{m.scope, "=", s.scopes[m.scope.column]})
+}
+
+// selectBuilder builds the SELECT of the query's rows.
 func (q *TypedQuery[T]) selectBuilder(cols ...string) (sq.SelectBuilder, error) {
-	w, args, t, err := q.where(true)
+	if err := q.check(); err != nil {
+		return sq.SelectBuilder{}, err
+	}
+	w, args, t, err := boolExpr{"AND", q.readPreds()}.render(q.s.dialect)
 	if err != nil {
 		return sq.SelectBuilder{}, err
 	}
@@ -146,6 +164,14 @@ func (q *TypedQuery[T]) selectBuilder(cols ...string) (sq.SelectBuilder, error) 
 	return b, nil
 }
 
+// check returns the query's error, or its session's.
+func (q *TypedQuery[T]) check() error {
+	if q.err != nil {
+		return q.err
+	}
+	return q.s.err
+}
+
 // SelectSQL returns the SELECT that All would send, with the dialect's
 // placeholders and its bound arguments.
 func (q *TypedQuery[T]) SelectSQL() (string, []any, error) {
@@ -156,38 +182,125 @@ func (q *TypedQuery[T]) SelectSQL() (string, []any, error) {
 	return b.ToSql()
 }
 
-// All returns every row the query matches, in the database's order.
+// All returns every row the query matches, in the database's order. The
+// objects are allocated in blocks, so a million rows cost a few hundred
+// allocations, not a million; to go through more rows than fit in memory,
+// use Iter.
 func (q *TypedQuery[T]) All(ctx context.Context) ([]*T, error) {
-	b, err := q.selectBuilder()
-	if err != nil {
-		return nil, err
+	var out []*T
+	for obj, err := range q.Iter(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, obj)
 	}
-	return q.fetch(ctx, b)
+	return out, nil
 }
 
+// Iter returns the rows the query matches one at a time, as they are
+// read, so that a delete of a million loaded objects holds a million keys
+// in the session, not a million objects:
+//
+//	for u, err := range typeddelete.Query[User](sess).Filter(inactive).Iter(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		if keep(u) {
+//			continue
+//		}
+//		if err := sess.Delete(u); err != nil {
+//			return err
+//		}
+//	}
+//
+// An error ends the sequence. On a session over a *sql.Conn or *sql.Tx,
+// or after a Flush, the rows are read on the session's connection: do not
+// Flush or Commit before the loop ends.
+func (q *TypedQuery[T]) Iter(ctx context.Context) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		b, err := q.selectBuilder()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if err := q.iterate(ctx, b, yield); err != nil {
+			yield(nil, wrapError(fmt.Sprintf("select from %q", q.m.table), err))
+		}
+	}
+}
+
+// iterate runs a SELECT of the model's columns and yields each row, in
+// objects allocated in blocks.
+func (q *TypedQuery[T]) iterate(ctx context.Context, b sq.SelectBuilder, yield func(*T, error) bool) error {
+	if q.s.err != nil {
+		return q.s.err
+	}
+	q.s.mu.Lock()
+	db := q.s.conn()
+	q.s.mu.Unlock()
+	rows, err := q.s.query(ctx, db, readQuery, b)
+	if err != nil {
+		return err
+	}
+	m := q.m
+	var block []T
+	dest := make([]any, len(m.fields))
+	stopped := false
+	return scanAll(rows, func() error {
+		if stopped {
+			return nil
+		}
+		if len(block) == cap(block) {
+			block = make([]T, 0, min(max(2*cap(block), 8), 512))
+		}
+		block = block[:len(block)+1]
+		obj := &block[len(block)-1]
+		v := reflect.ValueOf(obj).Elem()
+		for i, f := range m.fields {
+			dest[i] = v.FieldByIndex(f.index).Addr().Interface()
+		}
+		if err := rows.Scan(scanDest(dest)...); err != nil {
+			return err
+		}
+		if !yield(obj, nil) {
+			stopped = true
+			return errStop
+		}
+		return nil
+	})
+}
+
+// errStop ends a scan the caller stopped.
+var errStop = fmt.Errorf("stopped")
+
 // First returns the matching row with the lowest primary key, or an error
-// that wraps ErrNotFound when no row matches.
+// that wraps ErrNotFound (and so sql.ErrNoRows) when no row matches.
 func (q *TypedQuery[T]) First(ctx context.Context) (*T, error) {
 	b, err := q.selectBuilder()
 	if err != nil {
 		return nil, err
 	}
 	b = b.OrderBy(q.s.dialect.quoteAll(q.m.pkColumns())...).Limit(1)
-	rows, err := q.fetch(ctx, b)
-	if err != nil {
-		return nil, err
+	var first *T
+	err = q.iterate(ctx, b, func(obj *T, _ error) bool {
+		first = obj
+		return false
+	})
+	if err != nil && err != errStop {
+		return nil, wrapError(fmt.Sprintf("select from %q", q.m.table), err)
 	}
-	if len(rows) == 0 {
+	if first == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, q.m.table)
 	}
-	return rows[0], nil
+	return first, nil
 }
 
 // Get returns the row whose primary key is pk (one value per key column,
-// in struct order), or an error that wraps ErrNotFound.
+// in struct order), or an error that wraps ErrNotFound (and sql.ErrNoRows)
+// and names the key.
 func (q *TypedQuery[T]) Get(ctx context.Context, pk ...any) (*T, error) {
-	if q.err != nil {
-		return nil, q.err
+	if err := q.check(); err != nil {
+		return nil, err
 	}
 	if len(pk) != len(q.m.pk) {
 		return nil, fmt.Errorf("%w: Get on %s takes %d key value(s), got %d", ErrInvalidValue, q.m.table, len(q.m.pk), len(pk))
@@ -199,7 +312,11 @@ func (q *TypedQuery[T]) Get(ctx context.Context, pk ...any) (*T, error) {
 		}
 		c = c.FilterBy(f.column, pk[i])
 	}
-	return c.First(ctx)
+	obj, err := c.First(ctx)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s key %s", ErrNotFound, q.m.table, formatKeys([][]any{pk}))
+	}
+	return obj, err
 }
 
 // Count returns how many rows the query matches.
@@ -208,73 +325,38 @@ func (q *TypedQuery[T]) Count(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	query, args, err := b.ToSql()
-	if err != nil {
-		return 0, err
-	}
 	var n int64
-	err = q.s.read(func(db Executor) error {
-		rows, err := q.s.queryRows(ctx, db, query, args)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		if rows.Next() {
-			if err := rows.Scan(&n); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+	err = q.s.read(func(db DBTX) error {
+		var err error
+		n, err = q.s.count(ctx, db, readQuery, b)
+		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("typeddelete: count %q: %w", q.m.table, err)
+		return 0, wrapError(fmt.Sprintf("count %q", q.m.table), err)
 	}
 	return n, nil
 }
 
-// fetch runs a SELECT of the model's columns and scans every row.
-func (q *TypedQuery[T]) fetch(ctx context.Context, b sq.SelectBuilder) ([]*T, error) {
-	query, args, err := b.ToSql()
-	if err != nil {
-		return nil, err
-	}
-	var objs []any
-	err = q.s.read(func(db Executor) error {
-		rows, err := q.s.queryRows(ctx, db, query, args)
-		if err != nil {
-			return err
-		}
-		objs, err = scanObjects(rows, q.m)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("typeddelete: select from %q: %w", q.m.table, err)
-	}
-	return typedObjects[T](objs), nil
-}
-
-// typedObjects converts objects made by scanObjects for T.
-func typedObjects[T any](objs []any) []*T {
-	out := make([]*T, len(objs))
-	for i, o := range objs {
-		out[i] = o.(*T)
-	}
-	return out
-}
-
-// DeleteSQL returns the statement that Delete would register, with the
-// dialect's placeholders and its bound arguments: a DELETE, or an UPDATE of
-// the soft-delete column for a soft-deletable model (its timestamp argument
-// is the time of the call). Statements for relations and hooks are not
-// included. It fails as Delete does. For a filter that can match no row
-// it returns "" and no error, since nothing would be sent.
+// DeleteSQL returns the statement that removes the rows Delete would
+// register, with the dialect's placeholders and its bound arguments: a
+// DELETE, or an UPDATE of the soft-delete column for a soft-deletable
+// model (its timestamp argument is the time of the call). Where relations,
+// hooks or a self-reference need the rows, a Commit reads their keys
+// first and deletes by key instead; Session.Preview shows every statement.
+// It fails as Delete does. For a filter that can match no row it returns
+// "" and no error, since nothing would be sent.
 func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
 	op, err := q.bulk(false)
-	if err != nil || op.none {
+	if err != nil {
+		return "", nil, err
+	}
+	if err := q.s.renderFilter(op); err != nil || op.none {
 		return "", nil, err
 	}
 	soft := q.m.softDelete != nil && !q.hard
-	return removeSQL(q.s.dialect, time.Now().UTC(), q.m, rowSet{m: q.m, cond: op.where, args: op.args}, soft, "").ToSql()
+	x := &sender{s: q.s, d: q.s.dialect, now: time.Now().UTC()}
+	st := &step{act: actDelete, m: q.m, sel: selFilter, bulk: op, soft: soft, live: soft}
+	return x.removeStmt(st, op.where, op.args).ToSql()
 }
 
 // Delete registers a bulk delete of every row the query matches, to be sent
@@ -284,31 +366,20 @@ func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
 // filter that is always true (ErrMissingWhere; see AllRows). The returned
 // Deletion tells the rows deleted once sent.
 //
-// Relations apply to the children of every matched row. When the model has
-// hooks (and the query not SkipHooks), the matched rows are loaded and
-// locked inside the transaction so the hooks run on each.
+// The rows are fixed before anything changes: when relations, hooks or a
+// self-reference need them, the Commit reads and locks the matched keys
+// first and acts on exactly those rows; otherwise it sends one DELETE with
+// the filter. When the model has hooks (and the query not SkipHooks), the
+// matched rows are loaded so the hooks run on each.
 func (q *TypedQuery[T]) Delete() (*Deletion, error) {
 	op, err := q.bulk(false)
 	if err != nil {
 		return nil, err
 	}
 	q.s.mu.Lock()
-	q.s.pending = append(q.s.pending, step{bulk: op})
+	q.s.pending = append(q.s.pending, item{bulk: op})
 	q.s.mu.Unlock()
 	return op.handle, nil
-}
-
-// Returned is the handle of a bulk delete registered with DeleteReturning.
-type Returned[T any] struct {
-	*Deletion
-}
-
-// Rows returns the rows the delete removed, as they were just before, once
-// a Flush or Commit sent it; nil before.
-func (r *Returned[T]) Rows() []*T {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return typedObjects[T](r.objs)
 }
 
 // DeleteReturning is Delete that also keeps the deleted rows, for archiving
@@ -320,30 +391,49 @@ func (q *TypedQuery[T]) DeleteReturning() (*Returned[T], error) {
 		return nil, err
 	}
 	q.s.mu.Lock()
-	q.s.pending = append(q.s.pending, step{bulk: op})
+	q.s.pending = append(q.s.pending, item{bulk: op})
 	q.s.mu.Unlock()
 	return &Returned[T]{op.handle}, nil
 }
 
-// bulk renders the query as a bulk delete and checks it.
+// bulk checks the query as a bulk delete: it must render, and have a
+// filter that is not always true unless AllRows.
 func (q *TypedQuery[T]) bulk(returning bool) (*bulkOp, error) {
-	w, args, t, err := q.where(false)
+	if err := q.check(); err != nil {
+		return nil, err
+	}
+	op := &bulkOp{m: q.m, preds: q.preds, all: q.all, hard: q.hard, skipHooks: q.skipHooks,
+		returning: returning, atMost: q.atMost, handle: &Deletion{table: q.m.table}}
+	if len(q.preds) == 0 && !q.all {
+		return nil, fmt.Errorf("%w: delete from %q has no filter; call AllRows to delete every row", ErrMissingWhere, q.m.table)
+	}
+	_, _, t, err := boolExpr{"AND", q.preds}.render(q.s.dialect)
 	if err != nil {
 		return nil, err
 	}
-	if t == alwaysTrue {
-		if !q.all {
-			what := "no filter"
-			if len(q.preds) > 0 {
-				what = "a filter that is always true"
-			}
-			return nil, fmt.Errorf("%w: delete from %q has %s; call AllRows to delete every row", ErrMissingWhere, q.m.table, what)
-		}
-		w, args = "", nil
+	if t == alwaysTrue && !q.all {
+		return nil, fmt.Errorf("%w: delete from %q has a filter that is always true; call AllRows to delete every row", ErrMissingWhere, q.m.table)
 	}
-	if strings.TrimSpace(w) == "" && t != alwaysTrue {
-		return nil, fmt.Errorf("%w: delete from %q renders an empty condition", ErrInvalidPredicate, q.m.table)
+	return op, nil
+}
+
+// renderFilter renders a bulk delete's filter with the session's dialect
+// into where, args and none.
+func (s *Session) renderFilter(op *bulkOp) error {
+	w, args, t, err := boolExpr{"AND", op.preds}.render(s.dialect)
+	if err != nil {
+		return err
 	}
-	return &bulkOp{m: q.m, where: w, args: args, none: t == alwaysFalse, hard: q.hard,
-		skipHooks: q.skipHooks, returning: returning, handle: &Deletion{table: q.m.table}}, nil
+	switch {
+	case t == alwaysTrue && !op.all:
+		return fmt.Errorf("%w: delete from %q has a filter that is always true; call AllRows to delete every row", ErrMissingWhere, op.m.table)
+	case t == alwaysTrue:
+		op.where, op.args = "", nil
+	case strings.TrimSpace(w) == "":
+		return fmt.Errorf("%w: delete from %q renders an empty condition", ErrInvalidPredicate, op.m.table)
+	default:
+		op.where, op.args = w, args
+	}
+	op.none = t == alwaysFalse
+	return nil
 }

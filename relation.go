@@ -24,6 +24,10 @@ const (
 	// Database leaves the children to the database's own ON DELETE action,
 	// which must exist; only the parent delete is sent.
 	Database
+	// Protect fails the Commit while a deleted parent has children, even
+	// when the same Commit deletes those children through another
+	// relation (Restrict lets such children go). It is Django's PROTECT.
+	Protect
 )
 
 // String returns the policy's name.
@@ -37,6 +41,8 @@ func (p OnDelete) String() string {
 		return "SetNull"
 	case Database:
 		return "Database"
+	case Protect:
+		return "Protect"
 	}
 	return fmt.Sprintf("OnDelete(%d)", int(p))
 }
@@ -75,17 +81,41 @@ func HasMany[C any](policy OnDelete, fkColumns ...string) Relation {
 type relation struct {
 	parent *model
 	child  *model
-	fk     []*field // the child's columns, in the order of parent.pk
+	fk     []*field // the child's columns, in the order of ref
+	ref    []*field // the parent's columns they reference: its key
 	policy OnDelete
+}
+
+// fkColumns returns the child's foreign-key columns.
+func (r *relation) fkColumns() []string { return fieldColumns(r.fk) }
+
+// refColumns returns the parent columns the foreign key references.
+func (r *relation) refColumns() []string { return fieldColumns(r.ref) }
+
+// fieldColumns returns the columns of fields.
+func fieldColumns(fs []*field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.column
+	}
+	return out
 }
 
 // self reports whether the relation is a tree: a model referencing itself.
 func (r *relation) self() bool { return r.parent == r.child }
 
 // relations returns the model's resolved child relations, resolving and
-// checking them on first use.
+// checking them on first use. A Relations method that panics or returns an
+// invalid declaration gives the same error every time.
 func (m *model) relations() ([]*relation, error) {
-	m.relOnce.Do(func() { m.rels, m.relErr = m.resolveRelations() })
+	m.relOnce.Do(func() {
+		defer func() {
+			if r := recover(); r != nil {
+				m.rels, m.relErr = nil, fmt.Errorf("%w: %s.Relations panicked: %v", ErrInvalidRelation, m.typ, r)
+			}
+		}()
+		m.rels, m.relErr = m.resolveRelations()
+	})
 	return m.rels, m.relErr
 }
 
@@ -116,7 +146,7 @@ func (m *model) resolveRelations() ([]*relation, error) {
 		if decl.child == nil {
 			return nil, fmt.Errorf("%w: %s is the zero Relation; use HasMany", ErrInvalidRelation, where)
 		}
-		if decl.policy < Restrict || decl.policy > Database {
+		if decl.policy < Restrict || decl.policy > Protect {
 			return nil, fmt.Errorf("%w: %s has no valid OnDelete policy", ErrInvalidRelation, where)
 		}
 		child, err := modelFor(decl.child)
@@ -127,7 +157,7 @@ func (m *model) resolveRelations() ([]*relation, error) {
 			return nil, fmt.Errorf("%w: %s: %d foreign-key column(s) for a %d-column primary key of %q",
 				ErrInvalidRelation, where, len(decl.columns), len(m.pk), m.table)
 		}
-		rel := &relation{parent: m, child: child, policy: decl.policy}
+		rel := &relation{parent: m, child: child, ref: m.pk, policy: decl.policy}
 		for _, c := range decl.columns {
 			f, ok := child.byColumn[c]
 			if !ok {

@@ -2,18 +2,17 @@ package typeddelete
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
-
-	sq "github.com/Masterminds/squirrel"
 )
 
 // dbForeignKey is one foreign key read from the database's catalog.
 type dbForeignKey struct {
 	child, parent string
 	columns       []string // child columns
+	refColumns    []string // the parent columns they reference, in the same order
 	onDelete      string   // CASCADE, SET NULL, SET DEFAULT, RESTRICT or NO ACTION
 }
 
@@ -27,84 +26,83 @@ func (fk *dbForeignKey) hasAction() bool {
 	return false
 }
 
-// schemaInfo is the foreign keys of one database, by child table.
+// schemaInfo is what the planner uses of a database's catalog: foreign keys
+// by child table, and the column sets that identify rows (the primary key
+// and unique indexes without a condition) by table.
 type schemaInfo struct {
 	byChild map[string][]*dbForeignKey
+	unique  map[string][][]string
 }
 
-// schemas caches the foreign keys read from each *sql.DB, so that they are
-// read once per database. Entries are immutable; ForgetSchema drops one.
-var schemas sync.Map // *sql.DB -> *schemaInfo
-
-// ForgetSchema drops the foreign keys cached for db, so that the next
-// Commit reads them again (after a migration, say).
-func ForgetSchema(db *sql.DB) { schemas.Delete(db) }
-
-// schema returns the database's foreign keys, reading them on first use: once
-// per *sql.DB, once per session for a *sql.Conn or *sql.Tx.
-func (s *Session) schema(ctx context.Context) (*schemaInfo, error) {
-	if db, ok := s.db.(*sql.DB); ok {
-		if si, ok := schemas.Load(db); ok {
-			return si.(*schemaInfo), nil
-		}
-	} else if s.schemaInfo != nil {
-		return s.schemaInfo, nil
-	}
-	si, err := s.readSchema(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("typeddelete: reading foreign keys: %w", err)
-	}
-	if db, ok := s.db.(*sql.DB); ok {
-		schemas.Store(db, si)
-	} else {
-		s.schemaInfo = si
-	}
-	return si, nil
+// Catalog holds what sessions read from a database's catalog: its foreign
+// keys, which order deletes and check Database relations, and its unique
+// keys, which check that a model's key identifies rows. It is read at the
+// first Commit that needs it and kept until Forget.
+//
+// A session without WithCatalog reads the catalog once for itself. In a
+// service that makes a Session per request, make one Catalog per database
+// at start and pass WithCatalog to every session, so the catalog is read
+// once. A Catalog is safe for concurrent use.
+type Catalog struct {
+	mu sync.Mutex
+	si *schemaInfo
 }
 
-// fkQuery returns the dialect's catalog query. Each row is: child table,
-// constraint id, parent table, child column, ON DELETE action.
-func (d *Dialect) fkQuery() sq.SelectBuilder {
-	switch d.name {
-	case "postgres":
-		return sq.Select("tc.relname", "c.conname", "pc.relname", "a.attname",
-			"CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END").
-			From("pg_constraint c").
-			Join("pg_class tc ON tc.oid = c.conrelid").
-			Join("pg_namespace n ON n.oid = tc.relnamespace").
-			Join("pg_class pc ON pc.oid = c.confrelid").
-			CrossJoin("LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)").
-			Join("pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum").
-			Where("c.contype = 'f' AND n.nspname = current_schema()").
-			OrderBy("tc.relname", "c.conname", "k.ord")
-	case "mysql":
-		return sq.Select("k.TABLE_NAME", "k.CONSTRAINT_NAME", "k.REFERENCED_TABLE_NAME", "k.COLUMN_NAME", "r.DELETE_RULE").
-			From("information_schema.KEY_COLUMN_USAGE k").
-			Join("information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME").
-			Where("k.CONSTRAINT_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL").
-			OrderBy("k.TABLE_NAME", "k.CONSTRAINT_NAME", "k.ORDINAL_POSITION")
-	}
-	return sq.Select("m.name", "p.id", `p."table"`, `p."from"`, "p.on_delete").
-		From("sqlite_master m").
-		Join("pragma_foreign_key_list(m.name) p").
-		Where("m.type = 'table'").
-		OrderBy("m.name", "p.id", "p.seq")
+// NewCatalog returns an empty Catalog, read on first use.
+func NewCatalog() *Catalog { return &Catalog{} }
+
+// Forget drops what was read, so that the next Commit reads the catalog
+// again (after a migration, say).
+func (c *Catalog) Forget() {
+	c.mu.Lock()
+	c.si = nil
+	c.mu.Unlock()
 }
 
-// readSchema reads every foreign key of the current schema or database.
-func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
-	rows, err := s.query(ctx, s.dialect.fkQuery().PlaceholderFormat(s.dialect.placeholder))
+// get returns the catalog's contents, reading them with read on first use.
+// Concurrent first uses read once.
+func (c *Catalog) get(read func() (*schemaInfo, error)) (*schemaInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.si != nil {
+		return c.si, nil
+	}
+	si, err := read()
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	si := &schemaInfo{byChild: make(map[string][]*dbForeignKey)}
+	c.si = si
+	return si, nil
+}
+
+// schema returns the database's catalog, reading it on first use.
+func (s *Session) schema(ctx context.Context) (*schemaInfo, error) {
+	return s.catalog.get(func() (*schemaInfo, error) {
+		si, err := s.readSchema(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the catalog: %w", err)
+		}
+		return si, nil
+	})
+}
+
+// readSchema reads every foreign key and unique key of the current schema
+// or database, with the dialect's catalog queries.
+func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
+	d := s.dialect
+	si := &schemaInfo{byChild: make(map[string][]*dbForeignKey), unique: make(map[string][][]string)}
+	c := s.conn()
+	rows, err := s.query(ctx, c, readCatalog, d.fkCatalog())
+	if err != nil {
+		return nil, err
+	}
 	var last *dbForeignKey
 	var lastID string
-	for rows.Next() {
+	err = scanAll(rows, func() error {
 		var child, id, parent, col, action string
-		if err := rows.Scan(&child, &id, &parent, &col, &action); err != nil {
-			return nil, err
+		var ref *string
+		if err := rows.Scan(&child, &id, &parent, &col, &ref, &action); err != nil {
+			return err
 		}
 		if last == nil || last.child != child || lastID != id {
 			last = &dbForeignKey{child: child, parent: parent, onDelete: strings.ToUpper(action)}
@@ -112,6 +110,140 @@ func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
 			si.byChild[child] = append(si.byChild[child], last)
 		}
 		last.columns = append(last.columns, col)
+		r := ""
+		if ref != nil {
+			r = *ref
+		}
+		last.refColumns = append(last.refColumns, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return si, rows.Err()
+	rows, err = s.query(ctx, c, readCatalog, d.keyCatalog())
+	if err != nil {
+		return nil, err
+	}
+	var lastTable, lastKey string
+	err = scanAll(rows, func() error {
+		var table, key, col string
+		if err := rows.Scan(&table, &key, &col); err != nil {
+			return err
+		}
+		keys := si.unique[table]
+		if table != lastTable || key != lastKey || len(keys) == 0 {
+			keys = append(keys, nil)
+			lastTable, lastKey = table, key
+		}
+		keys[len(keys)-1] = append(keys[len(keys)-1], col)
+		si.unique[table] = keys
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// SQLite names no referenced column when a foreign key references the
+	// parent's primary key implicitly.
+	for _, fks := range si.byChild {
+		for _, fk := range fks {
+			if slices.Contains(fk.refColumns, "") {
+				if pk := si.primaryKey(fk.parent); len(pk) == len(fk.columns) {
+					fk.refColumns = pk
+				}
+			}
+		}
+	}
+	return si, nil
+}
+
+// primaryKey returns the first unique key read for table, which the
+// catalog queries list first when it is the primary key.
+func (si *schemaInfo) primaryKey(table string) []string {
+	if keys := si.unique[table]; len(keys) > 0 {
+		return keys[0]
+	}
+	return nil
+}
+
+// identifies reports whether the columns cols identify rows of table: they
+// include a unique key of it. ok is false when the catalog knows no key of
+// the table (a view, say), and nothing can be told.
+func (si *schemaInfo) identifies(table string, cols []string) (identifies, ok bool) {
+	keys := si.unique[table]
+	if len(keys) == 0 {
+		return false, false
+	}
+	for _, k := range keys {
+		if subset(k, cols) {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// subset reports whether every string of a is in b.
+func subset(a, b []string) bool {
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// find returns the foreign key of child on cols that references parent.
+func (si *schemaInfo) find(child, parent string, cols []string) *dbForeignKey {
+	for _, fk := range si.byChild[child] {
+		if fk.parent == parent && sameSet(fk.columns, cols) {
+			return fk
+		}
+	}
+	return nil
+}
+
+// sameSet reports whether a and b hold the same strings.
+func sameSet(a, b []string) bool {
+	return len(a) == len(b) && subset(a, b)
+}
+
+// checkModel checks m against the catalog: its key must identify rows,
+// and each relation's foreign key, where the database has one, must
+// reference the parent's key columns, and a Database relation must have a
+// foreign key whose ON DELETE acts.
+func checkModel(m *model, si *schemaInfo) error {
+	if ok, known := si.identifies(m.table, m.pkColumns()); known && !ok {
+		return fmt.Errorf("%w: %s: the key (%s) is neither the primary key nor a unique key of %q, so it may name several rows",
+			ErrInvalidModel, m.typ, strings.Join(m.pkColumns(), ", "), m.table)
+	}
+	rels, err := m.relations()
+	if err != nil {
+		return err
+	}
+	for _, r := range rels {
+		cols := r.fkColumns()
+		fk := si.find(r.child.table, r.parent.table, cols)
+		if fk != nil {
+			want := r.refColumns()
+			for i, c := range fk.columns {
+				j := slices.Index(cols, c)
+				if fk.refColumns[i] != want[j] {
+					return fmt.Errorf("%w: %s: %s(%s) references %s(%s) in the database, not the columns the relation follows, %s(%s)",
+						ErrInvalidRelation, m.typ, r.child.table, strings.Join(fk.columns, ","), fk.parent, strings.Join(fk.refColumns, ","),
+						r.parent.table, strings.Join(want, ","))
+				}
+			}
+		}
+		if r.policy != Database {
+			continue
+		}
+		switch {
+		case fk == nil:
+			return fmt.Errorf("%w: %s: Database policy on %s(%s), but the database has no such foreign key to %q",
+				ErrInvalidRelation, m.typ, r.child.table, strings.Join(cols, ","), m.table)
+		case !fk.hasAction():
+			return fmt.Errorf("%w: %s: Database policy on %s(%s), but its foreign key has no ON DELETE action (%s)",
+				ErrInvalidRelation, m.typ, r.child.table, strings.Join(cols, ","), fk.onDelete)
+		}
+	}
+	return nil
 }

@@ -8,125 +8,79 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"sync"
 	"time"
+	"unsafe"
 )
-
-// Executor is what a Session sends statements through: *sql.DB, *sql.Conn
-// and *sql.Tx all implement it. When it also has BeginTx (*sql.DB and
-// *sql.Conn), the session runs each Commit in a transaction of its own;
-// otherwise (*sql.Tx) it runs inside the caller's transaction, which the
-// caller commits.
-type Executor interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// beginner is an Executor that can start a transaction.
-type beginner interface {
-	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
-}
-
-// Option configures a Session.
-type Option func(*Session)
-
-// WithDialect sets the dialect instead of detecting it from the driver. It
-// is required for a *sql.Tx and for drivers the package does not know.
-func WithDialect(d *Dialect) Option {
-	return func(s *Session) { s.dialect = d }
-}
-
-// WithLogger logs every statement the session sends, with its arguments,
-// duration, rows affected and error, at slog.LevelDebug.
-func WithLogger(l *slog.Logger) Option {
-	return func(s *Session) { s.logger = l }
-}
-
-// WithStrictRowCounts makes Commit and Flush fail with a *StaleDataError
-// (errors.Is ErrStaleData) when a pending object delete matches no row,
-// rolling back everything. Without it such keys are only reported in
-// LastCommit.
-func WithStrictRowCounts() Option {
-	return func(s *Session) { s.strict = true }
-}
-
-// WithBatchSize sets how many keys go in one DELETE ... IN (...) statement.
-// The dialect's bind-parameter limit still caps it. The default depends on
-// the dialect.
-func WithBatchSize(n int) Option {
-	return func(s *Session) { s.batch = n }
-}
-
-// WithRetries sets how many times a Commit or Flush runs its transaction
-// again, after a short random wait, when the database aborts it to break a
-// deadlock or keep transactions serializable (ErrSerialization). The
-// default is 3; 0 turns retries off. Only a transaction the session began
-// itself is retried, and only when no model in it has hooks (a hook runs
-// once per deleted row); otherwise the error is returned.
-func WithRetries(n int) Option {
-	return func(s *Session) { s.retries = max(n, 0) }
-}
-
-// WithoutSchemaIntrospection stops the session from reading the database's
-// foreign keys; deletes are then ordered by the declared Relations alone,
-// and Database relations are not checked against the schema.
-func WithoutSchemaIntrospection() Option {
-	return func(s *Session) { s.introspect = false }
-}
 
 // savepoint is the savepoint a session sets in a caller's transaction so
 // that a failed Commit or Flush undoes only its own work.
 const savepoint = "typeddelete_unit"
 
-// Session is a unit of work for deletes. Session.Delete and Query.Delete
-// register pending work and send nothing; Flush sends it inside the
-// session's transaction; Commit sends the rest and commits, all or nothing.
+// Session is one unit of work for deletes. Session.Delete and
+// TypedQuery.Delete register pending work and send nothing; Flush sends it
+// inside the session's transaction; Commit sends the rest and commits, all
+// or nothing. After Commit or Rollback the session holds nothing and may
+// be used for the next unit of work.
 //
-// A Session is safe for concurrent use by several goroutines. It may be
-// reused after Commit or Rollback.
+// Its methods are safe to call from several goroutines, but they all share
+// its pending work: in a server, make one Session per request (or use
+// Run), never one for the whole server. NewSession costs a few small
+// allocations; share a Catalog between sessions (WithCatalog) so that the
+// database's catalog is read once.
 type Session struct {
-	db      Executor
-	dialect *Dialect
-	logger  *slog.Logger
-	strict  bool
-	batch   int
-	err     error // set by NewSession when the session cannot work
+	db          DBTX
+	dialect     *Dialect
+	logger      *slog.Logger
+	redact      bool
+	strict      bool
+	batch       int
+	retries     int
+	hookRetries bool
+	introspect  bool
+	catalog     *Catalog
+	maxRows     int64
+	scopes      map[string]any
+	err         error // set by NewSession when the session cannot work
 
 	mu       sync.Mutex
-	pending  []step        // registered, not yet sent
-	flushed  []step        // sent by Flush in the open transaction
+	pending  []item        // registered, not yet sent
+	flushed  []item        // sent by Flush in the open transaction
 	tx       *sql.Tx       // the session's own transaction, open after Flush
 	inUnit   bool          // savepoint set in the caller's transaction
 	flushRes *CommitResult // what the flushes of the open transaction did
+	stamped  []stamp       // soft-deleted objects, stamped once committed
 	last     CommitResult
+	attempt  int // attempt of the transaction being sent, from 1
 
-	retries    int               // retries of a transaction the database aborted
-	introspect bool              // read the database's foreign keys to order deletes
-	schemaInfo *schemaInfo       // foreign keys, when db is not a *sql.DB
-	deleted    map[identity]bool // rows deleted by this session's commits: true if removed for real, false if soft-deleted
-	deletedLog [][]objRef        // committed deletes not yet in deleted, indexed on first need
-	fastType   reflect.Type      // the pointer type of the last model registered...
-	fastModel  *model            // ...and its metadata, when its key has a fastKey
-	already    []MissingKey      // objects skipped by Delete as deleted before
+	fastType  reflect.Type // the pointer type of the last model registered...
+	fastBatch *objBatch    // ...and the batch its objects go to
+	fastHard  bool
 }
 
-// NewSession returns a session over db (a *sql.DB, *sql.Conn or *sql.Tx).
-// The dialect is detected from the driver unless WithDialect is given. When
-// it cannot be, every method of the session returns an error that wraps
-// ErrUnknownDialect; NewSession itself never fails.
-func NewSession(db Executor, opts ...Option) *Session {
-	s := &Session{db: db, introspect: true, retries: 3}
+// NewSession returns a session over db: a *sql.DB, *sql.Conn or *sql.Tx.
+// The dialect is detected from the driver unless WithDialect is given.
+// When it cannot be, or an option is invalid, every method of the session
+// returns the error (wrapping ErrUnknownDialect or ErrInvalidValue);
+// NewSession itself never fails.
+func NewSession(db DBTX, opts ...Option) *Session {
+	s := &Session{db: db, introspect: true, retries: 3, hookRetries: true}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
 		}
 	}
+	if s.catalog == nil {
+		s.catalog = NewCatalog()
+	}
 	switch {
+	case s.err != nil:
 	case db == nil || reflect.ValueOf(db).Kind() == reflect.Pointer && reflect.ValueOf(db).IsNil():
 		s.err = errors.New("typeddelete: NewSession: nil database")
 	case s.dialect == nil:
 		s.dialect, s.err = detectDialect(db)
+	case !s.dialect.valid():
+		s.err = fmt.Errorf("%w: WithDialect got a Dialect not made by SQLiteDialect, PostgresDialect, PostgresINDialect or MySQLDialect", ErrUnknownDialect)
 	default:
 		// A dialect given for a driver the package knows must match it.
 		if found, err := detectDialect(db); err == nil && found.name != s.dialect.name {
@@ -136,37 +90,119 @@ func NewSession(db Executor, opts ...Option) *Session {
 	return s
 }
 
+// Run runs fn with a new session over db and commits what fn registered:
+// the unit-of-work pattern of a request handler. When fn returns an error
+// or panics, nothing is sent (or what fn flushed is rolled back) and Run
+// returns the error or panics again. It returns what the Commit did.
+func Run(ctx context.Context, db DBTX, fn func(*Session) error, opts ...Option) (CommitResult, error) {
+	s := NewSession(db, opts...)
+	if s.err != nil {
+		return CommitResult{}, s.err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Rollback(ctx)
+		}
+	}()
+	if err := fn(s); err != nil {
+		return CommitResult{}, err
+	}
+	ok = true
+	if err := s.Commit(ctx); err != nil {
+		s.Rollback(ctx)
+		return CommitResult{}, err
+	}
+	return s.LastCommit(), nil
+}
+
 // Dialect returns the session's dialect, or nil if it has none.
 func (s *Session) Dialect() *Dialect { return s.dialect }
 
-// CommitResult tells what a Commit did.
+// CommitResult tells what a Commit did, the Flushes before it included.
 type CommitResult struct {
-	Statements int              // statements sent, transaction control excluded
-	Deleted    map[string]int64 // rows deleted (or soft-deleted) per table, cascades included
-	Missing    []MissingKey     // object deletes whose key matched no row
-	// AlreadyDeleted lists objects passed to Delete after an earlier Commit
-	// of the session had deleted them; nothing was sent for them.
-	AlreadyDeleted []MissingKey
-
-	deletedObjs [][]objRef // registered objects deleted, to remember
+	Statements  int              // statements sent, transaction control excluded
+	Deleted     map[string]int64 // rows deleted per table, cascades included
+	SoftDeleted map[string]int64 // rows soft-deleted per table
+	SetNull     map[string]int64 // rows whose foreign key was set to NULL, per table
+	Missing     []MissingKey     // registered object deletes whose key matched no row
 }
 
 // MissingKey names one row by table and primary key.
 type MissingKey struct {
 	Table string
-	Key   []any // primary-key values in column order
+	Key   []any // primary-key values in column order, of the key fields' types
 }
 
-func (r *CommitResult) add(o *CommitResult) {
-	if r.Deleted == nil {
-		r.Deleted = make(map[string]int64)
+// newResult returns an empty CommitResult.
+func newResult() *CommitResult {
+	return &CommitResult{Deleted: map[string]int64{}, SoftDeleted: map[string]int64{}, SetNull: map[string]int64{}}
+}
+
+func (r *CommitResult) addDeleted(t string, n int64)     { addCount(r.Deleted, t, n) }
+func (r *CommitResult) addSoftDeleted(t string, n int64) { addCount(r.SoftDeleted, t, n) }
+func (r *CommitResult) addSetNull(t string, n int64)     { addCount(r.SetNull, t, n) }
+
+func addCount(m map[string]int64, t string, n int64) {
+	if n != 0 {
+		m[t] += n
 	}
+}
+
+// add adds what o did to r.
+func (r *CommitResult) add(o *CommitResult) {
 	r.Statements += o.Statements
 	for t, n := range o.Deleted {
-		r.Deleted[t] += n
+		r.addDeleted(t, n)
+	}
+	for t, n := range o.SoftDeleted {
+		r.addSoftDeleted(t, n)
+	}
+	for t, n := range o.SetNull {
+		r.addSetNull(t, n)
 	}
 	r.Missing = append(r.Missing, o.Missing...)
-	r.deletedObjs = append(r.deletedObjs, o.deletedObjs...)
+}
+
+// since returns what r did beyond before, an earlier copy of it.
+func (r *CommitResult) since(before *CommitResult) *CommitResult {
+	d := newResult()
+	d.Statements = r.Statements - before.Statements
+	for t, n := range r.Deleted {
+		d.addDeleted(t, n-before.Deleted[t])
+	}
+	for t, n := range r.SoftDeleted {
+		d.addSoftDeleted(t, n-before.SoftDeleted[t])
+	}
+	for t, n := range r.SetNull {
+		d.addSetNull(t, n-before.SetNull[t])
+	}
+	d.Missing = r.Missing[len(before.Missing):]
+	return d
+}
+
+// clone returns a copy of r that shares no memory with it.
+func (r CommitResult) clone() CommitResult {
+	c := *newResult()
+	c.add(&r)
+	return c
+}
+
+// stamp is objects soft-deleted at one time, whose soft-delete field is
+// set to that time once the Commit succeeds.
+type stamp struct {
+	m    *model
+	objs []unsafe.Pointer
+	at   time.Time
+}
+
+// apply sets the soft-delete field of each object.
+func (st stamp) apply() {
+	for _, p := range st.objs {
+		if p != nil {
+			setSoftDeleted(st.m, reflect.NewAt(st.m.typ, p).Elem(), st.at)
+		}
+	}
 }
 
 // LastCommit returns what the last successful Commit did, including the
@@ -174,55 +210,10 @@ func (r *CommitResult) add(o *CommitResult) {
 func (s *Session) LastCommit() CommitResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.last
-	r.Deleted = make(map[string]int64, len(s.last.Deleted))
-	for t, n := range s.last.Deleted {
-		r.Deleted[t] = n
+	if s.last.Deleted == nil {
+		return CommitResult{}
 	}
-	r.Missing = append([]MissingKey(nil), s.last.Missing...)
-	r.AlreadyDeleted = append([]MissingKey(nil), s.last.AlreadyDeleted...)
-	r.deletedObjs = nil
-	return r
-}
-
-// indexDeleted moves the committed deletes of deletedLog into the deleted
-// map. The caller holds s.mu.
-func (s *Session) indexDeleted() {
-	if len(s.deletedLog) == 0 {
-		return
-	}
-	if s.deleted == nil {
-		s.deleted = make(map[identity]bool)
-	}
-	for _, batch := range s.deletedLog {
-		for _, o := range batch {
-			id := identityOf(o.m, o.key)
-			s.deleted[id] = s.deleted[id] || o.hard() || o.m.softDelete == nil
-		}
-	}
-	s.deletedLog = nil
-}
-
-// IsDeleted reports whether obj's row was deleted (or soft-deleted) by a
-// Commit of this session. Deleting it again is a no-op, reported in
-// CommitResult.AlreadyDeleted; only HardDelete of a soft-deleted object
-// still removes its row. The session remembers deleted keys for its whole
-// life: use a new session per unit of work, above all where a key can be
-// inserted again.
-func (s *Session) IsDeleted(obj any) bool {
-	m, v, err := modelOf(obj)
-	if err != nil {
-		return false
-	}
-	k, err := m.key(v)
-	if err != nil {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.indexDeleted()
-	_, ok := s.deleted[identityOf(m, k)]
-	return ok
+	return s.last.clone()
 }
 
 // Pending reports how many object deletes and bulk deletes are registered
@@ -230,11 +221,12 @@ func (s *Session) IsDeleted(obj any) bool {
 func (s *Session) Pending() (objects, bulk int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, st := range s.pending {
-		if st.bulk != nil {
+	for _, it := range s.pending {
+		if it.bulk != nil {
 			bulk++
-		} else {
-			objects += len(st.objs)
+		}
+		for _, b := range it.objs {
+			objects += b.keys.len()
 		}
 	}
 	return objects, bulk
@@ -244,12 +236,13 @@ func (s *Session) Pending() (objects, bulk int) {
 // sends nothing. Each argument is a non-nil pointer to a model struct, or a
 // slice of them. Delete checks every object first and registers none when
 // one is invalid: nil, not a pointer to a struct, a model with no primary
-// key (ErrInvalidModel) or with invalid relations (ErrInvalidRelation), or a
-// zero key (ErrNotPersisted). The key (and version) is read now: later
-// changes to the object do not change which row is deleted. Objects of a
-// soft-deletable model are soft-deleted; see HardDelete. An object that an
-// earlier Commit of this session deleted is skipped and reported in
-// CommitResult.AlreadyDeleted.
+// key (ErrInvalidModel) or with invalid relations (ErrInvalidRelation), or
+// a zero key (ErrNotPersisted). The key, and the version of a versioned
+// model, are read now: later changes to the object do not change which row
+// is deleted, or which version it must still have. Objects of a
+// soft-deletable model are soft-deleted; see HardDelete. Deleting an
+// object again in a later Commit sends its DELETE again, which then
+// matches no row (CommitResult.Missing).
 func (s *Session) Delete(objs ...any) error {
 	return s.register(false, objs)
 }
@@ -266,52 +259,62 @@ func (s *Session) register(hard bool, objs []any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var seg *step
-	if n := len(s.pending); n > 0 && s.pending[n-1].bulk == nil {
-		seg = &s.pending[n-1]
-	} else {
-		s.pending = append(s.pending, step{})
-		seg = &s.pending[len(s.pending)-1]
+	if n := len(s.pending); n == 0 || s.pending[n-1].bulk != nil {
+		s.pending = append(s.pending, item{})
+		s.fastType = nil
 	}
-	before, already := len(seg.objs), len(s.already)
+	it := &s.pending[len(s.pending)-1]
+	// Remember the sizes so that an invalid object registers nothing.
+	nBatches := len(it.objs)
+	sizes := make([]int, nBatches)
+	for i, b := range it.objs {
+		sizes[i] = b.keys.len()
+	}
 	for i, obj := range objs {
-		if err := s.addObject(seg, obj, hard); err != nil {
-			seg.objs = seg.objs[:before]
-			s.already = s.already[:already]
-			if len(seg.objs) == 0 {
+		if err := s.addObject(it, obj, hard); err != nil {
+			for j, b := range it.objs[:nBatches] {
+				b.truncate(sizes[j])
+			}
+			it.objs = it.objs[:nBatches]
+			s.fastType = nil
+			if len(it.objs) == 0 {
 				s.pending = s.pending[:len(s.pending)-1]
 			}
-			return fmt.Errorf("typeddelete: Delete argument %d: %w", i, err)
+			return wrapError(fmt.Sprintf("Delete argument %d", i), err)
 		}
 	}
-	if len(seg.objs) == 0 {
+	if len(it.objs) == 0 {
 		s.pending = s.pending[:len(s.pending)-1]
 	}
 	return nil
 }
 
-// addObject appends obj, or each element of a slice obj, to the segment.
-func (s *Session) addObject(seg *step, obj any, hard bool) error {
-	// Fast path: another object of the model registered last, with a
-	// plain one-column key, read straight from memory.
-	if t := reflect.TypeOf(obj); t != nil && t == s.fastType {
-		if p := reflect.ValueOf(obj).UnsafePointer(); p != nil {
-			m := s.fastModel
-			if k, ok := m.fastKey(p); ok {
-				if !s.skipDeleted(m, k, hard) {
-					ref := objRef{m: m, key: k, ptr: p}
-					if hard && m.softDelete != nil {
-						ref.ext = &objExtra{hard: true}
-					}
-					seg.add(ref)
-				}
-				return nil
-			}
+// addObject appends obj, or each element of a slice obj, to the run.
+func (s *Session) addObject(it *item, obj any, hard bool) error {
+	t := reflect.TypeOf(obj)
+	if t != nil && t == s.fastType && hard == s.fastHard {
+		// Fast path: another object of the model registered last, its key
+		// read straight from memory.
+		if p := (*[2]unsafe.Pointer)(unsafe.Pointer(&obj))[1]; p != nil {
+			return s.addFast(s.fastBatch, p)
 		}
 	}
-	if rv := reflect.ValueOf(obj); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		rv := reflect.ValueOf(obj)
+		if t.Elem() == s.fastType && t.Kind() == reflect.Slice && hard == s.fastHard {
+			for i := 0; i < rv.Len(); i++ {
+				p := rv.Index(i).UnsafePointer()
+				if p == nil {
+					return fmt.Errorf("element %d: %w: nil %s", i, ErrInvalidModel, t.Elem())
+				}
+				if err := s.addFast(s.fastBatch, p); err != nil {
+					return fmt.Errorf("element %d: %w", i, err)
+				}
+			}
+			return nil
+		}
 		for i := 0; i < rv.Len(); i++ {
-			if err := s.addObject(seg, rv.Index(i).Interface(), hard); err != nil {
+			if err := s.addObject(it, rv.Index(i).Interface(), hard); err != nil {
 				return fmt.Errorf("element %d: %w", i, err)
 			}
 		}
@@ -324,62 +327,87 @@ func (s *Session) addObject(seg *step, obj any, hard bool) error {
 	if _, err := m.relations(); err != nil {
 		return err
 	}
-	k, err := m.key(v)
+	if err := s.checkScope(m); err != nil {
+		return err
+	}
+	b := batchFor(it, m, hard && m.softDelete != nil)
+	if m.intAt != nil || m.strAt != nil {
+		s.fastType, s.fastBatch, s.fastHard = t, b, hard
+		return s.addFast(b, v.Addr().UnsafePointer())
+	}
+	k, err := m.keyOf(v)
 	if err != nil {
 		return err
 	}
-	if s.skipDeleted(m, k, hard) {
-		return nil
+	var ver int64
+	if m.version != nil {
+		ver = m.versionOf(v)
 	}
-	ref := objRef{m: m, key: k, ptr: v.Addr().UnsafePointer()}
-	if m.version != nil || hard && m.softDelete != nil {
-		ref.ext = &objExtra{hard: hard && m.softDelete != nil}
-		if m.version != nil {
-			ref.ext.version = derefValue(v.FieldByIndex(m.version.index))
-		}
-	}
-	if m.version == nil && m.fastKey != nil {
-		s.fastType, s.fastModel = reflect.TypeOf(obj), m
-	}
-	seg.add(ref)
+	b.add(k, ver, v.Addr().UnsafePointer())
 	return nil
 }
 
-// add appends o, doubling the capacity when full: append grows large slices
-// by a quarter, which copies a long run of deletes several times over.
-func (st *step) add(o objRef) {
-	if len(st.objs) == cap(st.objs) {
-		st.objs = slices.Grow(st.objs, max(len(st.objs), 64))
+// addFast appends the object at p of a model whose key is read straight
+// from memory. Nothing is allocated per object.
+func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
+	m := b.m
+	if m.intAt != nil {
+		k := m.intAt(p)
+		if k == 0 {
+			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+		}
+		b.keys.ints = append(b.keys.ints, k)
+	} else {
+		k := m.strAt(p)
+		if k == "" {
+			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+		}
+		b.keys.strs = append(b.keys.strs, k)
 	}
-	st.objs = append(st.objs, o)
+	if m.version != nil {
+		b.vers = append(b.vers, m.versionOf(reflect.NewAt(m.typ, p).Elem()))
+	}
+	if keepsObjects(m) {
+		b.ptrs = append(b.ptrs, p)
+	}
+	return nil
 }
 
-// skipDeleted reports whether the row of m with key k was deleted by an
-// earlier Commit, and records it as AlreadyDeleted if so. A soft-deleted
-// row can still be removed for real by HardDelete.
-func (s *Session) skipDeleted(m *model, k any, hard bool) bool {
-	if len(s.deleted) == 0 && len(s.deletedLog) == 0 {
-		return false
+// batchFor returns the run's batch for model m and mode hard, adding it.
+func batchFor(it *item, m *model, hard bool) *objBatch {
+	for _, b := range it.objs {
+		if b.m == m && b.hard == hard {
+			return b
+		}
 	}
-	s.indexDeleted()
-	removed, ok := s.deleted[identityOf(m, k)]
-	if !ok || !removed && hard && m.softDelete != nil {
-		return false
+	b := &objBatch{m: m, hard: hard, keys: newKeyList(m)}
+	it.objs = append(it.objs, b)
+	return b
+}
+
+// checkScope fails for a scoped model when the session has no scope for
+// its column.
+func (s *Session) checkScope(m *model) error {
+	if m.scope == nil {
+		return nil
 	}
-	s.already = append(s.already, MissingKey{Table: m.table, Key: m.keyParts(k)})
-	return true
+	if _, ok := s.scopes[m.scope.column]; !ok {
+		return fmt.Errorf("%w: %s is scoped by %q, and the session has no WithScope(%q, ...)", ErrMissingScope, m.typ, m.scope.column, m.scope.column)
+	}
+	return nil
 }
 
 // Flush sends the pending work inside the session's transaction, beginning
 // it if needed, without committing. Later reads through the session see the
 // result. On failure everything the open transaction did is rolled back and
 // all of it is pending again.
-func (s *Session) Flush(ctx context.Context) error {
+func (s *Session) Flush(ctx context.Context) (err error) {
 	if s.err != nil {
 		return s.err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.recoverPanic(ctx)
 	if len(s.pending) == 0 {
 		return nil
 	}
@@ -388,36 +416,38 @@ func (s *Session) Flush(ctx context.Context) error {
 	}
 	s.flushed = append(s.flushed, s.pending...)
 	s.pending = nil
+	s.fastType = nil
 	return nil
 }
 
 // Commit sends all pending work in one transaction and commits it. With
 // nothing pending it sends nothing, not even BEGIN. On any failure (a SQL
-// error, a strict row-count failure, a cancelled context, a failed COMMIT)
-// it rolls back, so the database is as it was before, and the work stays
-// pending to retry or Rollback. A transaction of the session's own that the
-// database aborts on a deadlock or serialization failure is first run again
-// (see WithRetries). On a caller's *sql.Tx the work is wrapped in a
-// savepoint and the caller commits the transaction.
-func (s *Session) Commit(ctx context.Context) error {
+// error, a strict row-count failure, a limit, a cancelled context, a
+// failed COMMIT) it rolls back, so the database is as it was before, and
+// the work stays pending to retry or Rollback; a panic in a hook rolls
+// back the same way and then panics again. A transaction of the session's
+// own that the database aborts on a deadlock or serialization failure is
+// first run again (see WithRetries). On a caller's *sql.Tx the work is
+// wrapped in a savepoint and the caller commits the transaction.
+func (s *Session) Commit(ctx context.Context) (err error) {
 	if s.err != nil {
 		return s.err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.recoverPanic(ctx)
 	if len(s.pending) == 0 && !s.open() {
 		// Nothing to send; a Flush may have settled deletes that match no
 		// row without opening a transaction.
-		s.last = CommitResult{Deleted: map[string]int64{}}
+		s.last = *newResult()
 		if s.flushRes != nil {
 			s.last = *s.flushRes
 		}
-		s.last.AlreadyDeleted = s.already
-		s.flushed, s.flushRes, s.already = nil, nil, nil
+		s.flushed, s.flushRes = nil, nil
 		return nil
 	}
 	if err := ctx.Err(); err != nil && len(s.pending) == 0 {
-		return s.abort(err)
+		return s.abort(ctx, err)
 	}
 	if len(s.pending) > 0 {
 		if err := s.send(ctx); err != nil {
@@ -427,98 +457,140 @@ func (s *Session) Commit(ctx context.Context) error {
 	s.flushed = append(s.flushed, s.pending...)
 	s.pending = nil
 	if err := s.finish(ctx); err != nil {
-		return s.abort(fmt.Errorf("typeddelete: commit: %w", err))
+		return s.abort(ctx, wrapError("commit", err))
 	}
 	s.last = *s.flushRes
-	s.last.AlreadyDeleted = s.already
-	// Remembered lazily: most sessions never delete again after a Commit.
-	s.deletedLog = append(s.deletedLog, s.last.deletedObjs...)
-	s.last.deletedObjs = nil
-	s.flushed, s.flushRes, s.already = nil, nil, nil
+	for _, st := range s.stamped {
+		st.apply()
+	}
+	s.flushed, s.flushRes, s.stamped, s.fastType = nil, nil, nil, nil
 	return nil
 }
 
 // Rollback discards the pending work and rolls back what Flush sent.
-func (s *Session) Rollback() error {
+func (s *Session) Rollback(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.undo(context.Background())
+	err := s.undo(ctx)
 	resetHandles(s.flushed)
-	s.pending, s.flushed, s.flushRes, s.already = nil, nil, nil, nil
-	return err
+	s.pending, s.flushed, s.flushRes, s.stamped, s.fastType = nil, nil, nil, nil, nil
+	if err != nil {
+		return wrapError("rollback", err)
+	}
+	return nil
+}
+
+// recoverPanic, deferred by Commit and Flush, rolls back after a panic in
+// code they called (a hook, a Valuer, a Scanner), keeps the work pending
+// and panics again; the session's lock is released by the caller's own
+// deferred Unlock.
+func (s *Session) recoverPanic(ctx context.Context) {
+	if r := recover(); r != nil {
+		s.abort(ctx, nil)
+		panic(r)
+	}
 }
 
 // open reports whether the session has a transaction or savepoint open.
 func (s *Session) open() bool { return s.tx != nil || s.inUnit }
 
-// send runs the pending steps in the open transaction, opening one if
-// needed. When a key matches no row it rolls back and runs every step of
-// the transaction again, this time reading which keys exist first, so that
-// missing keys are reported exactly. Any failure aborts. The caller holds
-// s.mu.
+// send runs the pending items in the open transaction, opening one if
+// needed. When a registered key matches no row it rolls back and runs
+// everything of the transaction again in precise mode, which reads which
+// keys exist first, so that missing keys are reported exactly. A
+// transaction the database aborted on a deadlock is run again, after a
+// short random wait. Any other failure aborts. The caller holds s.mu.
 func (s *Session) send(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		if s.open() {
-			return s.abort(err)
+			return s.abort(ctx, err)
 		}
 		return err
 	}
 	// Plan before BEGIN: a bad relation or a cycle sends nothing.
-	units, si, err := s.plan(ctx, s.pending)
+	p, err := s.plan(ctx, s.pending, false)
 	if err != nil {
 		if s.open() {
-			return s.abort(err)
+			return s.abort(ctx, err)
 		}
-		return err
+		return prefixed(err)
 	}
-	if !s.open() && allNoop(units) {
+	if !s.open() && p.noop() {
 		// Only deletes that can match no row: nothing to send, not even BEGIN.
-		for _, u := range units {
-			u.bulk.handle.set(0, true, nil)
+		for _, up := range p.units {
+			up.unit.bulk.handle.set(0, true, nil)
 		}
 		if s.flushRes == nil {
-			s.flushRes = &CommitResult{Deleted: map[string]int64{}}
+			s.flushRes = newResult()
 		}
 		return nil
 	}
-	// With hooks, find exactly which rows exist from the start and never
-	// run the transaction twice: a hook must run once per deleted row.
-	hooked := hasHooks(s.flushed) || hasHooks(s.pending)
+	// With hooks, find which rows exist from the start and never run the
+	// transaction again for a missing key: hooks run once per attempt.
+	hooked := hasHooks(append(append([]item(nil), s.flushed...), s.pending...))
 	precise := hooked
-	for attempt := 1; ; attempt++ {
-		if err := s.begin(ctx); err != nil {
-			return s.abort(err)
+	if precise {
+		if p, err = s.plan(ctx, s.pending, true); err != nil {
+			return prefixed(err)
 		}
-		res, err := s.run(ctx, units, si, precise)
+	}
+	retryable := s.beginner() && (s.hookRetries || !hooked)
+	for attempt := 1; ; attempt++ {
+		s.attempt = attempt
+		if attempt > 1 && s.logger != nil {
+			s.logger.LogAttrs(ctx, slog.LevelWarn, "typeddelete: retry", slog.Int("attempt", attempt))
+		}
+		if err := s.begin(ctx); err != nil {
+			return s.abort(ctx, err)
+		}
+		x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: time.Now().UTC(), attempt: attempt, res: newResult()}
+		err := x.run(p)
 		switch {
 		case err == nil:
 			if s.flushRes == nil {
-				s.flushRes = &CommitResult{Deleted: map[string]int64{}}
+				s.flushRes = newResult()
 			}
-			s.flushRes.add(res)
+			s.flushRes.add(x.res)
+			s.stamped = append(s.stamped, x.stamped...)
 			return nil
 		case errors.Is(err, errRowCount) && !precise:
 			precise = true
-		case errors.Is(err, ErrSerialization) && s.beginner() && attempt <= s.retries && !hooked:
+		case errors.Is(err, ErrSerialization) && retryable && attempt <= s.retries:
 			if werr := backoff(ctx, attempt); werr != nil {
-				return s.abort(errors.Join(err, werr))
+				return s.abort(ctx, errors.Join(prefixed(err), werr))
 			}
 		default:
-			return s.abort(err)
+			return s.abort(ctx, err)
 		}
 		// Run everything the transaction held again, from the start.
 		if err := s.undo(ctx); err != nil {
-			return s.abort(err)
+			return s.abort(ctx, err)
 		}
-		s.flushRes = nil
-		all := append(append([]step(nil), s.flushed...), s.pending...)
-		if units, si, err = s.plan(ctx, all); err != nil {
-			return s.abort(err)
+		s.flushRes, s.stamped = nil, nil
+		all := append(append([]item(nil), s.flushed...), s.pending...)
+		if p, err = s.plan(ctx, all, precise); err != nil {
+			return s.abort(ctx, err)
 		}
 	}
+}
+
+// noop reports whether every unit is a bulk delete that matches no row.
+func (p *plan) noop() bool {
+	for _, up := range p.units {
+		if up.unit.bulk == nil || !up.unit.bulk.none {
+			return false
+		}
+	}
+	return true
+}
+
+// willRetry reports whether a statement failing with err will be retried
+// by the Commit sending it.
+func (s *Session) willRetry(ctx context.Context, err error) bool {
+	return errors.Is(err, ErrSerialization) && s.beginner() && s.attempt > 0 && s.attempt <= s.retries
 }
 
 // backoff waits before retry attempt n: a random time up to 10 ms × 2^n,
@@ -534,22 +606,16 @@ func backoff(ctx context.Context, n int) error {
 	}
 }
 
-// hasHooks reports whether a model of steps, or a model its relations
-// reach, has BeforeDelete or AfterDelete. Steps sent by an earlier Flush
-// count too: a rerun of the transaction would run their hooks again.
-func hasHooks(steps []step) bool {
+// hasHooks reports whether a model of items, or a model its relations
+// reach, has BeforeDelete or AfterDelete.
+func hasHooks(items []item) bool {
 	models := make(map[*model]bool)
-	add := func(m *model) bool {
-		return models[m] || collectModels(m, models) == nil
-	}
-	for _, st := range steps {
-		if st.bulk != nil && !add(st.bulk.m) {
-			return true
+	for _, it := range items {
+		if it.bulk != nil {
+			collectModels(it.bulk.m, models)
 		}
-		for _, o := range st.objs {
-			if !add(o.m) {
-				return true
-			}
+		for _, b := range it.objs {
+			collectModels(b.m, models)
 		}
 	}
 	for m := range models {
@@ -558,16 +624,6 @@ func hasHooks(steps []step) bool {
 		}
 	}
 	return false
-}
-
-// allNoop reports whether every unit is a bulk delete that matches no row.
-func allNoop(units []*unit) bool {
-	for _, u := range units {
-		if u.bulk == nil || !u.bulk.none {
-			return false
-		}
-	}
-	return true
 }
 
 // begin opens the session's transaction, or a savepoint in the caller's.
@@ -580,15 +636,15 @@ func (s *Session) begin(ctx context.Context) error {
 		// The transaction must outlive a cancelled ctx so that the session,
 		// not database/sql, decides when it ends.
 		tx, err := b.BeginTx(context.WithoutCancel(ctx), s.dialect.txOptions)
-		s.log(ctx, "BEGIN", nil, start, -1, err)
+		s.log(ctx, "begin", "BEGIN", nil, start, -1, err)
 		if err != nil {
-			return fmt.Errorf("typeddelete: begin: %w", err)
+			return wrapError("begin", classify(err))
 		}
 		s.tx = tx
 		return nil
 	}
-	if _, err := s.execSQL(ctx, "SAVEPOINT "+savepoint, nil); err != nil {
-		return fmt.Errorf("typeddelete: begin: %w", err)
+	if _, err := s.execStmt(ctx, s.db, nil, "begin", "SAVEPOINT "+savepoint, nil); err != nil {
+		return wrapError("begin", err)
 	}
 	s.inUnit = true
 	return nil
@@ -598,13 +654,13 @@ func (s *Session) begin(ctx context.Context) error {
 func (s *Session) finish(ctx context.Context) error {
 	if s.tx != nil {
 		start := time.Now()
-		err := s.tx.Commit()
-		s.log(ctx, "COMMIT", nil, start, -1, err)
+		err := classify(s.tx.Commit())
+		s.log(ctx, "commit", "COMMIT", nil, start, -1, err)
 		s.tx = nil
-		return classify(err)
+		return err
 	}
 	if s.inUnit {
-		_, err := s.execSQL(ctx, "RELEASE SAVEPOINT "+savepoint, nil)
+		_, err := s.execStmt(ctx, s.db, nil, "commit", "RELEASE SAVEPOINT "+savepoint, nil)
 		if err == nil {
 			s.inUnit = false
 		}
@@ -613,109 +669,64 @@ func (s *Session) finish(ctx context.Context) error {
 	return nil
 }
 
-// undo rolls back the session's transaction or savepoint, if open.
+// undo rolls back the session's transaction or savepoint, if open. The
+// rollback is sent even when ctx is cancelled; it is logged with ctx.
 func (s *Session) undo(ctx context.Context) error {
-	ctx = context.WithoutCancel(ctx)
+	sendCtx := context.WithoutCancel(ctx)
 	if s.tx != nil {
 		start := time.Now()
 		err := s.tx.Rollback()
-		s.log(ctx, "ROLLBACK", nil, start, -1, err)
-		s.tx = nil
 		if errors.Is(err, sql.ErrTxDone) {
 			err = nil
 		}
+		s.log(ctx, "rollback", "ROLLBACK", nil, start, -1, err)
+		s.tx = nil
 		return err
 	}
 	if s.inUnit {
 		s.inUnit = false
-		if _, err := s.execSQL(ctx, "ROLLBACK TO SAVEPOINT "+savepoint, nil); err != nil {
+		if _, err := s.execStmt(sendCtx, s.db, nil, "rollback", "ROLLBACK TO SAVEPOINT "+savepoint, nil); err != nil {
 			return err
 		}
-		_, err := s.execSQL(ctx, "RELEASE SAVEPOINT "+savepoint, nil)
+		_, err := s.execStmt(sendCtx, s.db, nil, "rollback", "RELEASE SAVEPOINT "+savepoint, nil)
 		return err
 	}
 	return nil
 }
 
 // abort rolls back after a failure, makes everything the transaction did
-// pending again, and returns cause (joined with a rollback failure, if any).
-func (s *Session) abort(cause error) error {
-	uerr := s.undo(context.Background())
+// pending again, and returns cause (joined with a rollback failure, if
+// any) with the package's prefix.
+func (s *Session) abort(ctx context.Context, cause error) error {
+	uerr := s.undo(ctx)
 	resetHandles(s.flushed)
 	resetHandles(s.pending)
 	s.pending = append(s.flushed, s.pending...)
-	s.flushed, s.flushRes = nil, nil
-	if uerr != nil {
-		return errors.Join(cause, fmt.Errorf("typeddelete: rollback: %w", uerr))
+	s.flushed, s.flushRes, s.stamped, s.fastType = nil, nil, nil, nil
+	s.attempt = 0
+	if cause == nil {
+		return nil
 	}
-	return cause
+	if uerr != nil {
+		return errors.Join(prefixed(cause), wrapError("rollback", uerr))
+	}
+	return prefixed(cause)
 }
 
 // conn returns where statements go: the open transaction, else the
 // executor the session was made with.
-func (s *Session) conn() Executor {
+func (s *Session) conn() DBTX {
 	if s.tx != nil {
 		return s.tx
 	}
 	return s.db
 }
 
-// execSQL sends one statement and logs it.
-func (s *Session) execSQL(ctx context.Context, query string, args []any) (sql.Result, error) {
-	return s.execStmt(ctx, nil, query, args)
-}
-
-// execStmt sends query through st, its prepared statement, or as a plain
-// Exec when st is nil, and logs it.
-func (s *Session) execStmt(ctx context.Context, st *sql.Stmt, query string, args []any) (sql.Result, error) {
-	start := time.Now()
-	var res sql.Result
-	var err error
-	if st != nil {
-		res, err = st.ExecContext(ctx, args...)
-	} else {
-		res, err = s.conn().ExecContext(ctx, query, args...)
-	}
-	n := int64(-1)
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
-	s.log(ctx, query, args, start, n, err)
-	return res, classify(err)
-}
-
-// queryRows sends one query through db and logs it.
-func (s *Session) queryRows(ctx context.Context, db Executor, query string, args []any) (*sql.Rows, error) {
-	start := time.Now()
-	rows, err := db.QueryContext(ctx, query, args...)
-	s.log(ctx, query, args, start, -1, err)
-	return rows, classify(err)
-}
-
-// log writes one statement to the session's logger, if any.
-func (s *Session) log(ctx context.Context, query string, args []any, start time.Time, rows int64, err error) {
-	if s.logger == nil {
-		return
-	}
-	attrs := []slog.Attr{
-		slog.String("sql", query),
-		slog.Any("args", args),
-		slog.Duration("duration", time.Since(start)),
-	}
-	if rows >= 0 {
-		attrs = append(attrs, slog.Int64("rows", rows))
-	}
-	if err != nil {
-		attrs = append(attrs, slog.Any("error", err))
-	}
-	s.logger.LogAttrs(ctx, slog.LevelDebug, "typeddelete", attrs...)
-}
-
 // read runs fn with the executor reads should use: the open transaction,
 // so reads see flushed work, else the session's database. Only reads on a
 // *sql.DB with no transaction open run outside the session's lock: on a
 // *sql.Conn or *sql.Tx they would share the connection of a Commit.
-func (s *Session) read(fn func(Executor) error) error {
+func (s *Session) read(fn func(DBTX) error) error {
 	if s.err != nil {
 		return s.err
 	}

@@ -178,7 +178,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("want a RestrictError, got %v", err)
 	}
 	fmt.Printf("refused: %v\n", restricted)
-	if err := sess.Rollback(); err != nil {
+	if err := sess.Rollback(ctx); err != nil {
 		return err
 	}
 
@@ -198,7 +198,7 @@ func run(ctx context.Context) error {
 	} else {
 		return fmt.Errorf("want a version conflict, got %v", err)
 	}
-	if err := sess.Rollback(); err != nil {
+	if err := sess.Rollback(ctx); err != nil {
 		return err
 	}
 

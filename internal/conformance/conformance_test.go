@@ -785,7 +785,7 @@ func TestConformanceMissingKeys(t *testing.T) {
 				t.Fatalf("LastCommit() changed by a failed Commit: %+v, was %+v", after, before)
 			}
 
-			if err := sess.Rollback(); err != nil {
+			if err := sess.Rollback(context.Background()); err != nil {
 				t.Fatalf("Rollback: %v", err)
 			}
 			confWantPending(t, sess, 0, 0)
@@ -858,7 +858,7 @@ func TestConformanceFailureRollsBack(t *testing.T) {
 				}
 				confWantIDs(t, tdb, "conf_users", confAllIDs)
 				confWantPending(t, sess, tt.wantObjects, tt.wantBulk)
-				if err := sess.Rollback(); err != nil {
+				if err := sess.Rollback(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 				confWantPending(t, sess, 0, 0)
@@ -961,7 +961,7 @@ func TestConformanceFlush(t *testing.T) {
 			}
 			// Other connections do not see uncommitted work.
 			confWantIDs(t, tdb, "conf_users", confAllIDs)
-			if err := sess.Rollback(); err != nil {
+			if err := sess.Rollback(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -970,7 +970,7 @@ func TestConformanceFlush(t *testing.T) {
 	t.Run("Rollback after Flush restores the rows", func(t *testing.T) {
 		forEachDB(t, func(t *testing.T, tdb *testDB) {
 			sess, d := flush(t, tdb)
-			if err := sess.Rollback(); err != nil {
+			if err := sess.Rollback(context.Background()); err != nil {
 				t.Fatalf("Rollback: %v", err)
 			}
 			confWantIDs(t, tdb, "conf_users", confAllIDs)
@@ -1689,7 +1689,7 @@ func TestConformanceCallerTx(t *testing.T) {
 			tx, sess := begin(t, tdb, typeddelete.WithStrictRowCounts())
 			confMustObjects(t, sess, confUsers(1, 9))
 			confWantErr(t, sess.Commit(t.Context()), typeddelete.ErrStaleData)
-			if err := sess.Rollback(); err != nil {
+			if err := sess.Rollback(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			confMustObjects(t, sess, confUsers(2)[0])
@@ -1716,7 +1716,7 @@ func TestConformanceCallerTx(t *testing.T) {
 			if n, err := typeddelete.Query[confUser](sess).Count(t.Context()); err != nil || n != 4 {
 				t.Fatalf("Count after Flush = %d, %v; want 4", n, err)
 			}
-			if err := sess.Rollback(); err != nil {
+			if err := sess.Rollback(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			if err := tx.Commit(); err != nil {
@@ -1772,7 +1772,7 @@ func TestConformanceConn(t *testing.T) {
 			t.Fatal("Commit succeeded with a bulk delete on a column that does not exist")
 		}
 		confWantIDs(t, tdb, "conf_users", confAllIDs)
-		if err := sess.Rollback(); err != nil {
+		if err := sess.Rollback(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 

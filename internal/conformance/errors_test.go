@@ -28,6 +28,14 @@ func (f failingExec) QueryContext(context.Context, string, ...any) (*sql.Rows, e
 	return nil, f.err
 }
 
+func (f failingExec) PrepareContext(context.Context, string) (*sql.Stmt, error) {
+	return nil, f.err
+}
+
+func (f failingExec) QueryRowContext(context.Context, string, ...any) *sql.Row {
+	return nil
+}
+
 type classified struct {
 	ID int64 `db:"id,pk"`
 }

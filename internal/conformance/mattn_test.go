@@ -32,7 +32,6 @@ func openMattn(t *testing.T) *sql.DB {
 	return db
 }
 
-
 // isMattnFKError reports whether e is mattn's foreign-key error.
 func isMattnFKError(e error) bool {
 	se, ok := e.(sqlite3.Error)

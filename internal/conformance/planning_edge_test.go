@@ -53,7 +53,7 @@ type edgeHooked struct {
 var edgeAfterCalls atomic.Int64
 
 func (edgeHooked) TableName() string { return "edge_hooked" }
-func (*edgeHooked) AfterDelete(context.Context, typeddelete.Executor) error {
+func (*edgeHooked) AfterDelete(context.Context, typeddelete.DBTX) error {
 	edgeAfterCalls.Add(1)
 	return nil
 }
@@ -210,7 +210,7 @@ func TestPlanningEdges(t *testing.T) {
 				t.Fatalf("live files %v, want [10]: the file of folder 1, soft-deleted before, is not this delete's", live)
 			}
 			res := s.LastCommit()
-			if res.Deleted["edge_files"] != 1 || res.Deleted["edge_folders"] != 1 || len(res.Missing) != 1 {
+			if res.SoftDeleted["edge_files"] != 1 || res.SoftDeleted["edge_folders"] != 1 || len(res.Missing) != 1 {
 				t.Fatalf("LastCommit = %+v, want one folder and one file, folder 1 missing", res)
 			}
 		})

@@ -102,7 +102,7 @@ func newMockSession(t *testing.T, opts ...typeddelete.Option) (*typeddelete.Sess
 // mockNewSession returns a session over db with the SQLite dialect (unless
 // opts set another) that does not read the database's foreign keys, so that
 // the mock sees only the statements of the unit of work.
-func mockNewSession(db typeddelete.Executor, opts ...typeddelete.Option) *typeddelete.Session {
+func mockNewSession(db typeddelete.DBTX, opts ...typeddelete.Option) *typeddelete.Session {
 	return typeddelete.NewSession(db, append([]typeddelete.Option{
 		typeddelete.WithDialect(typeddelete.SQLiteDialect()),
 		typeddelete.WithoutSchemaIntrospection(),
@@ -170,6 +170,12 @@ func mockLastCommit(t *testing.T, s *typeddelete.Session, want typeddelete.Commi
 	}
 	if g, w := nonZero(got.Deleted), nonZero(want.Deleted); !reflect.DeepEqual(g, w) {
 		t.Errorf("LastCommit().Deleted = %v, want %v", g, w)
+	}
+	if g, w := nonZero(got.SoftDeleted), nonZero(want.SoftDeleted); !reflect.DeepEqual(g, w) {
+		t.Errorf("LastCommit().SoftDeleted = %v, want %v", g, w)
+	}
+	if g, w := nonZero(got.SetNull), nonZero(want.SetNull); !reflect.DeepEqual(g, w) {
+		t.Errorf("LastCommit().SetNull = %v, want %v", g, w)
 	}
 	if len(got.Missing) != 0 || len(want.Missing) != 0 {
 		if !reflect.DeepEqual(got.Missing, want.Missing) {
@@ -286,6 +292,7 @@ type mockLog struct {
 }
 
 type mockLogged struct {
+	msg  string // what the statement does: "typeddelete: delete", ...
 	sql  string
 	args []any
 }
@@ -295,7 +302,10 @@ func (l *mockLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
 func (l *mockLog) WithGroup(string) slog.Handler            { return l }
 
 func (l *mockLog) Handle(_ context.Context, r slog.Record) error {
-	var st mockLogged
+	st := mockLogged{msg: r.Message}
+	if st.msg == "typeddelete: retry" {
+		return nil
+	}
 	r.Attrs(func(a slog.Attr) bool {
 		switch a.Key {
 		case "sql":
@@ -365,7 +375,7 @@ func TestMockNothingIsSentBeforeCommitOrFlush(t *testing.T) {
 		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 1}))
 		d, err := typeddelete.Query[mockUser](s).FilterBy("age", 3).Delete()
 		mockNoError(t, "Query.Delete", err)
-		mockNoError(t, "Rollback", s.Rollback())
+		mockNoError(t, "Rollback", s.Rollback(context.Background()))
 		mockPending(t, s, 0, 0)
 		mockRows(t, d, 0, false)
 		mockNoError(t, "Commit", s.Commit(context.Background()))
@@ -454,13 +464,13 @@ func TestMockTransactionBoundaries(t *testing.T) {
 		s := mockNewSession(tx, typeddelete.WithDialect(typeddelete.MySQLDialect()))
 		mockExpect(mock,
 			mockSavepoint,
-			mockExec{query: "DELETE FROM `users` WHERE `id` IN (?)", args: mockArgs(5), rows: 1},
+			mockExec{query: "DELETE FROM `users` WHERE `id` IN (5)", rows: 1},
 			mockRollbackTo,
 			mockRelease,
 		)
 		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 5}))
 		mockNoError(t, "Flush", s.Flush(ctx))
-		mockNoError(t, "Rollback", s.Rollback())
+		mockNoError(t, "Rollback", s.Rollback(context.Background()))
 		mockPending(t, s, 0, 0)
 		mockVerify(t, mock)
 	})
@@ -564,19 +574,18 @@ func TestMockObjectDeleteSQL(t *testing.T) {
 			deleted: map[string]int64{"memberships": 2},
 		},
 		{
-			name:    "MySQL quotes identifiers with backticks",
+			name:    "MySQL quotes identifiers with backticks and writes integer keys as literals",
 			opts:    []typeddelete.Option{typeddelete.WithDialect(typeddelete.MySQLDialect())},
 			objs:    []any{&mockUser{ID: 9}, &mockUser{ID: 8}},
-			stmts:   []mockExec{{query: "DELETE FROM `users` WHERE `id` IN (?,?)", args: mockArgs(8, 9), rows: 2}},
+			stmts:   []mockExec{{query: "DELETE FROM `users` WHERE `id` IN (8,9)", rows: 2}},
 			deleted: map[string]int64{"users": 2},
 		},
 		{
-			name: "MySQL matches composite keys as row values",
+			name: "MySQL matches integer composite keys as literal row values",
 			opts: []typeddelete.Option{typeddelete.WithDialect(typeddelete.MySQLDialect())},
 			objs: []any{&mockMembership{GroupID: 1, UserID: 2}},
 			stmts: []mockExec{{
-				query: "DELETE FROM `memberships` WHERE (`group_id`, `user_id`) IN ((?,?))",
-				args:  mockArgs(1, 2), rows: 1,
+				query: "DELETE FROM `memberships` WHERE (`group_id`, `user_id`) IN ((1,2))", rows: 1,
 			}},
 			deleted: map[string]int64{"memberships": 1},
 		},
@@ -715,23 +724,24 @@ func TestMockRowCounts(t *testing.T) {
 		stmts   int
 	}{
 		{
-			name: "SQLite reruns the transaction with DELETE ... RETURNING and reports the missing key",
+			name: "SQLite reruns the transaction reading which keys exist, then deleting those, and reports the missing key",
 			objs: []any{&mockUser{ID: 3}, &mockUser{ID: 1}, &mockUser{ID: 2}},
 			expect: []mockExpectation{
 				mockBegin{},
 				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?,?)`, args: mockArgs(1, 2, 3), rows: 2},
 				mockRollback{},
 				mockBegin{},
-				mockQuery{query: `DELETE FROM "users" WHERE "id" IN (?,?,?) RETURNING "id"`, args: mockArgs(1, 2, 3),
+				mockQuery{query: `SELECT "id" FROM "users" WHERE "id" IN (?,?,?)`, args: mockArgs(1, 2, 3),
 					cols: []string{"id"}, rows: [][]driver.Value{{int64(1)}, {int64(3)}}},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 3), rows: 2},
 				mockCommit{},
 			},
 			missing: []typeddelete.MissingKey{{Table: "users", Key: []any{int64(2)}}},
 			deleted: map[string]int64{"users": 2},
-			stmts:   1,
+			stmts:   2,
 		},
 		{
-			name: "PostgreSQL reruns the transaction with DELETE ... RETURNING of the key array",
+			name: "PostgreSQL reruns the transaction locking the keys of the array that exist, and deletes none when none does",
 			opts: []typeddelete.Option{typeddelete.WithDialect(typeddelete.PostgresDialect())},
 			objs: []any{&mockUser{ID: 1}, &mockUser{ID: 2}},
 			expect: []mockExpectation{
@@ -739,7 +749,7 @@ func TestMockRowCounts(t *testing.T) {
 				mockExec{query: `DELETE FROM "users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1, 2}), rows: 0},
 				mockRollback{},
 				mockBegin{},
-				mockQuery{query: `DELETE FROM "users" WHERE "id" = ANY($1) RETURNING "id"`, args: mockArgs([]int64{1, 2}),
+				mockQuery{query: `SELECT "id" FROM "users" WHERE "id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{1, 2}),
 					cols: []string{"id"}},
 				mockCommit{},
 			},
@@ -753,12 +763,12 @@ func TestMockRowCounts(t *testing.T) {
 			objs: []any{&mockUser{ID: 1}, &mockUser{ID: 2}},
 			expect: []mockExpectation{
 				mockBegin{},
-				mockExec{query: "DELETE FROM `users` WHERE `id` IN (?,?)", args: mockArgs(1, 2), rows: 1},
+				mockExec{query: "DELETE FROM `users` WHERE `id` IN (1,2)", rows: 1},
 				mockRollback{},
 				mockBegin{},
-				mockQuery{query: "SELECT `id` FROM `users` WHERE `id` IN (?,?) FOR UPDATE", args: mockArgs(1, 2),
+				mockQuery{query: "SELECT `id` FROM `users` WHERE `id` IN (1,2) FOR UPDATE",
 					cols: []string{"id"}, rows: [][]driver.Value{{int64(2)}}},
-				mockExec{query: "DELETE FROM `users` WHERE `id` IN (?)", args: mockArgs(2), rows: 1},
+				mockExec{query: "DELETE FROM `users` WHERE `id` IN (2)", rows: 1},
 				mockCommit{},
 			},
 			missing: []typeddelete.MissingKey{{Table: "users", Key: []any{int64(1)}}},
@@ -771,10 +781,10 @@ func TestMockRowCounts(t *testing.T) {
 			objs: []any{&mockPost{ID: 4}},
 			expect: []mockExpectation{
 				mockBegin{},
-				mockExec{query: "DELETE FROM `posts` WHERE `id` IN (?)", args: mockArgs(4), rows: 0},
+				mockExec{query: "DELETE FROM `posts` WHERE `id` IN (4)", rows: 0},
 				mockRollback{},
 				mockBegin{},
-				mockQuery{query: "SELECT `id` FROM `posts` WHERE `id` IN (?) FOR UPDATE", args: mockArgs(4), cols: []string{"id"}},
+				mockQuery{query: "SELECT `id` FROM `posts` WHERE `id` IN (4) FOR UPDATE", cols: []string{"id"}},
 				mockCommit{},
 			},
 			missing: []typeddelete.MissingKey{{Table: "posts", Key: []any{int64(4)}}},
@@ -789,13 +799,14 @@ func TestMockRowCounts(t *testing.T) {
 				mockExec{query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (VALUES (?,?), (?,?))`, args: mockArgs(1, 1, 1, 2), rows: 1},
 				mockRollback{},
 				mockBegin{},
-				mockQuery{query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (VALUES (?,?), (?,?)) RETURNING "group_id", "user_id"`,
+				mockQuery{query: `SELECT "group_id", "user_id" FROM "memberships" WHERE ("group_id", "user_id") IN (VALUES (?,?), (?,?))`,
 					args: mockArgs(1, 1, 1, 2), cols: []string{"group_id", "user_id"}, rows: [][]driver.Value{{int64(1), int64(1)}}},
+				mockExec{query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (VALUES (?,?))`, args: mockArgs(1, 1), rows: 1},
 				mockCommit{},
 			},
 			missing: []typeddelete.MissingKey{{Table: "memberships", Key: []any{int64(1), int64(2)}}},
 			deleted: map[string]int64{"memberships": 1},
-			stmts:   1,
+			stmts:   2,
 		},
 		{
 			name: "a short batch reruns every batch of the commit in precise mode",
@@ -807,17 +818,19 @@ func TestMockRowCounts(t *testing.T) {
 				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 1, prepared: true},
 				mockRollback{},
 				mockBegin{},
-				mockQuery{query: `DELETE FROM "users" WHERE "id" IN (?,?) RETURNING "id"`, args: mockArgs(1, 2),
+				mockQuery{query: `SELECT "id" FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2),
 					cols: []string{"id"}, rows: [][]driver.Value{{int64(1)}, {int64(2)}}},
-				mockQuery{query: `DELETE FROM "users" WHERE "id" IN (?,?) RETURNING "id"`, args: mockArgs(3, 4),
+				mockQuery{query: `SELECT "id" FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4),
 					cols: []string{"id"}, rows: [][]driver.Value{{int64(3)}}},
-				mockQuery{query: `DELETE FROM "users" WHERE "id" IN (?) RETURNING "id"`, args: mockArgs(5),
+				mockQuery{query: `SELECT "id" FROM "users" WHERE "id" IN (?)`, args: mockArgs(5),
 					cols: []string{"id"}, rows: [][]driver.Value{{int64(5)}}},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 5), rows: 2, prepared: true},
 				mockCommit{},
 			},
 			missing: []typeddelete.MissingKey{{Table: "users", Key: []any{int64(4)}}},
 			deleted: map[string]int64{"users": 4},
-			stmts:   3,
+			stmts:   5,
 		},
 	}
 	for _, tt := range tests {
@@ -841,8 +854,9 @@ func TestMockRowCounts(t *testing.T) {
 			mockRollback{},
 			mockBegin{},
 			mockExec{query: `DELETE FROM "users" WHERE "age" > ?`, args: mockArgs(90), rows: 2},
-			mockQuery{query: `DELETE FROM "users" WHERE "id" IN (?,?,?) RETURNING "id"`, args: mockArgs(1, 2, 3),
+			mockQuery{query: `SELECT "id" FROM "users" WHERE "id" IN (?,?,?)`, args: mockArgs(1, 2, 3),
 				cols: []string{"id"}, rows: [][]driver.Value{{int64(1)}, {int64(3)}}},
+			mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 3), rows: 2},
 			mockRollback{},
 		)
 		d, err := typeddelete.Query[mockUser](s).Filter(mockAge.Gt(90)).Delete()
@@ -883,13 +897,13 @@ func TestMockRowCounts(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithStrictRowCounts(), typeddelete.WithDialect(typeddelete.MySQLDialect()))
 		mockExpect(mock,
 			mockBegin{},
-			mockExec{query: "DELETE FROM `users` WHERE `id` IN (?,?)", args: mockArgs(1, 2), rows: 1},
+			mockExec{query: "DELETE FROM `users` WHERE `id` IN (1,2)", rows: 1},
 			mockRollback{},
 			mockBegin{},
-			mockQuery{query: "SELECT `id` FROM `users` WHERE `id` IN (?,?) FOR UPDATE", args: mockArgs(1, 2),
+			mockQuery{query: "SELECT `id` FROM `users` WHERE `id` IN (1,2) FOR UPDATE",
 				cols: []string{"id"}, rows: [][]driver.Value{{int64(1)}}},
-			mockExec{query: "DELETE FROM `users` WHERE `id` IN (?)", args: mockArgs(1), rows: 1},
-			mockQuery{query: "SELECT `id` FROM `posts` WHERE `id` IN (?) FOR UPDATE", args: mockArgs(9), cols: []string{"id"}},
+			mockExec{query: "DELETE FROM `users` WHERE `id` IN (1)", rows: 1},
+			mockQuery{query: "SELECT `id` FROM `posts` WHERE `id` IN (9) FOR UPDATE", cols: []string{"id"}},
 			mockRollback{},
 		)
 		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 1}, &mockUser{ID: 2}, &mockPost{ID: 9}))
@@ -921,7 +935,7 @@ func TestMockRowCounts(t *testing.T) {
 			mockRollbackTo,
 			mockRelease,
 			mockSavepoint,
-			mockQuery{query: `DELETE FROM "posts" WHERE "id" = ANY($1) RETURNING "id"`, args: mockArgs([]int64{4}), cols: []string{"id"}},
+			mockQuery{query: `SELECT "id" FROM "posts" WHERE "id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{4}), cols: []string{"id"}},
 			mockRollbackTo,
 			mockRelease,
 		)
@@ -1071,7 +1085,7 @@ func TestMockFailureRollsBack(t *testing.T) {
 		mockRows(t, d, 6, true)
 		mockPending(t, s, 0, 0)
 		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 2}))
-		mockNoError(t, "Rollback", s.Rollback())
+		mockNoError(t, "Rollback", s.Rollback(context.Background()))
 		mockRows(t, d, 0, false)
 		mockPending(t, s, 0, 0)
 		// Nothing is left to commit.
@@ -1171,8 +1185,9 @@ func TestMockFlushThenCommit(t *testing.T) {
 			mockRollback{},
 			mockBegin{},
 			mockExec{query: `DELETE FROM "users" WHERE "age" > ?`, args: mockArgs(80), rows: 1},
-			mockQuery{query: `DELETE FROM "posts" WHERE "id" IN (?,?) RETURNING "id"`, args: mockArgs(1, 2),
+			mockQuery{query: `SELECT "id" FROM "posts" WHERE "id" IN (?,?)`, args: mockArgs(1, 2),
 				cols: []string{"id"}, rows: [][]driver.Value{{int64(2)}}},
+			mockExec{query: `DELETE FROM "posts" WHERE "id" IN (?)`, args: mockArgs(2), rows: 1},
 			mockCommit{},
 		)
 		d, err := typeddelete.Query[mockUser](s).Filter(mockAge.Gt(80)).Delete()
@@ -1182,7 +1197,7 @@ func TestMockFlushThenCommit(t *testing.T) {
 		mockNoError(t, "Commit", s.Commit(ctx))
 		mockRows(t, d, 1, true)
 		mockLastCommit(t, s, typeddelete.CommitResult{
-			Statements: 2,
+			Statements: 3,
 			Deleted:    map[string]int64{"users": 1, "posts": 1},
 			Missing:    []typeddelete.MissingKey{{Table: "posts", Key: []any{int64(1)}}},
 		})
@@ -1506,7 +1521,7 @@ func TestMockUnknownDriverNeedsWithDialect(t *testing.T) {
 			{"Delete", s.Delete(&mockUser{ID: 1})},
 			{"Flush", s.Flush(ctx)},
 			{"Commit", s.Commit(ctx)},
-			{"Rollback", s.Rollback()},
+			{"Rollback", s.Rollback(context.Background())},
 			{"DeleteSQL", delErr},
 			{"SelectSQL", selErr},
 			{"Query.Delete", bulkErr},

@@ -1,0 +1,309 @@
+package typeddelete
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"time"
+	"unsafe"
+)
+
+// DBTX is what a Session sends statements through, and what hooks receive:
+// *sql.DB, *sql.Conn and *sql.Tx implement it, and so it is the DBTX
+// interface that sqlc generates, so generated queries run inside a hook
+// as they are. When the value passed to NewSession also has BeginTx
+// (*sql.DB, *sql.Conn), the session runs each Commit in a transaction of
+// its own; otherwise (*sql.Tx) it works inside the caller's transaction.
+type DBTX interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// beginner is a DBTX that can start a transaction.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// Statement kinds the log names.
+const (
+	readCatalog = "read catalog"
+	readQuery   = "query"
+)
+
+// execStmt sends a statement through ps, its prepared form, or as a plain
+// Exec on db when ps is nil, logs it, and returns the rows it affected.
+func (s *Session) execStmt(ctx context.Context, db DBTX, ps *sql.Stmt, kind, query string, args []any) (int64, error) {
+	start := time.Now()
+	safe, perr := safeArgs(args)
+	var res sql.Result
+	var err error
+	if perr == nil {
+		if ps != nil {
+			res, err = ps.ExecContext(ctx, safe...)
+		} else {
+			res, err = db.ExecContext(ctx, query, safe...)
+		}
+	}
+	n := int64(-1)
+	if err == nil && perr == nil {
+		n, err = res.RowsAffected()
+	}
+	err = s.checked(err, safe, perr)
+	s.log(ctx, kind, query, args, start, n, err)
+	return n, err
+}
+
+// query sends a read through db and logs it.
+func (s *Session) query(ctx context.Context, db DBTX, kind string, q sqlizer) (*sql.Rows, error) {
+	query, args, err := q.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	safe, perr := safeArgs(args)
+	var rows *sql.Rows
+	if perr == nil {
+		rows, err = db.QueryContext(ctx, query, safe...)
+	}
+	err = s.checked(err, safe, perr)
+	s.log(ctx, kind, query, args, start, -1, err)
+	return rows, err
+}
+
+// count runs a SELECT COUNT(*) and returns the count.
+func (s *Session) count(ctx context.Context, db DBTX, kind string, q sqlizer) (int64, error) {
+	rows, err := s.query(ctx, db, kind, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = scanAll(rows, func() error { return rows.Scan(&n) })
+	return n, err
+}
+
+// checked classifies a statement's error, and turns a panic in a caller's
+// Valuer, which safeArgs caught, back into a panic once database/sql has
+// released everything.
+func (s *Session) checked(err error, safe []any, perr error) error {
+	if perr != nil {
+		err = perr
+	}
+	var p *panicError
+	if errors.As(err, &p) {
+		panic(p.value)
+	}
+	return classify(err)
+}
+
+// panicError carries a panic out of code database/sql calls (a Valuer, a
+// Scanner), so that database/sql returns normally and releases its locks;
+// the session panics again with the value once it is safe.
+type panicError struct{ value any }
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// safeValuer calls a caller's Valuer, turning a panic into a panicError.
+type safeValuer struct{ v driver.Valuer }
+
+// Value returns the wrapped Valuer's value.
+func (s safeValuer) Value() (v driver.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{r}
+		}
+	}()
+	return s.v.Value()
+}
+
+// safeArgs wraps each argument that implements driver.Valuer, so that a
+// panic in it surfaces as an error: database/sql calls Valuers while it
+// holds a transaction's lock, and a panic there would leave the lock held
+// and the next Rollback waiting forever.
+func safeArgs(args []any) ([]any, error) {
+	var out []any
+	for i, a := range args {
+		v, ok := a.(driver.Valuer)
+		if !ok {
+			continue
+		}
+		if rv := reflect.ValueOf(a); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = safeValuer{v}
+	}
+	if out == nil {
+		return args, nil
+	}
+	return out, nil
+}
+
+// safeScanner calls a caller's Scanner, turning a panic into a
+// panicError, for the reason of safeArgs.
+type safeScanner struct{ s sql.Scanner }
+
+// Scan scans into the wrapped Scanner.
+func (s safeScanner) Scan(src any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &panicError{r}
+		}
+	}()
+	return s.s.Scan(src)
+}
+
+// scanAll calls fn for each row, closes rows and returns the first error.
+// A panic in a caller's Scanner is raised again after rows are closed.
+func scanAll(rows *sql.Rows, fn func() error) error {
+	var err error
+	for err == nil && rows.Next() {
+		err = fn()
+	}
+	cerr := rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	if err == nil {
+		err = cerr
+	}
+	var p *panicError
+	if errors.As(err, &p) {
+		panic(p.value)
+	}
+	return classify(err)
+}
+
+// scanDest returns dest with each Scanner wrapped by safeScanner.
+func scanDest(dest []any) []any {
+	for i, d := range dest {
+		if s, ok := d.(sql.Scanner); ok {
+			dest[i] = safeScanner{s}
+		}
+	}
+	return dest
+}
+
+// scanRow scans one row of a read: the key columns, then the self-reference
+// columns of n; or, when n keeps rows, every column into a new object. It
+// returns the key as a keyList holds it.
+func scanRow(rows *sql.Rows, m *model, n *node) (key any, obj unsafe.Pointer, refs []keyID, err error) {
+	if n != nil && n.rows {
+		p := newObject(m)
+		v := reflect.NewAt(m.typ, p).Elem()
+		dest := make([]any, len(m.fields))
+		for i, f := range m.fields {
+			dest[i] = v.FieldByIndex(f.index).Addr().Interface()
+		}
+		if err := rows.Scan(scanDest(dest)...); err != nil {
+			return nil, nil, nil, err
+		}
+		for _, fk := range n.self {
+			parts := make([]any, len(fk))
+			for i, f := range fk {
+				parts[i] = nullValue(v.FieldByIndex(f.index))
+			}
+			if k, ok := m.keyFromParts(parts); ok {
+				refs = append(refs, idOf(m.keyKind, k))
+			}
+		}
+		return m.rawKey(v), p, refs, nil
+	}
+	nself := 0
+	if n != nil {
+		for _, fk := range n.self {
+			nself += len(fk)
+		}
+	}
+	dest := make([]any, len(m.pk)+nself)
+	var i64 int64
+	var str string
+	switch m.keyKind {
+	case intKeys:
+		dest[0] = &i64
+	case strKeys:
+		dest[0] = &str
+	default:
+		for i, f := range m.pk {
+			t := f.typ
+			if t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			dest[i] = reflect.New(t).Interface()
+		}
+	}
+	selfVals := make([]any, nself)
+	for i := range selfVals {
+		dest[len(m.pk)+i] = &selfVals[i]
+	}
+	if err := rows.Scan(scanDest(dest)...); err != nil {
+		return nil, nil, nil, err
+	}
+	switch m.keyKind {
+	case intKeys:
+		key = i64
+	case strKeys:
+		key = str
+	default:
+		parts := make([]any, len(m.pk))
+		for i := range parts {
+			parts[i] = reflect.ValueOf(dest[i]).Elem().Interface()
+		}
+		key = parts
+		if len(parts) == 1 {
+			key = parts[0]
+		}
+	}
+	off := 0
+	if n != nil {
+		for _, fk := range n.self {
+			if k, ok := m.keyFromParts(selfVals[off : off+len(fk)]); ok {
+				refs = append(refs, idOf(m.keyKind, k))
+			}
+			off += len(fk)
+		}
+	}
+	return key, nil, refs, nil
+}
+
+// newObject allocates a zero object of m's type.
+func newObject(m *model) unsafe.Pointer { return reflect.New(m.typ).UnsafePointer() }
+
+// objectAt returns the object at p as a *T of m's type.
+func objectAt(m *model, p unsafe.Pointer) any { return reflect.NewAt(m.typ, p).Interface() }
+
+// log writes one statement to the session's logger: at Debug when it
+// succeeded, at Error when it failed, at Warn when the failure will be
+// retried.
+func (s *Session) log(ctx context.Context, kind, query string, args []any, start time.Time, rows int64, err error) {
+	if s.logger == nil {
+		return
+	}
+	level, msg := slog.LevelDebug, "typeddelete: "+kind
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs, slog.String("sql", query))
+	if s.redact {
+		attrs = append(attrs, slog.Int("args", len(args)))
+	} else {
+		attrs = append(attrs, slog.Any("args", args))
+	}
+	attrs = append(attrs, slog.Duration("duration", time.Since(start)))
+	if rows >= 0 {
+		attrs = append(attrs, slog.Int64("rows", rows))
+	}
+	if err != nil {
+		level = slog.LevelError
+		if s.willRetry(ctx, err) {
+			level = slog.LevelWarn
+		}
+		attrs = append(attrs, slog.Any("error", err))
+	}
+	s.logger.LogAttrs(ctx, level, msg, attrs...)
+}

@@ -1,0 +1,425 @@
+package typeddelete
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// keyKind says how the primary keys of a model are held in memory.
+type keyKind uint8
+
+const (
+	// intKeys: one column of a signed integer kind, held as int64.
+	intKeys keyKind = iota + 1
+	// strKeys: one column of string kind, held as string.
+	strKeys
+	// anyKeys: anything else, held as the field's value, or as a []any of
+	// the fields' values for a composite key.
+	anyKeys
+)
+
+// keyKindOf returns how m's keys are held.
+func keyKindOf(m *model) keyKind {
+	if len(m.pk) != 1 {
+		return anyKeys
+	}
+	switch m.pk[0].typ.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if !m.pk[0].typ.Implements(valuerType) {
+			return intKeys
+		}
+	case reflect.String:
+		if !m.pk[0].typ.Implements(valuerType) {
+			return strKeys
+		}
+	}
+	return anyKeys
+}
+
+// keyList holds primary keys of one model, unboxed for one-column integer
+// and string keys so that registering a delete allocates nothing per
+// object. Only the slice of its kind is used.
+type keyList struct {
+	kind keyKind
+	ints []int64
+	strs []string
+	anys []any
+}
+
+// newKeyList returns an empty list for m's keys.
+func newKeyList(m *model) keyList { return keyList{kind: m.keyKind} }
+
+// len returns the number of keys.
+func (l *keyList) len() int {
+	switch l.kind {
+	case intKeys:
+		return len(l.ints)
+	case strKeys:
+		return len(l.strs)
+	}
+	return len(l.anys)
+}
+
+// at returns key i as the driver receives it: an int64, a string, the
+// field's value, or a []any for a composite key.
+func (l *keyList) at(i int) any {
+	switch l.kind {
+	case intKeys:
+		return l.ints[i]
+	case strKeys:
+		return l.strs[i]
+	}
+	return l.anys[i]
+}
+
+// add appends key k, given as at returns it.
+func (l *keyList) add(k any) {
+	switch l.kind {
+	case intKeys:
+		l.ints = append(l.ints, k.(int64))
+	case strKeys:
+		l.strs = append(l.strs, k.(string))
+	default:
+		l.anys = append(l.anys, k)
+	}
+}
+
+// addFrom appends key i of o, a list of the same kind.
+func (l *keyList) addFrom(o *keyList, i int) {
+	switch l.kind {
+	case intKeys:
+		l.ints = append(l.ints, o.ints[i])
+	case strKeys:
+		l.strs = append(l.strs, o.strs[i])
+	default:
+		l.anys = append(l.anys, o.anys[i])
+	}
+}
+
+// truncate keeps the first n keys.
+func (l *keyList) truncate(n int) {
+	switch l.kind {
+	case intKeys:
+		l.ints = l.ints[:n]
+	case strKeys:
+		l.strs = l.strs[:n]
+	default:
+		l.anys = l.anys[:n]
+	}
+}
+
+// slice returns keys [i, j) as a list sharing memory with l.
+func (l *keyList) slice(i, j int) keyList {
+	out := keyList{kind: l.kind}
+	switch l.kind {
+	case intKeys:
+		out.ints = l.ints[i:j:j]
+	case strKeys:
+		out.strs = l.strs[i:j:j]
+	default:
+		out.anys = l.anys[i:j:j]
+	}
+	return out
+}
+
+// idOf returns the identity of key k of a list of kind kind.
+func idOf(kind keyKind, k any) keyID {
+	switch kind {
+	case intKeys:
+		return keyID{i: k.(int64)}
+	case strKeys:
+		return keyID{s: k.(string)}
+	}
+	return keyID{s: encodeKey(k)}
+}
+
+// id returns the identity of key i.
+func (l *keyList) id(i int) keyID {
+	switch l.kind {
+	case intKeys:
+		return keyID{i: l.ints[i]}
+	case strKeys:
+		return keyID{s: l.strs[i]}
+	}
+	return keyID{s: encodeKey(l.anys[i])}
+}
+
+// compare orders keys i and j of l.
+func (l *keyList) compare(i, j int) int {
+	switch l.kind {
+	case intKeys:
+		return cmp.Compare(l.ints[i], l.ints[j])
+	case strKeys:
+		return strings.Compare(l.strs[i], l.strs[j])
+	}
+	return compareKeys(l.anys[i], l.anys[j])
+}
+
+// sorted reports whether the keys are in strictly increasing order, so no
+// key is there twice.
+func (l *keyList) sorted() bool {
+	for i := 1; i < l.len(); i++ {
+		if l.compare(i-1, i) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// sortUnique sorts the keys, keeping the first of equal ones, and returns
+// for each kept key the index it had (nil when nothing moved), so that
+// values kept beside the keys can follow.
+func (l *keyList) sortUnique() []int {
+	if l.sorted() {
+		return nil
+	}
+	if l.kind == intKeys {
+		// The common case, with nothing beside the keys: no index needed by
+		// callers that keep nothing else, but they may, so build it.
+		perm := make([]int, len(l.ints))
+		for i := range perm {
+			perm[i] = i
+		}
+		slices.SortStableFunc(perm, func(a, b int) int { return cmp.Compare(l.ints[a], l.ints[b]) })
+		return l.keep(perm)
+	}
+	perm := make([]int, l.len())
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortStableFunc(perm, func(a, b int) int { return l.compare(a, b) })
+	return l.keep(perm)
+}
+
+// keep rewrites l to the keys at perm (sorted), dropping a key equal to
+// the one before it, and returns the indexes kept.
+func (l *keyList) keep(perm []int) []int {
+	out := keyList{kind: l.kind}
+	kept := perm[:0]
+	for n, i := range perm {
+		if n > 0 && l.compare(perm[n-1], i) == 0 {
+			continue
+		}
+		out.addFrom(l, i)
+		kept = append(kept, i)
+	}
+	*l = out
+	return kept
+}
+
+// keyID identifies one key of a model: the integer for integer keys, else
+// a string (the key itself, or an injective encoding of it). It is
+// comparable and allocates nothing for integer keys.
+type keyID struct {
+	i int64
+	s string
+}
+
+// rowID identifies one row: its model and key.
+type rowID struct {
+	m *model
+	k keyID
+}
+
+// encodeKey encodes a key of any type, or a composite key, so that two keys
+// get the same encoding exactly when they name the same row: each part is
+// written with its type and length, so ("x\x00y", "z") and ("x", "y\x00z")
+// differ; times are compared as instants.
+func encodeKey(k any) string {
+	var b strings.Builder
+	if parts, ok := k.([]any); ok {
+		for _, p := range parts {
+			encodePart(&b, p)
+		}
+		return b.String()
+	}
+	encodePart(&b, k)
+	return b.String()
+}
+
+func encodePart(b *strings.Builder, p any) {
+	var s string
+	switch v := p.(type) {
+	case nil:
+		s = ""
+	case time.Time:
+		s = v.UTC().Format(time.RFC3339Nano)
+	case []byte:
+		s = string(v)
+	case string:
+		s = v
+	case int64:
+		s = strconv.FormatInt(v, 10)
+	default:
+		s = fmt.Sprintf("%v", v)
+	}
+	fmt.Fprintf(b, "%T:%d:", p, len(s))
+	b.WriteString(s)
+	b.WriteByte(';')
+}
+
+// compareKeys orders keys: numbers by value, strings and byte slices
+// bytewise, times chronologically, composite keys part by part.
+func compareKeys(a, b any) int {
+	if ak, ok := a.([]any); ok {
+		bk := b.([]any)
+		for i := range ak {
+			if c := compareKeys(ak[i], bk[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+	switch a := a.(type) {
+	case int64:
+		if b, ok := b.(int64); ok {
+			return cmp.Compare(a, b)
+		}
+	case string:
+		if b, ok := b.(string); ok {
+			return strings.Compare(a, b)
+		}
+	case []byte:
+		if b, ok := b.([]byte); ok {
+			return bytes.Compare(a, b)
+		}
+	case time.Time:
+		if b, ok := b.(time.Time); ok {
+			return a.Compare(b)
+		}
+	}
+	av, bv := reflect.ValueOf(a), reflect.ValueOf(b)
+	switch {
+	case av.CanInt() && bv.CanInt():
+		return cmp.Compare(av.Int(), bv.Int())
+	case av.CanUint() && bv.CanUint():
+		return cmp.Compare(av.Uint(), bv.Uint())
+	case av.CanFloat() && bv.CanFloat():
+		return cmp.Compare(av.Float(), bv.Float())
+	case av.Kind() == reflect.String && bv.Kind() == reflect.String:
+		return strings.Compare(av.String(), bv.String())
+	}
+	return strings.Compare(encodeKey(a), encodeKey(b))
+}
+
+// keyOf returns the key of the struct v as a keyList holds it, failing
+// with ErrNotPersisted when any part is the zero value.
+func (m *model) keyOf(v reflect.Value) (any, error) {
+	for _, f := range m.pk {
+		if v.FieldByIndex(f.index).IsZero() {
+			what := ""
+			if len(m.pk) > 1 {
+				what = " (part of the composite key)"
+			}
+			return nil, fmt.Errorf("%w: %s.%s%s is zero", ErrNotPersisted, m.typ, f.name, what)
+		}
+	}
+	return m.rawKey(v), nil
+}
+
+// rawKey returns the key of the struct v as a keyList holds it, without
+// checking for zero values.
+func (m *model) rawKey(v reflect.Value) any {
+	switch m.keyKind {
+	case intKeys:
+		return v.FieldByIndex(m.pk[0].index).Int()
+	case strKeys:
+		return v.FieldByIndex(m.pk[0].index).String()
+	}
+	if len(m.pk) == 1 {
+		return derefValue(v.FieldByIndex(m.pk[0].index))
+	}
+	k := make([]any, len(m.pk))
+	for i, f := range m.pk {
+		k[i] = derefValue(v.FieldByIndex(f.index))
+	}
+	return k
+}
+
+// keyParts returns a key as held in a keyList as its column values, each
+// of its field's Go type: what MissingKey reports.
+func (m *model) keyParts(k any) []any {
+	switch m.keyKind {
+	case intKeys, strKeys:
+		t := m.pk[0].typ
+		v := reflect.ValueOf(k)
+		if v.Type() != t {
+			v = v.Convert(t)
+		}
+		return []any{v.Interface()}
+	}
+	if len(m.pk) == 1 {
+		return []any{k}
+	}
+	return k.([]any)
+}
+
+// derefValue returns the value of fv, following one pointer.
+func derefValue(fv reflect.Value) any {
+	if fv.Kind() == reflect.Pointer {
+		if fv.IsNil() {
+			return nil
+		}
+		fv = fv.Elem()
+	}
+	return fv.Interface()
+}
+
+// keyFromParts builds a key as a keyList holds it from column values read
+// from the database (foreign-key values, say), converting each to the type
+// of m's key field. ok is false when a part is NULL or does not convert.
+func (m *model) keyFromParts(parts []any) (any, bool) {
+	conv := make([]any, len(parts))
+	for i, p := range parts {
+		t := m.pk[i].typ
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		v, ok := convertPart(p, t)
+		if !ok {
+			return nil, false
+		}
+		conv[i] = v
+	}
+	switch m.keyKind {
+	case intKeys:
+		return reflect.ValueOf(conv[0]).Int(), true
+	case strKeys:
+		return reflect.ValueOf(conv[0]).String(), true
+	}
+	if len(conv) == 1 {
+		return conv[0], true
+	}
+	return conv, true
+}
+
+// convertPart converts a value read from the database to Go type t.
+func convertPart(p any, t reflect.Type) (any, bool) {
+	if p == nil {
+		return nil, false
+	}
+	if b, ok := p.([]byte); ok && t.Kind() == reflect.String {
+		p = string(b)
+	}
+	if s, ok := p.(string); ok && t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		p = n
+	}
+	v := reflect.ValueOf(p)
+	switch {
+	case v.Type() == t:
+		return p, true
+	case v.CanConvert(t) && kindClass(v.Type()) == kindClass(t) && kindClass(t) != 0:
+		return v.Convert(t).Interface(), true
+	}
+	return nil, false
+}

@@ -1,0 +1,50 @@
+package typeddelete
+
+// policy is what a relation with one OnDelete policy contributes to a
+// unit's plan, for the rows the unit removes at node from. Handlers only
+// add to the graph; emit turns the graph into steps.
+type policy func(g *graph, from *node, r *relation)
+
+// policies holds the handler of each OnDelete policy.
+var policies = [...]policy{
+	Restrict: restrictPolicy,
+	Cascade:  cascadePolicy,
+	SetNull:  setNullPolicy,
+	Database: databasePolicy,
+	Protect:  restrictPolicy,
+}
+
+// cascadePolicy removes the children too, in the unit's mode; a soft
+// delete leaves children that cannot be soft-deleted as they are. A
+// relation to the model itself makes the table a tree: the descendants of
+// every removed row go too.
+func cascadePolicy(g *graph, from *node, r *relation) {
+	if r.self() {
+		from.tree = r
+		return
+	}
+	if from.soft && r.child.softDelete == nil {
+		return
+	}
+	n, _ := g.node(r.child, from.soft)
+	n.in = append(n.in, edge{r: r, from: from})
+}
+
+// restrictPolicy refuses the Commit while children remain: Restrict lets
+// go children the unit removes through another relation, Protect does not.
+func restrictPolicy(g *graph, from *node, r *relation) {
+	g.restricts = append(g.restricts, edge{r: r, from: from})
+}
+
+// setNullPolicy sets the children's foreign key to NULL before their
+// parent is deleted. A soft delete leaves the parent row, and so the
+// reference, in place.
+func setNullPolicy(g *graph, from *node, r *relation) {
+	if from.soft {
+		return
+	}
+	g.nulls = append(g.nulls, edge{r: r, from: from})
+}
+
+// databasePolicy leaves the children to the database's own ON DELETE.
+func databasePolicy(*graph, *node, *relation) {}

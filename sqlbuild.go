@@ -1,0 +1,164 @@
+package typeddelete
+
+import (
+	"reflect"
+
+	sq "github.com/Masterminds/squirrel"
+)
+
+// sqlizer is a statement with its arguments: a squirrel builder, or rawSQL.
+type sqlizer = sq.Sqlizer
+
+// rawSQL is a statement written with ? placeholders, rendered with the
+// dialect's.
+type rawSQL struct {
+	sql  string
+	args []any
+	d    *Dialect
+}
+
+// ToSql returns the statement with the dialect's placeholders.
+func (r rawSQL) ToSql() (string, []any, error) {
+	q, err := r.d.placeholder.ReplacePlaceholders(r.sql)
+	return q, r.args, err
+}
+
+// batches calls fn once per statement of a step. For a selection by key,
+// that is once per batch of the keys of src (the step's own set when src is
+// nil) that the dialect takes in one statement, with the condition that
+// matches them and the positions of the batch's rows in src; for a filter,
+// once, with the filter.
+func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any, rows []int) error) error {
+	if st.sel == selFilter {
+		return fn(st.bulk.where, st.bulk.args, nil)
+	}
+	set := src
+	if set == nil {
+		set = st.set
+	}
+	n := set.len()
+	if n == 0 {
+		return nil
+	}
+	var cols []string
+	var types []reflect.Type
+	versioned := false
+	if st.sel == selFK {
+		cols, types = st.rel.fkColumns(), fieldTypes(st.rel.ref)
+	} else {
+		cols, types = st.m.pkColumns(), fieldTypes(st.m.pk)
+		if set.vers != nil && st.m.version != nil {
+			cols = append(cols, st.m.version.column)
+			types = append(types, reflect.TypeFor[int64]())
+			versioned = true
+		}
+	}
+	shape := x.d.keyShapeFor(types, nil)
+	per := x.d.keysPerStatement(shape, len(cols), x.s.batch)
+	rows := make([]int, 0, min(per, n))
+	for i := 0; i < n; i += per {
+		j := min(i+per, n)
+		batch := set.keys.slice(i, j)
+		if versioned {
+			batch = withVersions(st.m, &batch, set.vers[i:j])
+		}
+		cond, args := x.d.keyCond(cols, types, nil, &batch)
+		rows = rows[:0]
+		for r := i; r < j; r++ {
+			rows = append(rows, r)
+		}
+		if err := fn(cond, args, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withVersions returns keys with each key's version appended, as composite
+// keys.
+func withVersions(m *model, keys *keyList, vers []int64) keyList {
+	out := keyList{kind: anyKeys, anys: make([]any, keys.len())}
+	for i := range out.anys {
+		parts := append(slicesClone(m.keyParts(keys.at(i))), vers[i])
+		if keys.kind == intKeys {
+			parts[0] = keys.ints[i]
+		}
+		out.anys[i] = parts
+	}
+	return out
+}
+
+func slicesClone(s []any) []any { return append([]any(nil), s...) }
+
+// scoped adds the session's scope to a condition on m's rows.
+func (x *sender) scoped(m *model, cond string, args []any) (string, []any) {
+	if m.scope == nil {
+		return cond, args
+	}
+	sc := x.d.Quote(m.scope.column) + " = ?"
+	if cond == "" {
+		return sc, []any{x.s.scopes[m.scope.column]}
+	}
+	return "(" + cond + ") AND " + sc, append(slicesClone(args), x.s.scopes[m.scope.column])
+}
+
+// sel builds SELECT cols FROM m WHERE cond [live only] [scope] [FOR UPDATE].
+func (x *sender) sel(m *model, cols []string, cond string, args []any, live, lock bool) sq.SelectBuilder {
+	d := x.d
+	b := sq.Select(cols...).From(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
+	if cond != "" {
+		b = b.Where(sq.Expr(cond, args...))
+	}
+	if live {
+		b = b.Where(d.Quote(m.softDelete.column) + " IS NULL")
+	}
+	if m.scope != nil {
+		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+	}
+	if lock && d.lockRows != "" {
+		b = b.Suffix(d.lockRows)
+	}
+	return b
+}
+
+// removeStmt builds the DELETE of a step's rows, or for a soft delete the
+// UPDATE that stamps them (and sets the deleted-key column to the key).
+func (x *sender) removeStmt(st *step, cond string, args []any) sqlizer {
+	d, m := x.d, st.m
+	if st.soft {
+		b := sq.Update(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder).
+			Set(d.Quote(m.softDelete.column), x.now)
+		if m.deletedKey != nil {
+			b = b.Set(d.Quote(m.deletedKey.column), sq.Expr(d.Quote(m.pk[0].column)))
+		}
+		b = b.Where(sq.Expr(cond, args...)).Where(d.Quote(m.softDelete.column) + " IS NULL")
+		if m.scope != nil {
+			b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+		}
+		return b
+	}
+	b := sq.Delete(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
+	if cond != "" {
+		b = b.Where(sq.Expr(cond, args...))
+	}
+	if st.live {
+		b = b.Where(d.Quote(m.softDelete.column) + " IS NULL")
+	}
+	if m.scope != nil {
+		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+	}
+	return b
+}
+
+// setNullStmt builds the UPDATE that sets a relation's foreign key to NULL.
+func (x *sender) setNullStmt(st *step, cond string, args []any) sqlizer {
+	d, m := x.d, st.m
+	b := sq.Update(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder).Where(sq.Expr(cond, args...))
+	for _, f := range st.rel.fk {
+		b = b.Set(d.Quote(f.column), nil)
+	}
+	if m.scope != nil {
+		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+	}
+	return b
+}

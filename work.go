@@ -1,0 +1,197 @@
+package typeddelete
+
+import (
+	"reflect"
+	"slices"
+	"sync"
+	"unsafe"
+)
+
+// item is one piece of registered work: a run of object deletes registered
+// one after another, or one bulk delete. Items run in registration order,
+// except where foreign keys need another order (see orderUnits).
+type item struct {
+	objs []*objBatch // the run's objects, one batch per model and mode
+	bulk *bulkOp
+}
+
+// objBatch is the objects of one model registered in one run with one
+// mode (Delete or HardDelete). Keys are held unboxed; versions and object
+// pointers are kept only for the models that need them.
+type objBatch struct {
+	m    *model
+	hard bool // registered with HardDelete
+	keys keyList
+	vers []int64          // the version of each object, for a versioned model
+	ptrs []unsafe.Pointer // each object, for a model with hooks or a soft-delete field
+}
+
+// keepsObjects reports whether a batch of m keeps object pointers: hooks
+// run on them, and a soft delete writes the stamped time back into them.
+func keepsObjects(m *model) bool { return m.before || m.after || m.softDelete != nil }
+
+// add appends the object at p with key k and version ver.
+func (b *objBatch) add(k any, ver int64, p unsafe.Pointer) {
+	b.keys.add(k)
+	if b.m.version != nil {
+		b.vers = append(b.vers, ver)
+	}
+	if keepsObjects(b.m) {
+		b.ptrs = append(b.ptrs, p)
+	}
+}
+
+// truncate keeps the first n objects.
+func (b *objBatch) truncate(n int) {
+	b.keys.truncate(n)
+	if b.vers != nil {
+		b.vers = b.vers[:n]
+	}
+	if b.ptrs != nil {
+		b.ptrs = b.ptrs[:n]
+	}
+}
+
+// clone returns a copy that shares no memory with b.
+func (b *objBatch) clone() *objBatch {
+	c := &objBatch{m: b.m, hard: b.hard, keys: keyList{kind: b.keys.kind}}
+	c.keys.ints = slices.Clone(b.keys.ints)
+	c.keys.strs = slices.Clone(b.keys.strs)
+	c.keys.anys = slices.Clone(b.keys.anys)
+	c.vers = slices.Clone(b.vers)
+	c.ptrs = slices.Clone(b.ptrs)
+	return c
+}
+
+// sortUnique sorts the batch by key and drops repeated keys (the first
+// registration wins), so that concurrent commits lock rows in one order.
+func (b *objBatch) sortUnique() {
+	if b.keys.sorted() {
+		return
+	}
+	if b.vers == nil && b.ptrs == nil {
+		if b.keys.kind == intKeys {
+			slices.Sort(b.keys.ints)
+			b.keys.ints = slices.Compact(b.keys.ints)
+			return
+		}
+		if b.keys.kind == strKeys {
+			slices.Sort(b.keys.strs)
+			b.keys.strs = slices.Compact(b.keys.strs)
+			return
+		}
+	}
+	kept := b.keys.sortUnique()
+	if b.vers != nil {
+		vers := make([]int64, len(kept))
+		for i, k := range kept {
+			vers[i] = b.vers[k]
+		}
+		b.vers = vers
+	}
+	if b.ptrs != nil {
+		ptrs := make([]unsafe.Pointer, len(kept))
+		for i, k := range kept {
+			ptrs[i] = b.ptrs[k]
+		}
+		b.ptrs = ptrs
+	}
+}
+
+// filter keeps the objects for which keep(i) is true.
+func (b *objBatch) filter(keep func(i int) bool) {
+	c := &objBatch{m: b.m, hard: b.hard, keys: keyList{kind: b.keys.kind}}
+	for i := 0; i < b.keys.len(); i++ {
+		if !keep(i) {
+			continue
+		}
+		c.keys.addFrom(&b.keys, i)
+		if b.vers != nil {
+			c.vers = append(c.vers, b.vers[i])
+		}
+		if b.ptrs != nil {
+			c.ptrs = append(c.ptrs, b.ptrs[i])
+		}
+	}
+	*b = *c
+}
+
+// object returns object i as a *T, or nil when the batch keeps none.
+func (b *objBatch) object(i int) any {
+	if b.ptrs == nil || b.ptrs[i] == nil {
+		return nil
+	}
+	return reflect.NewAt(b.m.typ, b.ptrs[i]).Interface()
+}
+
+// bulkOp is one bulk delete registered with TypedQuery.Delete.
+type bulkOp struct {
+	m         *model
+	preds     []expr // the filter, rendered at Commit into where, args and none
+	where     string
+	args      []any
+	none      bool  // the filter matches no row: nothing is sent
+	all       bool  // AllRows: an always-true filter deletes every row
+	hard      bool  // delete soft-deletable rows for real
+	skipHooks bool  // do not load rows to run hooks
+	returning bool  // keep the deleted rows for the handle
+	atMost    int64 // AtMost limit; 0 for none
+	handle    *Deletion
+	fixed     *objBatch // rows fixed by key and already locked (a Purge chunk), or nil
+}
+
+// Deletion is the handle of a bulk delete registered with
+// TypedQuery.Delete. It tells how many rows the delete removed once a
+// Flush or Commit sent it. It is safe for concurrent use.
+type Deletion struct {
+	table string
+	mu    sync.Mutex
+	rows  int64
+	done  bool
+	objs  []any // the deleted rows, for DeleteReturning
+}
+
+// Table returns the table the delete removes rows from.
+func (d *Deletion) Table() string { return d.table }
+
+// RowsAffected returns the number of rows the delete removed (or
+// soft-deleted) and true, once a Flush or Commit has sent it; 0 and false
+// before that, or after a Rollback or failed Commit undid it. Rows its
+// relations reached are not counted: see CommitResult.
+func (d *Deletion) RowsAffected() (int64, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.rows, d.done
+}
+
+func (d *Deletion) set(n int64, done bool, objs []any) {
+	d.mu.Lock()
+	d.rows, d.done, d.objs = n, done, objs
+	d.mu.Unlock()
+}
+
+// resetHandles marks the bulk deletes of items as not sent.
+func resetHandles(items []item) {
+	for _, it := range items {
+		if it.bulk != nil {
+			it.bulk.handle.set(0, false, nil)
+		}
+	}
+}
+
+// Returned is the handle of a bulk delete registered with DeleteReturning.
+type Returned[T any] struct {
+	*Deletion
+}
+
+// Rows returns the rows the delete removed, as they were just before, once
+// a Flush or Commit sent it; nil before.
+func (r *Returned[T]) Rows() []*T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*T, len(r.objs))
+	for i, o := range r.objs {
+		out[i] = o.(*T)
+	}
+	return out
+}
