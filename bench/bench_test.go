@@ -28,10 +28,12 @@ const (
 	benchBulkAge  = 30      // the bulk delete removes rows with age > 30: about half
 )
 
-// Environment variables naming the servers of the server benchmarks.
+// Environment variables naming the servers of the server benchmarks, and
+// the number of rounds.
 const (
 	benchPostgresEnv = "TYPEDDELETE_POSTGRES_DSN"
 	benchMySQLEnv    = "TYPEDDELETE_MYSQL_DSN"
+	benchRoundsEnv   = "TYPEDDELETE_BENCH_ROUNDS"
 )
 
 // benchUser is the SQLite model: users(id, name, age).
@@ -61,13 +63,83 @@ type benchMyRow struct {
 
 func (benchMyRow) TableName() string { return "typeddelete_bench_mysql" }
 
+// benchDialect is how a database spells the benchmark tables and restores
+// them from their templates.
+type benchDialect struct {
+	pk     string // an int64 primary key column type
+	text   string // a short text column type
+	suffix string // table options after the column list
+	dollar bool   // $1 placeholders rather than ?
+	// refill returns the statements that restore tables (parents before
+	// children) from their templates name_tpl.
+	refill func(tables ...string) []string
+}
+
+// The dialects of the benchmarks.
+var (
+	benchSQLite = benchDialect{
+		pk: "INTEGER PRIMARY KEY", text: "TEXT",
+		refill: func(tables ...string) []string {
+			// Start every iteration with an empty WAL, so that no timed
+			// commit pays for a checkpoint of the refill.
+			s := append(benchClear(tables), benchInserts(tables)...)
+			return append(s, "PRAGMA wal_checkpoint(TRUNCATE)")
+		},
+	}
+	benchPostgres = benchDialect{
+		pk: "BIGINT PRIMARY KEY", text: "TEXT", dollar: true,
+		refill: func(tables ...string) []string {
+			all := strings.Join(tables, ", ")
+			s := append([]string{"TRUNCATE " + all}, benchInserts(tables)...)
+			return append(s, "ANALYZE "+all)
+		},
+	}
+	benchMySQL = benchDialect{
+		pk: "BIGINT PRIMARY KEY", text: "VARCHAR(64)", suffix: " ENGINE=InnoDB",
+		refill: func(tables ...string) []string {
+			// TRUNCATE is refused on a table that a foreign key
+			// references: DELETE the rows of the parents.
+			last := len(tables) - 1
+			s := append([]string{"TRUNCATE TABLE " + tables[last]}, benchClear(tables[:last])...)
+			return append(s, benchInserts(tables)...)
+		},
+	}
+)
+
+// benchClear returns a DELETE of every row of each of tables, children
+// (the last) first.
+func benchClear(tables []string) []string {
+	var s []string
+	for i := len(tables) - 1; i >= 0; i-- {
+		s = append(s, "DELETE FROM "+tables[i])
+	}
+	return s
+}
+
+// benchInserts returns an INSERT of the template rows into each of tables,
+// parents (the first) first.
+func benchInserts(tables []string) []string {
+	var s []string
+	for _, t := range tables {
+		s = append(s, "INSERT INTO "+t+" SELECT * FROM "+t+"_tpl")
+	}
+	return s
+}
+
+// rowsColumns is the column list of a table of rows (id, name, age).
+func (d benchDialect) rowsColumns() string {
+	return "(id " + d.pk + ", name " + d.text + " NOT NULL, age INTEGER NOT NULL)" + d.suffix
+}
+
 // benchTable is a benchmark table with a template copy of its rows, so that
 // every iteration starts from the same data.
 type benchTable struct {
-	db     *sql.DB
-	name   string
-	rows   int      // rows in the template
-	refill []string // statements that restore the table from the template
+	db      *sql.DB
+	name    string
+	rows    int      // rows in the template(s) of the counted tables
+	refill  []string // statements that restore the table from the template
+	counted []string // the tables whose rows count adds up; name alone when nil
+	keys    int      // keys a run deletes, for the ns/key metric; 0 for none
 }
 
 // benchExec runs statements outside any transaction, failing b on error.
@@ -88,28 +160,66 @@ func benchShort(s string) string {
 	return s
 }
 
-// benchCreate creates table name and its template name_tpl with columns
-// cols, fills the template with rows rows (id 1..rows, age 1..60 cyclic)
-// and the table from it with the refill statements.
-func benchCreate(b *testing.B, db *sql.DB, name, cols string, rows int, refill []string) *benchTable {
+// benchFill inserts rows 1..n into table, 1,000 per statement; columns is
+// the column list, row(i) the VALUES tuple of row i.
+func benchFill(b *testing.B, db *sql.DB, table, columns string, n int, row func(i int) string) {
+	b.Helper()
+	const per = 1000
+	var sb strings.Builder
+	for lo := 1; lo <= n; lo += per {
+		sb.Reset()
+		sb.WriteString("INSERT INTO " + table + " " + columns + " VALUES ")
+		for i := lo; i < lo+per && i <= n; i++ {
+			if i > lo {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(row(i))
+		}
+		benchExec(b, db, sb.String())
+	}
+}
+
+// benchCreate creates table name and its template name_tpl in dialect d,
+// fills the template with rows rows (id 1..rows, age 1..60 cyclic) and the
+// table from it.
+func benchCreate(b *testing.B, db *sql.DB, d benchDialect, name string, rows int) *benchTable {
 	b.Helper()
 	tpl := name + "_tpl"
 	benchExec(b, db,
 		"DROP TABLE IF EXISTS "+name, "DROP TABLE IF EXISTS "+tpl,
-		"CREATE TABLE "+name+" "+cols, "CREATE TABLE "+tpl+" "+cols)
-	const per = 1000
-	for lo := 1; lo <= rows; lo += per {
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO " + tpl + " (id, name, age) VALUES ")
-		for id := lo; id < lo+per && id <= rows; id++ {
-			if id > lo {
-				sb.WriteByte(',')
-			}
-			fmt.Fprintf(&sb, "(%d,'user %d',%d)", id, id, id%60+1)
-		}
-		benchExec(b, db, sb.String())
-	}
-	t := &benchTable{db: db, name: name, rows: rows, refill: refill}
+		"CREATE TABLE "+name+" "+d.rowsColumns(), "CREATE TABLE "+tpl+" "+d.rowsColumns())
+	benchFill(b, db, tpl, "(id, name, age)", rows, func(id int) string {
+		return fmt.Sprintf("(%d,'user %d',%d)", id, id, id%60+1)
+	})
+	t := &benchTable{db: db, name: name, rows: rows, refill: d.refill(name)}
+	t.restore(b)
+	return t
+}
+
+// benchCreateCascade creates parents and children (10 per parent, with a
+// foreign key to the parent and an index on it) in dialect d, with their
+// templates, fills the templates with n parents and fills the tables. The
+// benchTable counts the rows of both tables.
+func benchCreateCascade(b *testing.B, db *sql.DB, d benchDialect, parents, children string, n int) *benchTable {
+	b.Helper()
+	parentCols := "(id " + d.pk + ", name " + d.text + " NOT NULL" + ")" + d.suffix
+	childCols := "(id " + d.pk + ", parent_id BIGINT NOT NULL"
+	benchExec(b, db,
+		"DROP TABLE IF EXISTS "+children, "DROP TABLE IF EXISTS "+children+"_tpl",
+		"DROP TABLE IF EXISTS "+parents, "DROP TABLE IF EXISTS "+parents+"_tpl",
+		"CREATE TABLE "+parents+" "+parentCols,
+		"CREATE TABLE "+children+" "+childCols+", FOREIGN KEY (parent_id) REFERENCES "+parents+" (id))"+d.suffix,
+		"CREATE INDEX "+children+"_parent ON "+children+" (parent_id)",
+		"CREATE TABLE "+parents+"_tpl "+parentCols,
+		"CREATE TABLE "+children+"_tpl "+childCols+")"+d.suffix)
+	benchFill(b, db, parents+"_tpl", "(id, name)", n, func(id int) string {
+		return fmt.Sprintf("(%d,'parent %d')", id, id)
+	})
+	benchFill(b, db, children+"_tpl", "(id, parent_id)", n*benchChildren, func(id int) string {
+		return fmt.Sprintf("(%d,%d)", id, (id-1)/benchChildren+1)
+	})
+	t := &benchTable{db: db, name: children, rows: n * (1 + benchChildren),
+		refill: d.refill(parents, children), counted: []string{parents, children}}
 	t.restore(b)
 	return t
 }
@@ -120,34 +230,33 @@ func (t *benchTable) restore(b *testing.B) {
 	benchExec(b, t.db, t.refill...)
 }
 
-// count returns the number of rows in the table.
+// count returns the number of rows in the counted tables.
 func (t *benchTable) count(b *testing.B) int {
 	b.Helper()
+	tables := t.counted
+	if tables == nil {
+		tables = []string{t.name}
+	}
+	counts := make([]string, len(tables))
+	for i, name := range tables {
+		counts[i] = "(SELECT COUNT(*) FROM " + name + ")"
+	}
 	var n int
-	if err := t.db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+t.name).Scan(&n); err != nil {
+	if err := t.db.QueryRowContext(context.Background(), "SELECT "+strings.Join(counts, " + ")).Scan(&n); err != nil {
 		b.Fatal(err)
 	}
 	return n
 }
 
-// benchOpenSQLite opens a WAL SQLite file in b.TempDir with typeddelete's
-// OpenSQLite and creates users (and users_tpl) with rows rows.
-func benchOpenSQLite(b *testing.B, rows int) *benchTable {
+// benchOpenSQLite opens a WAL SQLite file in b.TempDir with sqlite.Open.
+func benchOpenSQLite(b *testing.B) *sql.DB {
 	b.Helper()
 	db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	return benchCreate(b, db, "users",
-		"(id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL)", rows,
-		[]string{
-			"DELETE FROM users",
-			"INSERT INTO users SELECT * FROM users_tpl",
-			// Start every iteration with an empty WAL, so that no timed
-			// commit pays for a checkpoint of the refill.
-			"PRAGMA wal_checkpoint(TRUNCATE)",
-		})
+	return db
 }
 
 // benchOpenServer opens the server named by env with driver, or skips.
@@ -168,13 +277,34 @@ func benchOpenServer(b *testing.B, env, driver, example string) *sql.DB {
 	return db
 }
 
-// benchDropOnCleanup drops the table and its template when b ends.
-func benchDropOnCleanup(b *testing.B, t *benchTable) {
+// benchDropOnCleanup drops the tables (children first) and their templates
+// when b ends.
+func benchDropOnCleanup(b *testing.B, db *sql.DB, tables ...string) {
 	b.Cleanup(func() {
-		for _, n := range []string{t.name, t.name + "_tpl"} {
-			t.db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+n)
+		for _, t := range tables {
+			for _, n := range []string{t, t + "_tpl"} {
+				db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+n)
+			}
 		}
 	})
+}
+
+// benchQuery runs q and calls scan on each row, failing b on error.
+func benchQuery(b *testing.B, db *sql.DB, q string, scan func(*sql.Rows) error) {
+	b.Helper()
+	rows, err := db.QueryContext(context.Background(), q)
+	if err != nil {
+		b.Fatalf("%s: %v", benchShort(q), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // benchLoad loads every other row (even ids) of T through the library, as
@@ -208,31 +338,45 @@ type benchCase struct {
 	stmts   func() int                      // DELETE statements the last run sent
 }
 
-// benchRounds is how many rounds benchRunCases runs its cases in. Go's
-// -count repeats one sub-benchmark back to back before the next, so on a
-// shared machine a slow spell lands on one case; rounds interleave the
-// cases instead. benchstat -ignore /round pools the rounds.
-const benchRounds = 10
+// benchRounds is how many rounds benchRunCases runs its cases in: 10, or
+// the number in TYPEDDELETE_BENCH_ROUNDS. Go's -count repeats one
+// sub-benchmark back to back before the next, so on a shared machine a slow
+// spell lands on one case; rounds interleave the cases instead. benchstat
+// -ignore /round pools the rounds.
+func benchRounds(b *testing.B) int {
+	s := os.Getenv(benchRoundsEnv)
+	if s == "" {
+		return 10
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive number of rounds", benchRoundsEnv, s)
+	}
+	return n
+}
 
 // benchRunCases runs the cases as sub-benchmarks round=R/case=NAME, for R
 // in 1..benchRounds, rotating their order by one each round so that no case
 // always runs first or right after the same other case. Before the rounds
-// it warms the table up with two untimed runs of the second case (a floor).
+// it warms the table up with an untimed run of the second case (a floor),
+// then warms up every case (caches of statements and metadata, schema reads)
+// with an untimed run of each.
 // Each iteration restores the table with the timer stopped, times the case,
 // then checks outside the timer that exactly want rows are gone. It reports
-// DELETE statements per op.
+// DELETE statements per op, and ns/key when the table says how many keys a
+// run deletes.
 func benchRunCases(b *testing.B, t *benchTable, want int, cases []benchCase) {
 	b.Helper()
-	for range 2 {
+	for _, c := range append([]benchCase{cases[1]}, cases...) {
 		t.restore(b)
-		if cases[1].prepare != nil {
-			cases[1].prepare()
+		if c.prepare != nil {
+			c.prepare()
 		}
-		if err := cases[1].run(context.Background()); err != nil {
-			b.Fatalf("warm-up: %v", err)
+		if err := c.run(context.Background()); err != nil {
+			b.Fatalf("warm-up of %s: %v", c.name, err)
 		}
 	}
-	for round := range benchRounds {
+	for round := range benchRounds(b) {
 		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
 			r := round % len(cases)
 			for _, c := range append(cases[r:len(cases):len(cases)], cases[:r]...) {
@@ -264,27 +408,43 @@ func benchRunCase(b *testing.B, t *benchTable, want int, c benchCase) {
 		stmts += c.stmts()
 	}
 	b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
+	if t.keys > 0 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(t.keys), "ns/key")
+	}
 }
 
-// benchLibrary deletes objs with Session.Delete, one call per object, and
+// benchLibraryCase registers deletes with register on a session and
 // commits: what the library sends, whatever it is. Each run uses a new
-// session, made outside the timer: a session remembers the rows its commits
-// deleted and would skip them the next time.
-func benchLibrary[T any](db *sql.DB, objs []*T) benchCase {
+// session, made outside the timer, as a service makes one per request;
+// the sessions share one Catalog, so the catalog is read once, in the
+// warm-up run.
+func benchLibraryCase(db *sql.DB, register func(*typeddelete.Session) error) benchCase {
 	var s *typeddelete.Session
+	catalog := typeddelete.NewCatalog()
 	return benchCase{
 		name:    "library",
-		prepare: func() { s = typeddelete.NewSession(db) },
+		prepare: func() { s = typeddelete.NewSession(db, typeddelete.WithCatalog(catalog)) },
 		run: func(ctx context.Context) error {
-			for _, o := range objs {
-				if err := s.Delete(o); err != nil {
-					return err
-				}
+			if err := register(s); err != nil {
+				return err
 			}
 			return s.Commit(ctx)
 		},
 		stmts: func() int { return s.LastCommit().Statements },
 	}
+}
+
+// benchLibrary deletes objs with Session.Delete, one call per object, and
+// commits.
+func benchLibrary[T any](db *sql.DB, objs []*T) benchCase {
+	return benchLibraryCase(db, func(s *typeddelete.Session) error {
+		for _, o := range objs {
+			if err := s.Delete(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // benchPlaceholders returns n placeholders: ?,?,... or $1,$2,...
@@ -305,97 +465,218 @@ func benchPlaceholders(n int, dollar bool) string {
 	return sb.String()
 }
 
-// benchInChunks is the hand-written floor: DELETE FROM table WHERE id IN
-// (...) with chunk ids per statement, in one transaction, checking the row
-// count of each statement as the library does.
-func benchInChunks(db *sql.DB, table string, ids []int64, chunk int, dollar bool) benchCase {
-	n := (len(ids) + chunk - 1) / chunk
-	return benchCase{
-		name: "floor-in-" + strconv.Itoa(chunk),
-		run: func(ctx context.Context) error {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			args := make([]any, 0, min(chunk, len(ids)))
-			for lo := 0; lo < len(ids); lo += chunk {
-				part := ids[lo:min(lo+chunk, len(ids))]
-				args = args[:0]
-				for _, id := range part {
-					args = append(args, id)
-				}
-				q := "DELETE FROM " + table + " WHERE id IN (" + benchPlaceholders(len(part), dollar) + ")"
-				res, err := tx.ExecContext(ctx, q, args...)
-				if err != nil {
-					return err
-				}
-				if k, err := res.RowsAffected(); err != nil || k != int64(len(part)) {
-					return fmt.Errorf("deleted %d rows of %d (%v)", k, len(part), err)
-				}
-			}
-			return tx.Commit()
-		},
-		stmts: func() int { return n },
+// benchInTx runs f in a transaction of db and commits it.
+func benchInTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
+	defer tx.Rollback()
+	if err := f(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// benchAffected returns the rows a statement deleted.
+func benchAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// benchWant returns a check that a statement deleted want rows, to call on
+// its results: benchWant(n)(tx.ExecContext(...)).
+func benchWant(want int) func(sql.Result, error) error {
+	return func(res sql.Result, err error) error {
+		n, err := benchAffected(res, err)
+		if err == nil && n != int64(want) {
+			err = fmt.Errorf("deleted %d rows, want %d", n, want)
+		}
+		return err
+	}
+}
+
+// benchShape is one plain way of sending DELETE FROM table WHERE column IN
+// (ids) in a transaction: del returns the rows deleted and the statements
+// sent.
+type benchShape struct {
+	name string
+	del  func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (rows int64, stmts int, err error)
+}
+
+// benchStep is one delete of a hand-written case: the want rows of table
+// whose column is in ids.
+type benchStep struct {
+	table, column string
+	ids           []int64
+	want          int
+}
+
+// benchKeys is the step that deletes the rows of table with the ids.
+func benchKeys(table string, ids []int64) benchStep {
+	return benchStep{table: table, column: "id", ids: ids, want: len(ids)}
+}
+
+// benchFloor is a hand-written database/sql case: the steps in order, in
+// one transaction, each sent in shape and checked to delete its want rows.
+func benchFloor(db *sql.DB, name string, shape benchShape, steps ...benchStep) benchCase {
+	stmts := 0
+	return benchCase{
+		name: name,
+		run: func(ctx context.Context) error {
+			stmts = 0
+			return benchInTx(ctx, db, func(tx *sql.Tx) error {
+				for _, s := range steps {
+					n, k, err := shape.del(ctx, tx, s.table, s.column, s.ids)
+					stmts += k
+					if err != nil {
+						return err
+					}
+					if n != int64(s.want) {
+						return fmt.Errorf("%s: deleted %d rows, want %d", s.table, n, s.want)
+					}
+				}
+				return nil
+			})
+		},
+		stmts: func() int { return stmts },
+	}
+}
+
+// benchIn sends IN lists of chunk bound parameters, one statement per chunk.
+// Prepared, it prepares the statement of a full chunk once per transaction
+// and executes it for every full chunk.
+func benchIn(chunk int, dollar, prepared bool) benchShape {
+	name := "in-" + strconv.Itoa(chunk)
+	if prepared {
+		name = "prep-" + name
+	}
+	return benchShape{name: name, del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+		q := func(n int) string {
+			return "DELETE FROM " + table + " WHERE " + column + " IN (" + benchPlaceholders(n, dollar) + ")"
+		}
+		var stmt *sql.Stmt
+		if prepared && len(ids) >= chunk {
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, q(chunk)); err != nil {
+				return 0, 0, err
+			}
+			defer stmt.Close()
+		}
+		args := make([]any, 0, min(chunk, len(ids)))
+		var rows int64
+		stmts := 0
+		for lo := 0; lo < len(ids); lo += chunk {
+			part := ids[lo:min(lo+chunk, len(ids))]
+			args = args[:0]
+			for _, id := range part {
+				args = append(args, id)
+			}
+			var n int64
+			var err error
+			if stmt != nil && len(part) == chunk {
+				n, err = benchAffected(stmt.ExecContext(ctx, args...))
+			} else {
+				n, err = benchAffected(tx.ExecContext(ctx, q(len(part)), args...))
+			}
+			stmts++
+			if err != nil {
+				return rows, stmts, err
+			}
+			rows += n
+		}
+		return rows, stmts, nil
+	}}
+}
+
+// benchLiteral writes the keys into the SQL text as integer literals,
+// chunk per statement, as bun does.
+func benchLiteral(chunk int) benchShape {
+	return benchShape{name: "literal-" + strconv.Itoa(chunk), del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+		var rows int64
+		stmts := 0
+		var q []byte
+		for lo := 0; lo < len(ids); lo += chunk {
+			q = append(q[:0], "DELETE FROM "+table+" WHERE "+column+" IN ("...)
+			for i, id := range ids[lo:min(lo+chunk, len(ids))] {
+				if i > 0 {
+					q = append(q, ',')
+				}
+				q = strconv.AppendInt(q, id, 10)
+			}
+			q = append(q, ')')
+			n, err := benchAffected(tx.ExecContext(ctx, string(q)))
+			stmts++
+			if err != nil {
+				return rows, stmts, err
+			}
+			rows += n
+		}
+		return rows, stmts, nil
+	}}
+}
+
+// benchJSONEach is the SQLite set of keys in one statement: the keys as one
+// JSON array parameter, read back by json_each.
+func benchJSONEach() benchShape {
+	return benchShape{name: "json-each", del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+		arr := make([]byte, 0, 8*len(ids)+2)
+		arr = append(arr, '[')
+		for i, id := range ids {
+			if i > 0 {
+				arr = append(arr, ',')
+			}
+			arr = strconv.AppendInt(arr, id, 10)
+		}
+		arr = append(arr, ']')
+		n, err := benchAffected(tx.ExecContext(ctx,
+			"DELETE FROM "+table+" WHERE "+column+" IN (SELECT value FROM json_each(?))", string(arr)))
+		return n, 1, err
+	}}
+}
+
+// benchAny is the PostgreSQL set of keys in one statement: = ANY($1) with
+// the keys as one array parameter.
+func benchAny() benchShape {
+	return benchShape{name: "any", del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+		n, err := benchAffected(tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE "+column+" = ANY($1)", ids))
+		return n, 1, err
+	}}
 }
 
 // benchPerRow deletes one row per statement with a prepared DELETE ...
-// WHERE id = ?, in one transaction: what SQLAlchemy and GORM do.
-func benchPerRow(db *sql.DB, table string, ids []int64, dollar bool) benchCase {
-	ph := "?"
-	if dollar {
-		ph = "$1"
-	}
-	q := "DELETE FROM " + table + " WHERE id = " + ph
-	return benchCase{
-		name: "per-row",
-		run: func(ctx context.Context) error {
-			tx, err := db.BeginTx(ctx, nil)
+// WHERE column = ?: what SQLAlchemy, and GORM called once per object, send.
+func benchPerRow(dollar bool) benchShape {
+	return benchShape{name: "per-row", del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+		stmt, err := tx.PrepareContext(ctx, "DELETE FROM "+table+" WHERE "+column+" = "+benchPlaceholders(1, dollar))
+		if err != nil {
+			return 0, 0, err
+		}
+		defer stmt.Close()
+		var rows int64
+		for i, id := range ids {
+			n, err := benchAffected(stmt.ExecContext(ctx, id))
 			if err != nil {
-				return err
+				return rows, i + 1, err
 			}
-			defer tx.Rollback()
-			stmt, err := tx.PrepareContext(ctx, q)
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			for _, id := range ids {
-				res, err := stmt.ExecContext(ctx, id)
-				if err != nil {
-					return err
-				}
-				if k, err := res.RowsAffected(); err != nil || k != 1 {
-					return fmt.Errorf("deleted %d rows of 1 (%v)", k, err)
-				}
-			}
-			return tx.Commit()
-		},
-		stmts: func() int { return len(ids) },
-	}
+			rows += n
+		}
+		return rows, len(ids), nil
+	}}
 }
 
-// benchAny is the PostgreSQL floor: one DELETE ... WHERE id = ANY($1) with
-// the ids as one array parameter.
-func benchAny(db *sql.DB, table string, ids []int64) benchCase {
-	q := "DELETE FROM " + table + " WHERE id = ANY($1)"
+// benchFloorExec is the hand-written bulk delete: one Exec of q in a
+// transaction.
+func benchFloorExec(db *sql.DB, q string, args ...any) benchCase {
 	return benchCase{
-		name: "floor-any",
+		name: "floor-exec",
 		run: func(ctx context.Context) error {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
+			return benchInTx(ctx, db, func(tx *sql.Tx) error {
+				_, err := benchAffected(tx.ExecContext(ctx, q, args...))
 				return err
-			}
-			defer tx.Rollback()
-			res, err := tx.ExecContext(ctx, q, ids)
-			if err != nil {
-				return err
-			}
-			if k, err := res.RowsAffected(); err != nil || k != int64(len(ids)) {
-				return fmt.Errorf("deleted %d rows of %d (%v)", k, len(ids), err)
-			}
-			return tx.Commit()
+			})
 		},
 		stmts: func() int { return 1 },
 	}
@@ -406,13 +687,13 @@ func benchAny(db *sql.DB, table string, ids []int64) benchCase {
 // (Session.Delete per object, then Commit) against the hand-written floor
 // (IN chunks of 500) and per-row prepared DELETEs.
 func BenchmarkSQLiteDelete(b *testing.B) {
-	t := benchOpenSQLite(b, benchRows)
+	t := benchCreate(b, benchOpenSQLite(b), benchSQLite, "users", benchRows)
 	objs, ids := benchLoad(b, t.db, func(u *benchUser) int64 { return u.ID })
 	benchRunCases(b, t, benchDeletes, []benchCase{
 		benchLibrary(t.db, objs),
-		benchInChunks(t.db, "users", ids, benchChunk, false),
+		benchFloor(t.db, "floor-in-500", benchIn(benchChunk, false, false), benchKeys("users", ids)),
 		benchLibraryCommit(t.db, objs),
-		benchPerRow(t.db, "users", ids, false),
+		benchFloor(t.db, "per-row", benchPerRow(false), benchKeys("users", ids)),
 	})
 }
 
@@ -422,18 +703,14 @@ func BenchmarkSQLiteDelete(b *testing.B) {
 // ns/object, allocs/object and B/object (allocs/op and B/op are per 5,000).
 // It runs benchRounds rounds, as benchRunCases does.
 func BenchmarkSessionDelete(b *testing.B) {
-	db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := benchOpenSQLite(b)
 	objs := make([]*benchUser, benchDeletes)
 	for i := range objs {
 		id := int64(2 * (i + 1))
 		objs[i] = &benchUser{ID: id, Name: "user " + strconv.FormatInt(id, 10), Age: int(id%60) + 1}
 	}
 	s := typeddelete.NewSession(db)
-	for round := range benchRounds {
+	for round := range benchRounds(b) {
 		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
 			b.ReportAllocs()
 			var before, after runtime.MemStats
@@ -451,7 +728,7 @@ func BenchmarkSessionDelete(b *testing.B) {
 				runtime.ReadMemStats(&after)
 				mallocs += after.Mallocs - before.Mallocs
 				bytes += after.TotalAlloc - before.TotalAlloc
-				if err := s.Rollback(); err != nil {
+				if err := s.Rollback(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -467,7 +744,7 @@ func BenchmarkSessionDelete(b *testing.B) {
 // Query[User].Filter(age.Gt(30)).Delete() and Commit against db.Exec of the
 // same SQL in a transaction.
 func BenchmarkBulkDelete(b *testing.B) {
-	t := benchOpenSQLite(b, benchBulkRows)
+	t := benchCreate(b, benchOpenSQLite(b), benchSQLite, "users", benchBulkRows)
 	age := typeddelete.Col(func(u *benchUser) *int { return &u.Age })
 	q, args, err := typeddelete.Query[benchUser](typeddelete.NewSession(t.db)).Filter(age.Gt(benchBulkAge)).DeleteSQL()
 	if err != nil {
@@ -477,38 +754,12 @@ func BenchmarkBulkDelete(b *testing.B) {
 	if err := t.db.QueryRow("SELECT COUNT(*) FROM users_tpl WHERE age > ?", benchBulkAge).Scan(&want); err != nil {
 		b.Fatal(err)
 	}
-	var s *typeddelete.Session
 	benchRunCases(b, t, want, []benchCase{
-		{
-			name:    "library",
-			prepare: func() { s = typeddelete.NewSession(t.db) },
-			run: func(ctx context.Context) error {
-				if _, err := typeddelete.Query[benchUser](s).Filter(age.Gt(benchBulkAge)).Delete(); err != nil {
-					return err
-				}
-				return s.Commit(ctx)
-			},
-			stmts: func() int { return s.LastCommit().Statements },
-		},
-		{
-			name: "floor-exec",
-			run: func(ctx context.Context) error {
-				tx, err := t.db.BeginTx(ctx, nil)
-				if err != nil {
-					return err
-				}
-				defer tx.Rollback()
-				res, err := tx.ExecContext(ctx, q, args...)
-				if err != nil {
-					return err
-				}
-				if _, err := res.RowsAffected(); err != nil {
-					return err
-				}
-				return tx.Commit()
-			},
-			stmts: func() int { return 1 },
-		},
+		benchLibraryCase(t.db, func(s *typeddelete.Session) error {
+			_, err := typeddelete.Query[benchUser](s).Filter(age.Gt(benchBulkAge)).Delete()
+			return err
+		}),
+		benchFloorExec(t.db, q, args...),
 	})
 }
 
@@ -518,16 +769,15 @@ func BenchmarkBulkDelete(b *testing.B) {
 func BenchmarkPostgresDelete(b *testing.B) {
 	db := benchOpenServer(b, benchPostgresEnv, "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	const name = "typeddelete_bench_pg"
-	t := benchCreate(b, db, name, "(id BIGINT PRIMARY KEY, name TEXT NOT NULL, age INTEGER NOT NULL)", benchRows,
-		[]string{"TRUNCATE " + name, "INSERT INTO " + name + " SELECT * FROM " + name + "_tpl", "ANALYZE " + name})
-	benchDropOnCleanup(b, t)
+	t := benchCreate(b, db, benchPostgres, name, benchRows)
+	benchDropOnCleanup(b, db, name)
 	objs, ids := benchLoad(b, db, func(r *benchPGRow) int64 { return r.ID })
 	benchRunCases(b, t, benchDeletes, []benchCase{
 		benchLibrary(db, objs),
-		benchAny(db, name, ids),
+		benchFloor(db, "floor-any", benchAny(), benchKeys(name, ids)),
 		benchLibraryCommit(db, objs),
-		benchInChunks(db, name, ids, 500, true),
-		benchPerRow(db, name, ids, true),
+		benchFloor(db, "floor-in-500", benchIn(500, true, false), benchKeys(name, ids)),
+		benchFloor(db, "per-row", benchPerRow(true), benchKeys(name, ids)),
 	})
 }
 
@@ -537,15 +787,14 @@ func BenchmarkPostgresDelete(b *testing.B) {
 func BenchmarkMySQLDelete(b *testing.B) {
 	db := benchOpenServer(b, benchMySQLEnv, "mysql", "root@tcp(127.0.0.1:3306)/test")
 	const name = "typeddelete_bench_mysql"
-	t := benchCreate(b, db, name, "(id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, age INT NOT NULL) ENGINE=InnoDB", benchRows,
-		[]string{"TRUNCATE TABLE " + name, "INSERT INTO " + name + " SELECT * FROM " + name + "_tpl"})
-	benchDropOnCleanup(b, t)
+	t := benchCreate(b, db, benchMySQL, name, benchRows)
+	benchDropOnCleanup(b, db, name)
 	objs, ids := benchLoad(b, db, func(r *benchMyRow) int64 { return r.ID })
 	cases := []benchCase{benchLibrary(db, objs), benchLibraryCommit(db, objs)}
 	for _, chunk := range []int{500, 1000, 5000, 20000} {
-		cases = append(cases, benchInChunks(db, name, ids, chunk, false))
+		cases = append(cases, benchFloor(db, "floor-in-"+strconv.Itoa(chunk), benchIn(chunk, false, false), benchKeys(name, ids)))
 	}
-	cases = append(cases, benchPerRow(db, name, ids, false))
+	cases = append(cases, benchFloor(db, "per-row", benchPerRow(false), benchKeys(name, ids)))
 	benchRunCases(b, t, benchDeletes, cases)
 }
 
@@ -553,10 +802,11 @@ func BenchmarkMySQLDelete(b *testing.B) {
 // the cost of Commit alone, which the server targets are stated for.
 func benchLibraryCommit[T any](db *sql.DB, objs []*T) benchCase {
 	var s *typeddelete.Session
+	catalog := typeddelete.NewCatalog()
 	return benchCase{
 		name: "library-commit",
 		prepare: func() {
-			s = typeddelete.NewSession(db)
+			s = typeddelete.NewSession(db, typeddelete.WithCatalog(catalog))
 			for _, o := range objs {
 				if err := s.Delete(o); err != nil {
 					panic(err)
@@ -599,85 +849,19 @@ func (benchChild) TableName() string { return "bench_children" }
 // DELETE children WHERE parent_id IN (...) then DELETE parents WHERE id IN
 // (...), in chunks of 500.
 func BenchmarkCascadeDelete(b *testing.B) {
-	db, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	benchExec(b, db,
-		"CREATE TABLE bench_parents (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
-		"CREATE TABLE bench_children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES bench_parents(id))",
-		"CREATE INDEX bench_children_parent ON bench_children (parent_id)",
-		"CREATE TABLE bench_parents_tpl AS SELECT * FROM bench_parents",
-		"CREATE TABLE bench_children_tpl AS SELECT * FROM bench_children")
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO bench_parents_tpl (id, name) VALUES ")
-	for p := 1; p <= benchParents; p++ {
-		if p > 1 {
-			sb.WriteByte(',')
-		}
-		fmt.Fprintf(&sb, "(%d,'parent %d')", p, p)
-	}
-	benchExec(b, db, sb.String())
-	for p := 1; p <= benchParents; p += 100 {
-		sb.Reset()
-		sb.WriteString("INSERT INTO bench_children_tpl (id, parent_id) VALUES ")
-		for q := p; q < p+100; q++ {
-			for c := range benchChildren {
-				if q > p || c > 0 {
-					sb.WriteByte(',')
-				}
-				fmt.Fprintf(&sb, "(%d,%d)", q*benchChildren+c, q)
-			}
-		}
-		benchExec(b, db, sb.String())
-	}
-	t := &benchTable{db: db, name: "bench_children", rows: benchParents * benchChildren, refill: []string{
-		"DELETE FROM bench_children", "DELETE FROM bench_parents",
-		"INSERT INTO bench_parents SELECT * FROM bench_parents_tpl",
-		"INSERT INTO bench_children SELECT * FROM bench_children_tpl",
-		"PRAGMA wal_checkpoint(TRUNCATE)",
-	}}
-	t.restore(b)
+	db := benchOpenSQLite(b)
+	t := benchCreateCascade(b, db, benchSQLite, "bench_parents", "bench_children", benchParents)
 	var parents []*benchParent
 	var ids []int64
 	for id := int64(2); id <= benchParents; id += 2 {
 		parents = append(parents, &benchParent{ID: id, Name: "parent " + strconv.FormatInt(id, 10)})
 		ids = append(ids, id)
 	}
-	benchRunCases(b, t, len(ids)*benchChildren, []benchCase{
+	benchRunCases(b, t, len(ids)*(1+benchChildren), []benchCase{
 		benchLibrary(db, parents),
-		{
-			name: "floor-set-based",
-			run: func(ctx context.Context) error {
-				tx, err := db.BeginTx(ctx, nil)
-				if err != nil {
-					return err
-				}
-				defer tx.Rollback()
-				args := make([]any, 0, benchChunk)
-				for lo := 0; lo < len(ids); lo += benchChunk {
-					part := ids[lo:min(lo+benchChunk, len(ids))]
-					args = args[:0]
-					for _, id := range part {
-						args = append(args, id)
-					}
-					in := "(" + benchPlaceholders(len(part), false) + ")"
-					if _, err := tx.ExecContext(ctx, "DELETE FROM bench_children WHERE parent_id IN "+in, args...); err != nil {
-						return err
-					}
-					res, err := tx.ExecContext(ctx, "DELETE FROM bench_parents WHERE id IN "+in, args...)
-					if err != nil {
-						return err
-					}
-					if n, err := res.RowsAffected(); err != nil || n != int64(len(part)) {
-						return fmt.Errorf("deleted %d parents of %d (%v)", n, len(part), err)
-					}
-				}
-				return tx.Commit()
-			},
-			stmts: func() int { return 2 * ((len(ids) + benchChunk - 1) / benchChunk) },
-		},
+		benchFloor(db, "floor-set-based", benchIn(benchChunk, false, false),
+			benchStep{table: "bench_children", column: "parent_id", ids: ids, want: len(ids) * benchChildren},
+			benchKeys("bench_parents", ids)),
 		benchLibraryCommit(db, parents),
 	})
 }
@@ -702,10 +886,9 @@ func BenchmarkPostgresCompositeDelete(b *testing.B) {
 		"CREATE TABLE "+name+" (a BIGINT, b BIGINT, name TEXT NOT NULL, PRIMARY KEY (a, b))",
 		"CREATE TABLE "+name+"_tpl (a BIGINT, b BIGINT, name TEXT NOT NULL)",
 		"INSERT INTO "+name+"_tpl SELECT i / 100 + 1, i % 100 + 1, 'pair ' || i FROM generate_series(0, "+strconv.Itoa(benchRows-1)+") AS i")
-	t := &benchTable{db: db, name: name, rows: benchRows, refill: []string{
-		"TRUNCATE " + name, "INSERT INTO " + name + " SELECT * FROM " + name + "_tpl", "ANALYZE " + name}}
+	t := &benchTable{db: db, name: name, rows: benchRows, refill: benchPostgres.refill(name)}
 	t.restore(b)
-	benchDropOnCleanup(b, t)
+	benchDropOnCleanup(b, db, name)
 	all, err := typeddelete.Query[benchPGPair](typeddelete.NewSession(db)).All(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -718,61 +901,38 @@ func BenchmarkPostgresCompositeDelete(b *testing.B) {
 			as, bs = append(as, p.A), append(bs, p.B)
 		}
 	}
-	check := func(res sql.Result, want int) error {
-		if k, err := res.RowsAffected(); err != nil || k != int64(want) {
-			return fmt.Errorf("deleted %d rows of %d (%v)", k, want, err)
-		}
-		return nil
-	}
 	benchRunCases(b, t, len(objs), []benchCase{
 		benchLibrary(db, objs),
 		{
 			name: "floor-unnest",
 			run: func(ctx context.Context) error {
-				tx, err := db.BeginTx(ctx, nil)
-				if err != nil {
-					return err
-				}
-				defer tx.Rollback()
-				res, err := tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))", as, bs)
-				if err != nil {
-					return err
-				}
-				if err := check(res, len(as)); err != nil {
-					return err
-				}
-				return tx.Commit()
+				return benchInTx(ctx, db, func(tx *sql.Tx) error {
+					return benchWant(len(as))(tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))", as, bs))
+				})
 			},
 			stmts: func() int { return 1 },
 		},
 		{
 			name: "floor-rows-1000",
 			run: func(ctx context.Context) error {
-				tx, err := db.BeginTx(ctx, nil)
-				if err != nil {
-					return err
-				}
-				defer tx.Rollback()
-				for lo := 0; lo < len(as); lo += 1000 {
-					hi := min(lo+1000, len(as))
-					var sb strings.Builder
-					args := make([]any, 0, 2*(hi-lo))
-					for i := lo; i < hi; i++ {
-						if i > lo {
-							sb.WriteByte(',')
+				return benchInTx(ctx, db, func(tx *sql.Tx) error {
+					for lo := 0; lo < len(as); lo += 1000 {
+						hi := min(lo+1000, len(as))
+						var sb strings.Builder
+						args := make([]any, 0, 2*(hi-lo))
+						for i := lo; i < hi; i++ {
+							if i > lo {
+								sb.WriteByte(',')
+							}
+							fmt.Fprintf(&sb, "($%d,$%d)", len(args)+1, len(args)+2)
+							args = append(args, as[i], bs[i])
 						}
-						fmt.Fprintf(&sb, "($%d,$%d)", len(args)+1, len(args)+2)
-						args = append(args, as[i], bs[i])
+						if err := benchWant(hi - lo)(tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN ("+sb.String()+")", args...)); err != nil {
+							return err
+						}
 					}
-					res, err := tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN ("+sb.String()+")", args...)
-					if err != nil {
-						return err
-					}
-					if err := check(res, hi-lo); err != nil {
-						return err
-					}
-				}
-				return tx.Commit()
+					return nil
+				})
 			},
 			stmts: func() int { return (len(as) + 999) / 1000 },
 		},
