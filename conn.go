@@ -33,7 +33,7 @@ type beginner interface {
 // Statement kinds the log names.
 const (
 	readCatalog = "read catalog"
-	readQuery   = "query"
+	readQuery   = "select"
 )
 
 // execStmt sends a statement through ps, its prepared form, or as a plain

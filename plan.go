@@ -154,16 +154,18 @@ type step struct {
 	live bool      // only rows not soft-deleted
 	soft bool      // actDelete: a soft-delete UPDATE
 
-	into    *node   // actRead, actTree: the node whose set the rows join
-	minus   *node   // actRestrict, actNullRead: rows the unit removes anyway
-	targets *rowSet // actNullRead fills it, actSetNull updates its rows
-	protect bool    // actRestrict: refuse even rows the unit removes (Protect)
-	order   bool    // actDelete: rows referencing others of the set go first
-	hooks   bool    // actDelete: run BeforeDelete and AfterDelete
-	expect  bool    // actDelete: every key must match a row (fast mode)
-	counts  bool    // the rows count toward AtMost and WithMaxRows
-	handle  bool    // actDelete: the rows are what the bulk handle reports
-	why     string  // what led to the step
+	into  *node // actRead, actTree: the node whose set the rows join
+	minus *node // actRestrict, actNullRead: rows the unit removes anyway
+	// registered: actNullRead: rows the plan deletes by registered key
+	registered *rowSet
+	targets    *rowSet // actNullRead fills it, actSetNull updates its rows
+	protect    bool    // actRestrict: refuse even rows the unit removes (Protect)
+	order      bool    // actDelete: rows referencing others of the set go first
+	hooks      bool    // actDelete: run BeforeDelete and AfterDelete
+	expect     bool    // actDelete: every key must match a row (fast mode)
+	counts     bool    // the rows count toward AtMost and WithMaxRows
+	handle     bool    // actDelete: the rows are what the bulk handle reports
+	why        string  // what led to the step
 }
 
 // rowSet is rows of one table by key, read or known before they are
@@ -292,15 +294,19 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 		return nil, err
 	}
 	p := &plan{precise: precise}
+	deleted := make(map[*model]bool) // tables the plan removes rows from
 	for _, u := range ordered {
 		up, err := buildGraph(u, si)
 		if err != nil {
 			return nil, err
 		}
 		p.units = append(p.units, up)
+		for _, n := range up.nodes {
+			deleted[n.m] = true
+		}
 	}
 	for _, up := range p.units {
-		if err := up.emit(precise, si); err != nil {
+		if err := up.emit(precise, deleted, si); err != nil {
 			return nil, err
 		}
 	}
@@ -322,7 +328,7 @@ func (g *graph) node(m *model, soft bool) (*node, bool) {
 	if n := g.byModel[m]; n != nil {
 		return n, false
 	}
-	n := &node{m: m, soft: soft, self: selfRefs(m, g.si)}
+	n := &node{m: m, soft: soft}
 	g.byModel[m] = n
 	g.up.nodes = append(g.up.nodes, n)
 	return n, true
@@ -350,8 +356,12 @@ func buildGraph(u *unit, si *schemaInfo) (*unitPlan, error) {
 	return up, nil
 }
 
-// emit decides which tables are read and writes the unit's steps.
-func (up *unitPlan) emit(precise bool, si *schemaInfo) error {
+// emit decides which tables are read and writes the unit's steps. deleted
+// holds the tables the whole plan removes rows from: the children of a
+// SetNull relation in one of them are read first, after what earlier units
+// removed, and those the unit removes are left out, so that no UPDATE is
+// sent for rows the Commit has deleted or is deleting.
+func (up *unitPlan) emit(precise bool, deleted map[*model]bool, si *schemaInfo) error {
 	g, u := up.graph, up.unit
 	parentOf := make(map[*node]bool)
 	for _, n := range up.nodes {
@@ -365,6 +375,10 @@ func (up *unitPlan) emit(precise bool, si *schemaInfo) error {
 		checked[e.r.child] = true
 	}
 	for _, n := range up.nodes {
+		var err error
+		if n.self, err = selfRefs(n.m, si); err != nil {
+			return err
+		}
 		n.hooks = (n.m.before || n.m.after) && !(u.bulk != nil && u.bulk.skipHooks)
 		switch {
 		case n.root && u.objs != nil:
@@ -429,8 +443,8 @@ func (up *unitPlan) emit(precise bool, si *schemaInfo) error {
 	nullTargets := make(map[*edge]*rowSet)
 	for i := range g.nulls {
 		e := &g.nulls[i]
-		if g.byModel[e.r.child] == nil {
-			continue // set-based: the unit removes none of the children
+		if !deleted[e.r.child] {
+			continue // set-based: the Commit removes none of the children
 		}
 		t := newRowSet(e.r.child)
 		nullTargets[e] = t
@@ -492,23 +506,27 @@ func (up *unitPlan) add(st *step) { up.steps = append(up.steps, st) }
 // declared self relations of any policy, and self-referencing foreign keys
 // in the catalog whose columns m maps. Rows of m are deleted so that a row
 // goes before every row it references.
-func selfRefs(m *model, si *schemaInfo) [][]*field {
+func selfRefs(m *model, si *schemaInfo) ([][]*field, error) {
 	var out [][]*field
-	rels, _ := m.relations() // resolved without error by collectModels
+	rels, err := m.relations()
+	if err != nil {
+		return nil, err
+	}
 	for _, r := range rels {
 		if r.self() {
 			out = append(out, r.fk)
 		}
 	}
 	if si == nil {
-		return out
+		return out, nil
 	}
 	for _, fk := range si.byChild[m.table] {
 		if fk.parent != m.table || len(fk.columns) != len(m.pk) {
 			continue
 		}
+		// The columns in the order of m's key columns they reference.
 		fs := make([]*field, 0, len(fk.columns))
-		for i, ref := range m.pkColumns() {
+		for _, ref := range m.pkColumns() {
 			j := slices.Index(fk.refColumns, ref)
 			if j < 0 {
 				break
@@ -516,13 +534,12 @@ func selfRefs(m *model, si *schemaInfo) [][]*field {
 			if f := m.byColumn[fk.columns[j]]; f != nil {
 				fs = append(fs, f)
 			}
-			_ = i
 		}
 		if len(fs) == len(m.pk) && !slices.ContainsFunc(out, func(o []*field) bool { return slices.Equal(o, fs) }) {
 			out = append(out, fs)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // levels splits the rows of a set into groups to delete one after

@@ -123,7 +123,10 @@ func (x *sender) read(st *step) error {
 		return err
 	}
 	if reg := n.set.reg; reg != nil && st.sel == selSet {
-		kept := x.settle(st, n.set, found)
+		kept, err := x.settle(st, n.set, found)
+		if err != nil {
+			return err
+		}
 		*n.set = *kept
 		return x.counted(st, int64(n.set.len()))
 	}
@@ -174,7 +177,7 @@ func (x *sender) scanRows(st *step, n *node, src *rowSet, into *rowSet) error {
 	}
 	return x.batches(st, src, func(cond string, args []any, _ []int) error {
 		q := x.sel(m, x.d.quoteAll(cols), cond, args, st.live, true)
-		rows, err := x.s.query(x.ctx, x.conn, st.act.String(), x.runSel(st, x.d.quoteAll(cols), cond, args, true))
+		rows, err := x.s.query(x.ctx, x.conn, x.kind(st), x.runSel(st, x.d.quoteAll(cols), cond, args, true))
 		if err != nil {
 			return x.fail(st, err)
 		}
@@ -200,7 +203,7 @@ func (x *sender) scanRows(st *step, n *node, src *rowSet, into *rowSet) error {
 // order, and records the others as missing. A key that matches a row only
 // by the database's collation (ALICE for alice) counts as found: the
 // database is asked about keys found rows do not explain.
-func (x *sender) settle(st *step, reg *rowSet, found *rowSet) *rowSet {
+func (x *sender) settle(st *step, reg *rowSet, found *rowSet) (*rowSet, error) {
 	matched := make([]bool, reg.keys.len())
 	hits := 0
 	for i := range matched {
@@ -209,8 +212,10 @@ func (x *sender) settle(st *step, reg *rowSet, found *rowSet) *rowSet {
 			hits++
 		}
 	}
-	if hits < reg.keys.len() && found.len() > 0 && reg.keys.kind != intKeys {
-		x.matchByDatabase(st, reg, matched)
+	if hits < reg.keys.len() && found.len() > 0 && collates(reg.m) {
+		if err := x.matchByDatabase(st, reg, matched); err != nil {
+			return nil, err
+		}
 	}
 	kept := &rowSet{m: reg.m, keys: newKeyList(reg.m)}
 	for i, ok := range matched {
@@ -239,12 +244,27 @@ func (x *sender) settle(st *step, reg *rowSet, found *rowSet) *rowSet {
 			}
 		}
 	}
-	return kept
+	return kept, nil
+}
+
+// collates reports whether keys of m can match a row they do not equal:
+// a part is a string, or of a type the package cannot tell.
+func collates(m *model) bool {
+	for _, f := range m.pk {
+		t := f.typ
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if c := kindClass(t); c == 2 || c == 0 && t != reflect.TypeFor[time.Time]() {
+			return true
+		}
+	}
+	return false
 }
 
 // matchByDatabase asks the database which of the unmatched keys of reg
 // match a row, comparing as the database does, and marks them.
-func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) {
+func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) error {
 	var idx []int
 	for i, ok := range matched {
 		if !ok {
@@ -262,11 +282,11 @@ func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) {
 			args = append(args, a...)
 		}
 		q := rawSQL{strings.Join(parts, " UNION ALL "), args, x.d}
-		rows, err := x.s.query(x.ctx, x.conn, st.act.String(), q)
+		rows, err := x.s.query(x.ctx, x.conn, x.kind(st), q)
 		if err != nil {
-			return // the keys stay missing, as the exact read found them
+			return x.fail(st, err)
 		}
-		_ = scanAll(rows, func() error {
+		err = scanAll(rows, func() error {
 			var i int
 			if err := rows.Scan(&i); err != nil {
 				return err
@@ -276,9 +296,13 @@ func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) {
 			}
 			return nil
 		})
+		if err != nil {
+			return x.fail(st, err)
+		}
 		x.record(q)
 		idx = idx[n:]
 	}
+	return nil
 }
 
 // count counts the rows of a set-based delete before it is sent, for a
@@ -298,7 +322,7 @@ func (x *sender) countRows(st *step, src *rowSet, record bool) (int64, error) {
 	var total int64
 	err := x.batches(st, src, func(cond string, args []any, _ []int) error {
 		q := x.sel(st.m, []string{"COUNT(*)"}, cond, args, st.live, false)
-		n, err := x.s.count(x.ctx, x.conn, st.act.String(), x.runSel(st, []string{"COUNT(*)"}, cond, args, false))
+		n, err := x.s.count(x.ctx, x.conn, x.kind(st), x.runSel(st, []string{"COUNT(*)"}, cond, args, false))
 		if err != nil {
 			return x.fail(st, err)
 		}
@@ -330,10 +354,13 @@ func (x *sender) restrict(st *step) error {
 			return err
 		}
 		if counting {
-			_ = x.batches(st, nil, func(cond string, args []any, _ []int) error {
+			err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
 				x.record(x.sel(st.m, []string{"COUNT(*)"}, cond, args, st.live, false))
 				return nil
 			})
+			if err != nil {
+				return err
+			}
 		}
 		for i := 0; i < kids.len(); i++ {
 			if st.protect || st.minus == nil || !st.minus.set.has(kids.keys.id(i)) {
@@ -360,7 +387,8 @@ func (x *sender) nullRead(st *step) error {
 		return err
 	}
 	for i := 0; i < kids.len(); i++ {
-		if st.minus == nil || !st.minus.set.has(kids.keys.id(i)) {
+		id := kids.keys.id(i)
+		if st.minus == nil || !st.minus.set.has(id) {
 			st.targets.add(kids.keys.at(i), nil, nil)
 		}
 	}
@@ -374,7 +402,7 @@ func (x *sender) keysOf(st *step, record bool) (*rowSet, error) {
 	lock := st.act == actNullRead
 	err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
 		q := x.sel(st.m, x.d.quoteAll(st.m.pkColumns()), cond, args, st.live, lock)
-		rows, err := x.s.query(x.ctx, x.conn, st.act.String(), x.runSel(st, x.d.quoteAll(st.m.pkColumns()), cond, args, lock))
+		rows, err := x.s.query(x.ctx, x.conn, x.kind(st), x.runSel(st, x.d.quoteAll(st.m.pkColumns()), cond, args, lock))
 		if err != nil {
 			return x.fail(st, err)
 		}
@@ -745,13 +773,23 @@ func (x *sender) exec(st *step, q sqlizer) (int64, error) {
 		}
 		x.sent[query] = true
 	}
-	kind := st.act.String()
-	if st.act == actDelete && st.soft {
-		kind = "soft delete"
-	}
-	n, err := x.s.execStmt(x.ctx, x.conn, ps, kind, query, args)
+	n, err := x.s.execStmt(x.ctx, x.conn, ps, x.kind(st), query, args)
 	x.res.Statements++
 	return n, err
+}
+
+// kind names what a step's statement does, for the log: "delete", "soft
+// delete", "set null", "restrict check", ...; a dry run's reads are
+// "preview ...".
+func (x *sender) kind(st *step) string {
+	k := st.act.String()
+	if st.act == actDelete && st.soft {
+		k = "soft delete"
+	}
+	if x.dry {
+		k = "preview " + k
+	}
+	return k
 }
 
 // prepared returns the run's prepared statement for query, preparing it on

@@ -142,7 +142,7 @@ func checkCascadeCycles(models map[*model]bool) error {
 // referenceGraph returns, for each table, the tables it references: from
 // the declared relations of models and from the catalog's foreign keys.
 // Self references are left out; rows of such tables are ordered by row.
-func referenceGraph(models map[*model]bool, si *schemaInfo) map[string]map[string]bool {
+func referenceGraph(models map[*model]bool, si *schemaInfo) (map[string]map[string]bool, error) {
 	g := make(map[string]map[string]bool)
 	add := func(child, parent string) {
 		if child == parent {
@@ -154,7 +154,10 @@ func referenceGraph(models map[*model]bool, si *schemaInfo) map[string]map[strin
 		g[child][parent] = true
 	}
 	for m := range models {
-		rels, _ := m.relations() // resolved without error by collectModels
+		rels, err := m.relations()
+		if err != nil {
+			return nil, err
+		}
 		for _, r := range rels {
 			add(r.child.table, r.parent.table)
 		}
@@ -166,7 +169,7 @@ func referenceGraph(models map[*model]bool, si *schemaInfo) map[string]map[strin
 			}
 		}
 	}
-	return g
+	return g, nil
 }
 
 // reaches reports whether table from references table to, directly or
@@ -279,7 +282,11 @@ func inDeleteOrder[T any](items []T, modelOf func(T) *model, models map[*model]b
 	for i, it := range items {
 		tables[i] = modelOf(it).table
 	}
-	idx, err := deleteOrder(tables, referenceGraph(models, si))
+	g, err := referenceGraph(models, si)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := deleteOrder(tables, g)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 // Command cascade shows the delete planner on SQLite: relations declared on
-// the models decide what deleting a parent does to its children, and the
-// session prints each statement as it sends it.
+// the models decide what deleting a parent does to its children. It
+// previews each delete, as a confirmation page would, then commits it,
+// printing each statement as the session sends it.
 //
 //	go run ./examples/cascade
 //
@@ -136,7 +137,7 @@ func run(ctx context.Context) error {
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			switch a.Key {
-			case slog.TimeKey, slog.LevelKey, slog.MessageKey, "duration":
+			case slog.TimeKey, slog.LevelKey, "duration":
 				return slog.Attr{}
 			}
 			return a
@@ -160,10 +161,16 @@ func run(ctx context.Context) error {
 	if err := sess.Delete(team, cat, doc); err != nil {
 		return err
 	}
+	// What the Commit will do, read without writing anything.
+	preview, err := sess.Preview(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("## preview\n%s## commit\n", preview)
 	if err := sess.Commit(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("deleted per table: %v\n\n", sess.LastCommit().Deleted)
+	fmt.Printf("deleted per table: %v, set to NULL: %v\n\n", sess.LastCommit().Deleted, sess.LastCommit().SetNull)
 
 	fmt.Println("# team 2: its project 20 still has a label (Restrict), so nothing is deleted")
 	web, err := typeddelete.Query[Team](sess).Get(ctx, 2)
@@ -173,6 +180,11 @@ func run(ctx context.Context) error {
 	if err := sess.Delete(web); err != nil {
 		return err
 	}
+	preview, err = sess.Preview(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("## preview\n%s", preview)
 	var restricted *typeddelete.RestrictError
 	if err := sess.Commit(ctx); !errors.As(err, &restricted) {
 		return fmt.Errorf("want a RestrictError, got %v", err)

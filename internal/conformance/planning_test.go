@@ -349,6 +349,13 @@ func (h *planHooks) record(ctx context.Context, tx typeddelete.DBTX, event strin
 
 // got returns the calls recorded so far, sorted: hooks of one batch run in
 // key order, but the test states the set of calls, not their interleaving.
+// inOrder returns the hook calls in the order they ran.
+func (h *planHooks) inOrder() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.calls)
+}
+
 func (h *planHooks) got() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -1,0 +1,336 @@
+package conformance_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+
+	sq "github.com/Masterminds/squirrel"
+
+	"github.com/typeddelete/typeddelete"
+)
+
+// Relation correctness: what a Commit deletes through relations depends
+// on the rows, never on the order of declarations or statements.
+
+// TestBulkFilterOnChildren checks that a bulk delete whose filter reads
+// its children deletes the rows the filter matched before anything
+// changed, with their children: the filter is not evaluated again after
+// the children are gone.
+func TestBulkFilterOnChildren(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a Cascade", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planTeams)
+			s := tdb.session()
+			hasA := typeddelete.Raw[planTeam](sq.Expr("EXISTS (SELECT 1 FROM projects p WHERE p.team_id = teams.id AND p.name = ?)", "a"))
+			d, err := typeddelete.Query[planTeam](s).Filter(hasA).Delete()
+			planMust(t, "Query.Delete", err)
+			planMust(t, "Commit", s.Commit(ctx))
+			if n, ok := d.RowsAffected(); n != 1 || !ok {
+				t.Errorf("RowsAffected() = %d, %v; want 1, true", n, ok)
+			}
+			p.expect(t, map[string][]string{"teams": {"2|blue", "3|green"}, "projects": {"20|2", "30|3"}, "tasks": {"200|20", "300|30"}})
+		})
+	})
+	t.Run("a SetNull", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planAuthors)
+			s := tdb.session()
+			wroteX := typeddelete.Raw[planAuthor](sq.Expr("EXISTS (SELECT 1 FROM books b WHERE b.author_id = authors.id AND b.title = ?)", "x"))
+			d, err := typeddelete.Query[planAuthor](s).Filter(wroteX).Delete()
+			planMust(t, "Query.Delete", err)
+			planMust(t, "Commit", s.Commit(ctx))
+			if n, _ := d.RowsAffected(); n != 1 {
+				t.Errorf("RowsAffected() = %d, want 1", n)
+			}
+			p.expect(t, map[string][]string{"authors": {"2"}, "books": {"10|NULL", "11|NULL", "20|2"}})
+		})
+	})
+}
+
+// A parent whose children reference a UNIQUE column rather than its key.
+
+type refParent struct {
+	ID   int64  `db:"id,pk"`
+	Code string `db:"code"`
+}
+
+func (refParent) TableName() string { return "ref_parents" }
+func (refParent) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[refChild](typeddelete.Cascade, "parent_code")}
+}
+
+type refChild struct {
+	ID         int64  `db:"id,pk"`
+	ParentCode string `db:"parent_code"`
+}
+
+func (refChild) TableName() string { return "ref_children" }
+
+// TestRelationOnAnotherColumnIsRefused checks that a relation whose
+// foreign key references a column other than the parent's key is refused
+// at first use, before anything is sent, instead of cascading by key
+// values to the wrong rows.
+func TestRelationOnAnotherColumnIsRefused(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		tdb.exec(t, "CREATE TABLE ref_parents (id BIGINT PRIMARY KEY, code VARCHAR(20) NOT NULL UNIQUE)",
+			"CREATE TABLE ref_children (id BIGINT PRIMARY KEY, parent_code VARCHAR(20) NOT NULL, FOREIGN KEY (parent_code) REFERENCES ref_parents(code))",
+			"INSERT INTO ref_parents (id, code) VALUES (1, '2'), (2, '1')",
+			"INSERT INTO ref_children (id, parent_code) VALUES (10, '1'), (20, '2')")
+		log := &mockLog{}
+		s := tdb.session(typeddelete.WithLogger(slog.New(log)))
+		planMust(t, "Delete", s.Delete(&refParent{ID: 1}))
+		err := s.Commit(context.Background())
+		if !errors.Is(err, typeddelete.ErrInvalidRelation) || !strings.Contains(err.Error(), "ref_children(parent_code) references ref_parents(code)") {
+			t.Fatalf("Commit error = %v, want ErrInvalidRelation naming ref_children(parent_code) and ref_parents(code)", err)
+		}
+		planNothingButCatalog(t, log)
+		if n := tdb.count(t, "ref_children"); n != 2 {
+			t.Errorf("%d rows left in ref_children, want 2", n)
+		}
+	})
+}
+
+// Restrict and Protect against two paths to one table: top cascades to
+// b1 and to b2; b1 restricts bottoms (or protects them), b2 cascades to
+// bottoms. rTop declares b1 first, rTopRev b2 first.
+
+type rTop struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (rTop) TableName() string { return "r_tops" }
+func (rTop) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[rB1](typeddelete.Cascade, "top_id"),
+		typeddelete.HasMany[rB2](typeddelete.Cascade, "top_id"),
+	}
+}
+
+type rTopRev struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (rTopRev) TableName() string { return "r_tops" }
+func (rTopRev) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[rB2](typeddelete.Cascade, "top_id"),
+		typeddelete.HasMany[rB1](typeddelete.Cascade, "top_id"),
+	}
+}
+
+type rTopProtect struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (rTopProtect) TableName() string { return "r_tops" }
+func (rTopProtect) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[rB2](typeddelete.Cascade, "top_id"),
+		typeddelete.HasMany[rB1Protect](typeddelete.Cascade, "top_id"),
+	}
+}
+
+type rB1 struct {
+	ID    int64 `db:"id,pk"`
+	TopID int64 `db:"top_id"`
+}
+
+func (rB1) TableName() string { return "r_b1" }
+func (rB1) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[rBottom](typeddelete.Restrict, "b1_id")}
+}
+
+type rB1Protect struct {
+	ID    int64 `db:"id,pk"`
+	TopID int64 `db:"top_id"`
+}
+
+func (rB1Protect) TableName() string { return "r_b1" }
+func (rB1Protect) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[rBottom](typeddelete.Protect, "b1_id")}
+}
+
+type rB2 struct {
+	ID    int64 `db:"id,pk"`
+	TopID int64 `db:"top_id"`
+}
+
+func (rB2) TableName() string { return "r_b2" }
+func (rB2) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[rBottom](typeddelete.Cascade, "b2_id")}
+}
+
+type rBottom struct {
+	ID   int64 `db:"id,pk"`
+	B1ID int64 `db:"b1_id"`
+	B2ID int64 `db:"b2_id"`
+}
+
+func (rBottom) TableName() string { return "r_bottoms" }
+
+// TestRestrictDoesNotDependOnDeclarationOrder checks Django's RESTRICT: a
+// restricted row the same Commit deletes through another Cascade does not
+// block it, one that would remain does, whichever relation is declared
+// first; and PROTECT, which blocks both.
+func TestRestrictDoesNotDependOnDeclarationOrder(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T, tdb *testDB, survivor bool) {
+		tdb.exec(t, "CREATE TABLE r_tops (id BIGINT PRIMARY KEY)",
+			"CREATE TABLE r_b1 (id BIGINT PRIMARY KEY, top_id BIGINT NOT NULL, FOREIGN KEY (top_id) REFERENCES r_tops(id))",
+			"CREATE TABLE r_b2 (id BIGINT PRIMARY KEY, top_id BIGINT NOT NULL, FOREIGN KEY (top_id) REFERENCES r_tops(id))",
+			"CREATE TABLE r_bottoms (id BIGINT PRIMARY KEY, b1_id BIGINT NOT NULL, b2_id BIGINT NOT NULL, FOREIGN KEY (b1_id) REFERENCES r_b1(id), FOREIGN KEY (b2_id) REFERENCES r_b2(id))",
+			"INSERT INTO r_tops (id) VALUES (1), (2)",
+			"INSERT INTO r_b1 (id, top_id) VALUES (10, 1), (20, 2)",
+			"INSERT INTO r_b2 (id, top_id) VALUES (11, 1), (21, 2)",
+			// Bottom 100 goes with top 1 through b2 11.
+			"INSERT INTO r_bottoms (id, b1_id, b2_id) VALUES (100, 10, 11)")
+		if survivor {
+			// Bottom 101 references b1 10 but hangs under top 2 through b2 21.
+			tdb.exec(t, "INSERT INTO r_bottoms (id, b1_id, b2_id) VALUES (101, 10, 21)")
+		}
+	}
+	tops := map[string]any{"b1 declared first": &rTop{ID: 1}, "b2 declared first": &rTopRev{ID: 1}}
+	for order, top := range tops {
+		t.Run("with "+order+" a restricted row the Commit deletes anyway does not block it", func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				setup(t, tdb, false)
+				s := tdb.session()
+				planMust(t, "Delete", s.Delete(top))
+				planMust(t, "Commit", s.Commit(ctx))
+				for table, want := range map[string]int{"r_tops": 1, "r_b1": 1, "r_b2": 1, "r_bottoms": 0} {
+					if n := tdb.count(t, table); n != want {
+						t.Errorf("%d rows left in %s, want %d", n, table, want)
+					}
+				}
+			})
+		})
+		t.Run("with "+order+" a restricted row that would remain blocks it", func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				setup(t, tdb, true)
+				s := tdb.session()
+				planMust(t, "Delete", s.Delete(top))
+				err := s.Commit(ctx)
+				var re *typeddelete.RestrictError
+				if !errors.As(err, &re) || *re != (typeddelete.RestrictError{Parent: "r_b1", Child: "r_bottoms", Count: 1, Policy: typeddelete.Restrict}) {
+					t.Fatalf("Commit error = %v, want a RestrictError of r_b1 for 1 row of r_bottoms", err)
+				}
+				if n := tdb.count(t, "r_bottoms"); n != 2 {
+					t.Errorf("%d rows left in r_bottoms, want both", n)
+				}
+			})
+		})
+	}
+	t.Run("Protect blocks even a row the Commit deletes anyway", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			setup(t, tdb, false)
+			s := tdb.session()
+			planMust(t, "Delete", s.Delete(&rTopProtect{ID: 1}))
+			err := s.Commit(ctx)
+			var re *typeddelete.RestrictError
+			if !errors.As(err, &re) || *re != (typeddelete.RestrictError{Parent: "r_b1", Child: "r_bottoms", Count: 1, Policy: typeddelete.Protect}) {
+				t.Fatalf("Commit error = %v, want a Protect RestrictError of r_b1 for 1 row of r_bottoms", err)
+			}
+			if n := tdb.count(t, "r_tops"); n != 2 {
+				t.Errorf("%d rows left in r_tops, want 2", n)
+			}
+		})
+	})
+}
+
+// A tree with two self-references: parent_id, known only from the
+// catalog, and next_id to a sibling, declared SetNull.
+
+type linkNode struct {
+	ID       int64  `db:"id,pk"`
+	ParentID *int64 `db:"parent_id"`
+	NextID   *int64 `db:"next_id"`
+}
+
+func (linkNode) TableName() string { return "link_nodes" }
+func (linkNode) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[linkNode](typeddelete.SetNull, "next_id")}
+}
+
+// TestTreesDeleteReferencingRowsFirst checks that rows of a table that
+// references itself are deleted so that a row goes before every row it
+// references, by every self-reference the catalog knows, reading the
+// values the caller did not load; MySQL and MariaDB check such keys row by
+// row and refuse any other order.
+func TestTreesDeleteReferencingRowsFirst(t *testing.T) {
+	ctx := context.Background()
+	t.Run("rows registered by key alone, with a self-reference only the catalog knows", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planNodes)
+			s := tdb.session()
+			// Roots first: the worst order for the database.
+			planMust(t, "Delete", s.Delete(&planNode{ID: 2}, &planNode{ID: 4}, &planNode{ID: 5}, &planNode{ID: 6}))
+			planMust(t, "Commit", s.Commit(ctx))
+			p.expect(t, map[string][]string{"nodes": {"1|NULL", "3|1", "7|NULL", "8|7"}})
+		})
+	})
+	t.Run("a second self-reference, declared SetNull, orders the rows and nulls the survivors", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			tdb.exec(t, "CREATE TABLE link_nodes (id BIGINT PRIMARY KEY, parent_id BIGINT, next_id BIGINT, FOREIGN KEY (parent_id) REFERENCES link_nodes(id), FOREIGN KEY (next_id) REFERENCES link_nodes(id))",
+				"INSERT INTO link_nodes (id, parent_id, next_id) VALUES (1, NULL, NULL), (3, 1, NULL)",
+				"INSERT INTO link_nodes (id, parent_id, next_id) VALUES (2, 1, 3)",
+				"INSERT INTO link_nodes (id, parent_id, next_id) VALUES (4, 2, NULL), (5, 1, 2)")
+			p := &planDB{testDB: tdb, tables: []planTable{{"link_nodes", "id, parent_id, next_id", "1"}}}
+			log := &mockLog{}
+			s := tdb.session(typeddelete.WithLogger(slog.New(log)))
+			planMust(t, "Delete", s.Delete(&linkNode{ID: 3}, &linkNode{ID: 2}, &linkNode{ID: 4}))
+			planMust(t, "Commit", s.Commit(ctx))
+			p.expect(t, map[string][]string{"link_nodes": {"1|NULL|NULL", "5|1|NULL"}})
+			if got := s.LastCommit().SetNull["link_nodes"]; got != 1 {
+				t.Errorf("LastCommit().SetNull = %d, want 1: row 5 only, not the rows deleted", got)
+			}
+		})
+	})
+	t.Run("no UPDATE is sent for SetNull children the same delete removes", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planStaffs)
+			log := &mockLog{}
+			s := tdb.session(typeddelete.WithLogger(slog.New(log)))
+			_, err := typeddelete.Query[planStaff](s).Filter(typeddelete.Raw[planStaff](sq.Expr("id > ?", 1))).Delete()
+			planMust(t, "Query.Delete", err)
+			planMust(t, "Commit", s.Commit(ctx))
+			if work := planWork(log); slices.ContainsFunc(work, func(q string) bool { return strings.HasPrefix(q, "UPDATE") }) {
+				t.Errorf("statements %q include an UPDATE of rows the Commit deletes", work)
+			}
+			p.expect(t, map[string][]string{"staff": {"1|NULL"}})
+		})
+	})
+	t.Run("no UPDATE is sent for SetNull children an earlier delete of the Commit removed", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planAuthors)
+			log := &mockLog{}
+			s := tdb.session(typeddelete.WithLogger(slog.New(log)))
+			planMust(t, "Delete", s.Delete(&planAuthor{ID: 1}, &planBook{ID: 10}, &planBook{ID: 11}))
+			planMust(t, "Commit", s.Commit(ctx))
+			if work := planWork(log); slices.ContainsFunc(work, func(q string) bool { return strings.HasPrefix(q, "UPDATE") }) {
+				t.Errorf("statements %q include an UPDATE of rows the Commit deleted", work)
+			}
+			p.expect(t, map[string][]string{"authors": {"2"}, "books": {"20|2"}})
+		})
+	})
+}
+
+// TestHooksRunInDeleteOrder checks that BeforeDelete and AfterDelete run
+// children first, each around the statement that deletes its rows.
+func TestHooksRunInDeleteOrder(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		planSetup(t, tdb, planShips)
+		s := tdb.session()
+		h := &planHooks{}
+		planMust(t, "Delete", s.Delete(&planShip{ID: 1, Name: "ark"}))
+		planMust(t, "Commit", s.Commit(h.with(context.Background())))
+		want := []string{"crew.before 10", "crew.before 11", "crew.after 10", "crew.after 11", "ship.before 1", "ship.after 1"}
+		if got := h.inOrder(); !slices.Equal(got, want) {
+			t.Errorf("hook calls = %q, want %q", got, want)
+		}
+	})
+}
