@@ -46,6 +46,11 @@ type Dialect struct {
 	maxTuples int
 	// fromDual is what a SELECT without a table needs: "" or " FROM DUAL".
 	fromDual string
+	// jsonEach: long IN lists travel as one JSON array through json_each.
+	jsonEach bool
+	// errorsAbortTx: a failed statement aborts the transaction, so a
+	// statement that may fail runs in a savepoint.
+	errorsAbortTx bool
 	// txOptions are the options of the session's own transactions.
 	txOptions *sql.TxOptions
 	// catalog queries; see fkCatalog and keyCatalog.
@@ -55,7 +60,7 @@ type Dialect struct {
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
-		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ",
+		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonEach: true,
 		fks: sqliteForeignKeys, keys: sqliteUniqueKeys}
 }
 
@@ -75,7 +80,7 @@ func PostgresDialect() *Dialect {
 func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
 		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
-		maxTuples: 1000, fks: postgresForeignKeys, keys: postgresUniqueKeys}
+		maxTuples: 1000, errorsAbortTx: true, fks: postgresForeignKeys, keys: postgresUniqueKeys}
 }
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their

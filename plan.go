@@ -261,7 +261,7 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 			return nil, err
 		}
 		if u.bulk != nil && u.bulk.fixed == nil {
-			if err := s.renderFilter(u.bulk); err != nil {
+			if err := s.renderFilter(ctx, u.bulk, true); err != nil {
 				return nil, err
 			}
 		}

@@ -3,6 +3,7 @@ package typeddelete
 import (
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -140,14 +141,38 @@ type Predicate[T any] struct {
 
 // Raw wraps a squirrel expression as a predicate on T: the escape hatch for
 // SQL the typed columns cannot say. Its SQL is sent as written (use ?
-// placeholders); Raw(nil), or one that renders to nothing, is invalid, and
-// one that renders to a constant true such as squirrel.Eq{} counts as no
-// filter for a bulk delete.
+// placeholders); Raw(nil), or one that renders to nothing, is invalid.
+// squirrel.And and squirrel.Or are taken apart into their terms. For a
+// bulk delete, a term that is always true, such as squirrel.Eq{} or
+// "1=1", counts as no filter; so does, at Commit, a term that names no
+// column and that the database evaluates to true ("2=2", "NOT (1=0)",
+// squirrel.Expr("?", true)). A term that names a column cannot be told
+// apart, "id IS NOT NULL" say: WithMaxRows and AtMost catch those.
 func Raw[T any](s sq.Sqlizer) Predicate[T] {
+	return Predicate[T]{e: rawTree(s)}
+}
+
+// rawTree turns a squirrel expression into a condition tree, squirrel's
+// And and Or into AND and OR of their terms.
+func rawTree(s sq.Sqlizer) expr {
 	if s == nil || (reflect.ValueOf(s).Kind() == reflect.Pointer && reflect.ValueOf(s).IsNil()) {
-		return Predicate[T]{e: errExpr{fmt.Errorf("%w: Raw(nil)", ErrInvalidPredicate)}}
+		return errExpr{fmt.Errorf("%w: Raw(nil)", ErrInvalidPredicate)}
 	}
-	return Predicate[T]{e: rawExpr{s}}
+	var op string
+	var terms []sq.Sqlizer
+	switch v := s.(type) {
+	case sq.And:
+		op, terms = "AND", v
+	case sq.Or:
+		op, terms = "OR", v
+	default:
+		return rawExpr{&rawLeaf{s}}
+	}
+	subs := make([]expr, len(terms))
+	for i, t := range terms {
+		subs[i] = rawTree(t)
+	}
+	return boolExpr{op, subs}
 }
 
 // And matches rows that match every predicate. With none it is always true.
@@ -197,12 +222,27 @@ const (
 
 // expr is a condition tree rendered with a dialect's quoting.
 type expr interface {
-	render(d *Dialect) (sql string, args []any, t truth, err error)
+	render(r *renderer) (sql string, args []any, t truth, err error)
+}
+
+// renderer renders condition trees with a dialect, knowing what the
+// database said of Raw terms that name no column (see Session.probe).
+type renderer struct {
+	d      *Dialect
+	truths map[*rawLeaf]truth
+}
+
+// render renders e, treating a nil expr (the zero Predicate) as invalid.
+func (r *renderer) render(e expr) (string, []any, truth, error) {
+	if e == nil {
+		return "", nil, depends, fmt.Errorf("%w: zero Predicate", ErrInvalidPredicate)
+	}
+	return e.render(r)
 }
 
 type errExpr struct{ err error }
 
-func (e errExpr) render(*Dialect) (string, []any, truth, error) { return "", nil, depends, e.err }
+func (e errExpr) render(*renderer) (string, []any, truth, error) { return "", nil, depends, e.err }
 
 type cmpExpr struct {
 	f  *field
@@ -210,7 +250,8 @@ type cmpExpr struct {
 	v  any
 }
 
-func (e cmpExpr) render(d *Dialect) (string, []any, truth, error) {
+func (e cmpExpr) render(r *renderer) (string, []any, truth, error) {
+	d := r.d
 	if isNil(e.v) {
 		switch e.op {
 		case "=":
@@ -228,18 +269,38 @@ type inExpr struct {
 	not bool
 }
 
-func (e inExpr) render(d *Dialect) (string, []any, truth, error) {
+// render sends the values as the dialect sends keys: one array on
+// PostgreSQL, integers as literals on MySQL, else bound parameters (on
+// SQLite, past 1000 values, one JSON array through json_each), so that a
+// list longer than the bind-parameter limit still works.
+func (e inExpr) render(r *renderer) (string, []any, truth, error) {
+	d := r.d
 	if len(e.vs) == 0 {
 		if e.not {
 			return sqlTrue, nil, alwaysTrue, nil
 		}
 		return sqlFalse, nil, alwaysFalse, nil
 	}
-	op := " IN ("
-	if e.not {
-		op = " NOT IN ("
+	var s string
+	var args []any
+	t := e.f.typ
+	switch {
+	case t.Kind() == reflect.Pointer || t.Implements(valuerType):
+		s, args = d.Quote(e.f.column)+" IN ("+placeholders(len(e.vs))+")", e.vs
+	case d.jsonEach && len(e.vs) > 1000 && jsonable(t):
+		j, err := jsonArray(e.vs)
+		if err != nil {
+			return "", nil, depends, fmt.Errorf("%w: In on %s: %v", ErrInvalidValue, e.f.column, err)
+		}
+		s, args = d.Quote(e.f.column)+" IN (SELECT value FROM json_each(?))", []any{j}
+	default:
+		keys := keyList{kind: anyKeys, anys: e.vs}
+		s, args = d.keyCond([]string{e.f.column}, []reflect.Type{t}, nil, &keys)
 	}
-	return d.Quote(e.f.column) + op + placeholders(len(e.vs)) + ")", e.vs, depends, nil
+	if e.not {
+		return "NOT (" + s + ")", args, depends, nil
+	}
+	return s, args, depends, nil
 }
 
 type betweenExpr struct {
@@ -247,8 +308,8 @@ type betweenExpr struct {
 	lo, hi any
 }
 
-func (e betweenExpr) render(d *Dialect) (string, []any, truth, error) {
-	return d.Quote(e.f.column) + " BETWEEN ? AND ?", []any{e.lo, e.hi}, depends, nil
+func (e betweenExpr) render(r *renderer) (string, []any, truth, error) {
+	return r.d.Quote(e.f.column) + " BETWEEN ? AND ?", []any{e.lo, e.hi}, depends, nil
 }
 
 type nullExpr struct {
@@ -256,7 +317,8 @@ type nullExpr struct {
 	not bool
 }
 
-func (e nullExpr) render(d *Dialect) (string, []any, truth, error) {
+func (e nullExpr) render(r *renderer) (string, []any, truth, error) {
+	d := r.d
 	if e.not {
 		return d.Quote(e.f.column) + " IS NOT NULL", nil, depends, nil
 	}
@@ -268,7 +330,7 @@ type boolExpr struct {
 	subs []expr
 }
 
-func (e boolExpr) render(d *Dialect) (string, []any, truth, error) {
+func (e boolExpr) render(r *renderer) (string, []any, truth, error) {
 	// absorbing is the value that decides the whole expression; neutral is
 	// the value that can be dropped.
 	absorbing, neutral := alwaysFalse, alwaysTrue
@@ -281,7 +343,7 @@ func (e boolExpr) render(d *Dialect) (string, []any, truth, error) {
 	for _, sub := range e.subs {
 		// Render every part, even after the result is decided, so that an
 		// invalid predicate anywhere is reported.
-		s, a, t, err := renderExpr(sub, d)
+		s, a, t, err := r.render(sub)
 		if err != nil {
 			return "", nil, depends, err
 		}
@@ -307,8 +369,8 @@ func (e boolExpr) render(d *Dialect) (string, []any, truth, error) {
 
 type notExpr struct{ sub expr }
 
-func (e notExpr) render(d *Dialect) (string, []any, truth, error) {
-	s, a, t, err := renderExpr(e.sub, d)
+func (e notExpr) render(r *renderer) (string, []any, truth, error) {
+	s, a, t, err := r.render(e.sub)
 	switch {
 	case err != nil:
 		return "", nil, depends, err
@@ -320,30 +382,68 @@ func (e notExpr) render(d *Dialect) (string, []any, truth, error) {
 	return "NOT (" + s + ")", a, depends, nil
 }
 
-type rawExpr struct{ s sq.Sqlizer }
+// rawExpr is a Raw term; its leaf is its identity for the renderer's
+// truths.
+type rawExpr struct{ leaf *rawLeaf }
 
-func (e rawExpr) render(*Dialect) (string, []any, truth, error) {
-	s, a, err := e.s.ToSql()
+// rawLeaf is a squirrel expression a Raw term wraps.
+type rawLeaf struct{ s sq.Sqlizer }
+
+func (e rawExpr) render(r *renderer) (string, []any, truth, error) {
+	s, a, err := e.leaf.s.ToSql()
 	if err != nil {
 		return "", nil, depends, fmt.Errorf("%w: Raw: %w", ErrInvalidPredicate, err)
 	}
 	switch constantOf(s) {
 	case "":
-		return "", nil, depends, fmt.Errorf("%w: Raw expression %T renders to no SQL", ErrInvalidPredicate, e.s)
+		return "", nil, depends, fmt.Errorf("%w: Raw expression %T renders to no SQL", ErrInvalidPredicate, e.leaf.s)
 	case "1=1", "true":
 		return sqlTrue, nil, alwaysTrue, nil
 	case "1=0", "false":
 		return sqlFalse, nil, alwaysFalse, nil
 	}
+	switch r.truths[e.leaf] {
+	case alwaysTrue:
+		return sqlTrue, nil, alwaysTrue, nil
+	case alwaysFalse:
+		return sqlFalse, nil, alwaysFalse, nil
+	}
 	return "(" + s + ")", a, depends, nil
 }
 
-// renderExpr renders e, treating a nil expr (the zero Predicate) as invalid.
+// renderExpr renders e with dialect d.
 func renderExpr(e expr, d *Dialect) (string, []any, truth, error) {
-	if e == nil {
-		return "", nil, depends, fmt.Errorf("%w: zero Predicate", ErrInvalidPredicate)
+	return (&renderer{d: d}).render(e)
+}
+
+// rawLeaves returns the Raw terms of the trees es.
+func rawLeaves(es []expr) []*rawLeaf {
+	var out []*rawLeaf
+	for _, e := range es {
+		switch e := e.(type) {
+		case rawExpr:
+			out = append(out, e.leaf)
+		case boolExpr:
+			out = append(out, rawLeaves(e.subs)...)
+		case notExpr:
+			out = append(out, rawLeaves([]expr{e.sub})...)
+		}
 	}
-	return e.render(d)
+	return out
+}
+
+// jsonable reports whether values of type t encode as JSON scalars that
+// SQLite's json_each gives back as the values themselves: integers,
+// floats and strings.
+func jsonable(t reflect.Type) bool {
+	c := kindClass(t)
+	return (c == 1 || c == 2) && !t.Implements(valuerType)
+}
+
+// jsonArray encodes values as a JSON array.
+func jsonArray(vs []any) (string, error) {
+	b, err := json.Marshal(vs)
+	return string(b), err
 }
 
 // constantOf strips blanks and enclosing parentheses and lowercases s, so

@@ -3,6 +3,7 @@ package typeddelete
 import (
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
@@ -91,9 +92,6 @@ func TestColumnPredicates(t *testing.T) {
 		{"Ge compares with >=", c.id.Ge(5), unitRendered{`"id" >= ?`, []any{int64(5)}, depends}},
 		{"Lt compares with <", c.created.Lt(t0), unitRendered{`"created_at" < ?`, []any{t0}, depends}},
 		{"Le compares with <=", c.age.Le(65), unitRendered{`"age" <= ?`, []any{65}, depends}},
-		{"In lists one placeholder per value", c.age.In(1, 2, 3), unitRendered{`"age" IN (?,?,?)`, []any{1, 2, 3}, depends}},
-		{"In with one value is still IN", c.name.In("x"), unitRendered{`"name" IN (?)`, []any{"x"}, depends}},
-		{"NotIn lists one placeholder per value", c.age.NotIn(4, 5), unitRendered{`"age" NOT IN (?,?)`, []any{4, 5}, depends}},
 		{"Between binds both bounds", c.age.Between(18, 65), unitRendered{`"age" BETWEEN ? AND ?`, []any{18, 65}, depends}},
 		{"IsNull needs no argument", c.nick.IsNull(), unitRendered{`"nick" IS NULL`, nil, depends}},
 		{"NotNull needs no argument", c.email.NotNull(), unitRendered{`"email_address" IS NOT NULL`, nil, depends}},
@@ -135,6 +133,45 @@ func TestColumnPredicates(t *testing.T) {
 	})
 }
 
+// TestInTravelsAsKeys checks that In and NotIn send their values as the
+// dialect sends keys, so that a list longer than the bind-parameter limit
+// still works.
+func TestInTravelsAsKeys(t *testing.T) {
+	c := unitCols(t)
+	long := make([]string, 1001)
+	for i := range long {
+		long[i] = "n" + strconv.Itoa(i)
+	}
+	longJSON, _ := json.Marshal(long)
+	tests := []struct {
+		name string
+		d    *Dialect
+		p    Predicate[unitUser]
+		want unitRendered
+	}{
+		{"In is one placeholder per value on sqlite", SQLiteDialect(), c.age.In(1, 2, 3), unitRendered{`"age" IN (?,?,?)`, []any{1, 2, 3}, depends}},
+		{"NotIn negates the list on sqlite", SQLiteDialect(), c.age.NotIn(4, 5), unitRendered{`NOT ("age" IN (?,?))`, []any{4, 5}, depends}},
+		{"more than 1000 values are one JSON array on sqlite", SQLiteDialect(), c.name.In(long...),
+			unitRendered{`"name" IN (SELECT value FROM json_each(?))`, []any{string(longJSON)}, depends}},
+		{"In is one array on postgres", PostgresDialect(), c.age.In(1, 2, 3), unitRendered{`"age" = ANY(?)`, []any{[]int64{1, 2, 3}}, depends}},
+		{"a string In is one text array on postgres", PostgresDialect(), c.name.In("x"), unitRendered{`"name" = ANY(?)`, []any{[]string{"x"}}, depends}},
+		{"NotIn negates the array on postgres", PostgresDialect(), c.age.NotIn(4, 5), unitRendered{`NOT ("age" = ANY(?))`, []any{[]int64{4, 5}}, depends}},
+		{"In is one placeholder per value on postgres without arrays", PostgresINDialect(), c.age.In(1, 2), unitRendered{`"age" IN (?,?)`, []any{1, 2}, depends}},
+		{"integers are literals on mysql", MySQLDialect(), c.age.In(1, -2, 3), unitRendered{"`age` IN (1,-2,3)", nil, depends}},
+		{"strings are parameters on mysql", MySQLDialect(), c.name.In("a", "b"), unitRendered{"`name` IN (?,?)", []any{"a", "b"}, depends}},
+		{"a pointer column keeps one placeholder per value", MySQLDialect(), c.email.In(nil), unitRendered{"`email_address` IN (?)", []any{(*string)(nil)}, depends}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := unitRender(t, tt.p, tt.d)
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			unitCheckRendered(t, got, tt.want)
+		})
+	}
+}
+
 func TestPredicatesGetTheDialectsPlaceholders(t *testing.T) {
 	c := unitCols(t)
 	m := unitModel[unitUser](t)
@@ -144,7 +181,7 @@ func TestPredicatesGetTheDialectsPlaceholders(t *testing.T) {
 		want string
 	}{
 		{SQLiteDialect(), `DELETE FROM "unit_users" WHERE ("age" BETWEEN ? AND ? AND "name" IN (?,?))`},
-		{PostgresDialect(), `DELETE FROM "unit_users" WHERE ("age" BETWEEN $1 AND $2 AND "name" IN ($3,$4))`},
+		{PostgresINDialect(), `DELETE FROM "unit_users" WHERE ("age" BETWEEN $1 AND $2 AND "name" IN ($3,$4))`},
 		{MySQLDialect(), "DELETE FROM `unit_users` WHERE (`age` BETWEEN ? AND ? AND `name` IN (?,?))"},
 	}
 	for _, tt := range tests {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
-	"strings"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -149,7 +148,7 @@ func (q *TypedQuery[T]) selectBuilder(cols ...string) (sq.SelectBuilder, error) 
 	if err := q.check(); err != nil {
 		return sq.SelectBuilder{}, err
 	}
-	w, args, t, err := boolExpr{"AND", q.readPreds()}.render(q.s.dialect)
+	w, args, t, err := renderExpr(boolExpr{"AND", q.readPreds()}, q.s.dialect)
 	if err != nil {
 		return sq.SelectBuilder{}, err
 	}
@@ -350,7 +349,7 @@ func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := q.s.renderFilter(op); err != nil || op.none {
+	if err := q.s.renderFilter(context.Background(), op, false); err != nil || op.none {
 		return "", nil, err
 	}
 	soft := q.m.softDelete != nil && !q.hard
@@ -407,33 +406,11 @@ func (q *TypedQuery[T]) bulk(returning bool) (*bulkOp, error) {
 	if len(q.preds) == 0 && !q.all {
 		return nil, fmt.Errorf("%w: delete from %q has no filter; call AllRows to delete every row", ErrMissingWhere, q.m.table)
 	}
-	_, _, t, err := boolExpr{"AND", q.preds}.render(q.s.dialect)
-	if err != nil {
+	// Rendered now to fail early (an always-true filter, too many
+	// values); rendered again at Commit, with Raw terms evaluated.
+	check := *op
+	if err := q.s.renderFilter(context.Background(), &check, false); err != nil {
 		return nil, err
 	}
-	if t == alwaysTrue && !q.all {
-		return nil, fmt.Errorf("%w: delete from %q has a filter that is always true; call AllRows to delete every row", ErrMissingWhere, q.m.table)
-	}
 	return op, nil
-}
-
-// renderFilter renders a bulk delete's filter with the session's dialect
-// into where, args and none.
-func (s *Session) renderFilter(op *bulkOp) error {
-	w, args, t, err := boolExpr{"AND", op.preds}.render(s.dialect)
-	if err != nil {
-		return err
-	}
-	switch {
-	case t == alwaysTrue && !op.all:
-		return fmt.Errorf("%w: delete from %q has a filter that is always true; call AllRows to delete every row", ErrMissingWhere, op.m.table)
-	case t == alwaysTrue:
-		op.where, op.args = "", nil
-	case strings.TrimSpace(w) == "":
-		return fmt.Errorf("%w: delete from %q renders an empty condition", ErrInvalidPredicate, op.m.table)
-	default:
-		op.where, op.args = w, args
-	}
-	op.none = t == alwaysFalse
-	return nil
 }

@@ -211,9 +211,13 @@ func sameSet(a, b []string) bool {
 // reference the parent's key columns, and a Database relation must have a
 // foreign key whose ON DELETE acts.
 func checkModel(m *model, si *schemaInfo) error {
-	if ok, known := si.identifies(m.table, m.pkColumns()); known && !ok {
+	cols := m.pkColumns()
+	if m.scope != nil {
+		cols = append(cols, m.scope.column) // every statement names the scope too
+	}
+	if ok, known := si.identifies(m.table, cols); known && !ok {
 		return fmt.Errorf("%w: %s: the key (%s) is neither the primary key nor a unique key of %q, so it may name several rows",
-			ErrInvalidModel, m.typ, strings.Join(m.pkColumns(), ", "), m.table)
+			ErrInvalidModel, m.typ, strings.Join(cols, ", "), m.table)
 	}
 	rels, err := m.relations()
 	if err != nil {

@@ -330,6 +330,9 @@ func (s *Session) addObject(it *item, obj any, hard bool) error {
 	if err := s.checkScope(m); err != nil {
 		return err
 	}
+	if err := s.dialect.checkIdent(m); err != nil {
+		return err
+	}
 	b := batchFor(it, m, hard && m.softDelete != nil)
 	if m.intAt != nil || m.strAt != nil {
 		s.fastType, s.fastBatch, s.fastHard = t, b, hard

@@ -76,6 +76,25 @@ func (tdb *testDB) exec(t *testing.T, stmts ...string) {
 	}
 }
 
+// rebind rewrites the ? placeholders of q for the database: $1, $2, ... on
+// PostgreSQL.
+func (tdb *testDB) rebind(q string) string {
+	if tdb.Name != "postgres" {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // count returns the number of rows in table.
 func (tdb *testDB) count(t *testing.T, table string) int {
 	t.Helper()

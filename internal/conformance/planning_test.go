@@ -306,8 +306,9 @@ var planErrHook = errors.New("plan hook: refused")
 // Commit's context. With audit set each call also writes a row to the audit
 // table through the transaction the hook is given.
 type planHooks struct {
-	audit  bool
-	failOn string // "ship.before 1" makes that call fail
+	audit    bool
+	attempts bool   // record each call's attempt
+	failOn   string // "ship.before 1" makes that call fail
 
 	mu    sync.Mutex
 	calls []string
@@ -330,6 +331,9 @@ func (h *planHooks) record(ctx context.Context, tx typeddelete.DBTX, event strin
 		return nil
 	}
 	call := fmt.Sprintf("%s %d", event, id)
+	if info, ok := typeddelete.HookInfoFrom(ctx); ok && h.attempts {
+		call += fmt.Sprintf(" (attempt %d)", info.Attempt)
+	}
 	h.mu.Lock()
 	h.calls = append(h.calls, call)
 	h.mu.Unlock()

@@ -162,7 +162,7 @@ func TestPreviewMatchesCommit(t *testing.T) {
 					var sent []string
 					for _, st := range log.sent()[before:] {
 						switch st.msg {
-						case "typeddelete: begin", "typeddelete: commit", "typeddelete: read catalog":
+						case "typeddelete: begin", "typeddelete: commit", "typeddelete: read catalog", "typeddelete: probe filter":
 							continue
 						}
 						sent = append(sent, st.sql)

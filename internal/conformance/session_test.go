@@ -245,12 +245,15 @@ func (e mockExec) expect(m sqlmock.Sqlmock) {
 	x.WillReturnResult(sqlmock.NewResult(0, e.rows))
 }
 
-// mockQuery is a query sent with exactly args that returns rows of cols.
+// mockQuery is a query sent with exactly args that returns rows of cols,
+// or fails with err; with rowErr, reading its first row fails instead.
 type mockQuery struct {
-	query string
-	args  []driver.Value
-	cols  []string
-	rows  [][]driver.Value
+	query  string
+	args   []driver.Value
+	cols   []string
+	rows   [][]driver.Value
+	err    error
+	rowErr error
 }
 
 func (e mockQuery) expect(m sqlmock.Sqlmock) {
@@ -260,9 +263,16 @@ func (e mockQuery) expect(m sqlmock.Sqlmock) {
 	} else {
 		q.WithArgs(e.args...)
 	}
+	if e.err != nil {
+		q.WillReturnError(e.err)
+		return
+	}
 	rs := sqlmock.NewRows(e.cols)
 	for _, r := range e.rows {
 		rs.AddRow(r...)
+	}
+	if e.rowErr != nil {
+		rs.RowError(0, e.rowErr)
 	}
 	q.WillReturnRows(rs)
 }
@@ -1234,12 +1244,12 @@ func TestMockQueryPreview(t *testing.T) {
 			sqlite: want{`DELETE FROM "users" WHERE ("age" >= ? AND "name" LIKE ? AND "id" IN (?,?))`,
 				`SELECT "id", "name", "age" FROM "users" WHERE ("age" >= ? AND "name" LIKE ? AND "id" IN (?,?))`,
 				[]any{18, "a%", int64(1), int64(2)}},
-			pg: want{`DELETE FROM "users" WHERE ("age" >= $1 AND "name" LIKE $2 AND "id" IN ($3,$4))`,
-				`SELECT "id", "name", "age" FROM "users" WHERE ("age" >= $1 AND "name" LIKE $2 AND "id" IN ($3,$4))`,
-				[]any{18, "a%", int64(1), int64(2)}},
-			mysql: want{"DELETE FROM `users` WHERE (`age` >= ? AND `name` LIKE ? AND `id` IN (?,?))",
-				"SELECT `id`, `name`, `age` FROM `users` WHERE (`age` >= ? AND `name` LIKE ? AND `id` IN (?,?))",
-				[]any{18, "a%", int64(1), int64(2)}},
+			pg: want{`DELETE FROM "users" WHERE ("age" >= $1 AND "name" LIKE $2 AND "id" = ANY($3))`,
+				`SELECT "id", "name", "age" FROM "users" WHERE ("age" >= $1 AND "name" LIKE $2 AND "id" = ANY($3))`,
+				[]any{18, "a%", []int64{1, 2}}},
+			mysql: want{"DELETE FROM `users` WHERE (`age` >= ? AND `name` LIKE ? AND `id` IN (1,2))",
+				"SELECT `id`, `name`, `age` FROM `users` WHERE (`age` >= ? AND `name` LIKE ? AND `id` IN (1,2))",
+				[]any{18, "a%"}},
 		},
 		{
 			name: "Or and Not nest in parentheses",
@@ -1249,12 +1259,12 @@ func TestMockQueryPreview(t *testing.T) {
 			sqlite: want{`DELETE FROM "users" WHERE ("id" IN (?,?) OR NOT ("age" BETWEEN ? AND ?))`,
 				`SELECT "id", "name", "age" FROM "users" WHERE ("id" IN (?,?) OR NOT ("age" BETWEEN ? AND ?))`,
 				[]any{int64(1), int64(2), 20, 30}},
-			pg: want{`DELETE FROM "users" WHERE ("id" IN ($1,$2) OR NOT ("age" BETWEEN $3 AND $4))`,
-				`SELECT "id", "name", "age" FROM "users" WHERE ("id" IN ($1,$2) OR NOT ("age" BETWEEN $3 AND $4))`,
-				[]any{int64(1), int64(2), 20, 30}},
-			mysql: want{"DELETE FROM `users` WHERE (`id` IN (?,?) OR NOT (`age` BETWEEN ? AND ?))",
-				"SELECT `id`, `name`, `age` FROM `users` WHERE (`id` IN (?,?) OR NOT (`age` BETWEEN ? AND ?))",
-				[]any{int64(1), int64(2), 20, 30}},
+			pg: want{`DELETE FROM "users" WHERE ("id" = ANY($1) OR NOT ("age" BETWEEN $2 AND $3))`,
+				`SELECT "id", "name", "age" FROM "users" WHERE ("id" = ANY($1) OR NOT ("age" BETWEEN $2 AND $3))`,
+				[]any{[]int64{1, 2}, 20, 30}},
+			mysql: want{"DELETE FROM `users` WHERE (`id` IN (1,2) OR NOT (`age` BETWEEN ? AND ?))",
+				"SELECT `id`, `name`, `age` FROM `users` WHERE (`id` IN (1,2) OR NOT (`age` BETWEEN ? AND ?))",
+				[]any{20, 30}},
 		},
 		{
 			name: "a Raw expression is sent as written, in parentheses",

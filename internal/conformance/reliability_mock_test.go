@@ -1,0 +1,247 @@
+package conformance_test
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/typeddelete/typeddelete"
+)
+
+// Every statement's error goes through one classification: a deadlock
+// reported while reading rows is ErrSerialization, and the Commit runs
+// again, as for a failed write.
+
+var (
+	mockDeadlockMySQL = &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock"}
+	mockDeadlockPG    = &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
+)
+
+func TestMockDeadlocksOnReadsAreRetried(t *testing.T) {
+	ctx := context.Background()
+	bulkRest := []mockExpectation{
+		mockQuery{query: "SELECT `id` FROM `projects` WHERE `team_id` IN (1) FOR UPDATE", cols: []string{"id"}, rows: [][]driver.Value{{10}}},
+		mockExec{query: "DELETE FROM `tasks` WHERE `project_id` IN (10)", rows: 2},
+		mockExec{query: "DELETE FROM `projects` WHERE `id` IN (10)", rows: 1},
+		mockExec{query: "DELETE FROM `teams` WHERE `id` IN (1)", rows: 1},
+		mockCommit{},
+	}
+	readTeams := mockQuery{query: "SELECT `id` FROM `teams` WHERE `name` = ? FOR UPDATE", args: mockArgs("red"), cols: []string{"id"}, rows: [][]driver.Value{{1}}}
+	tests := []struct {
+		name   string
+		opts   []typeddelete.Option
+		first  mockExpectation // the read that fails in the first attempt
+		second []mockExpectation
+	}{
+		{
+			name:   "a deadlock returned by a locking read is retried",
+			opts:   []typeddelete.Option{typeddelete.WithDialect(typeddelete.MySQLDialect())},
+			first:  mockQuery{query: readTeams.query, args: readTeams.args, err: mockDeadlockMySQL},
+			second: append([]mockExpectation{mockBegin{}, readTeams}, bulkRest...),
+		},
+		{
+			name:   "a deadlock reported while its rows are read is retried",
+			opts:   []typeddelete.Option{typeddelete.WithDialect(typeddelete.MySQLDialect())},
+			first:  mockQuery{query: readTeams.query, args: readTeams.args, cols: []string{"id"}, rows: [][]driver.Value{{1}}, rowErr: mockDeadlockMySQL},
+			second: append([]mockExpectation{mockBegin{}, readTeams}, bulkRest...),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, mock, _ := newMockSession(t, tt.opts...)
+			_, err := typeddelete.Query[planTeam](s).FilterBy("name", "red").Delete()
+			planMust(t, "Query.Delete", err)
+			mockExpect(mock, mockBegin{}, tt.first, mockRollback{})
+			mockExpect(mock, tt.second...)
+			planMust(t, "Commit", s.Commit(ctx))
+			mockVerify(t, mock)
+			mockLastCommit(t, s, typeddelete.CommitResult{Statements: 5, Deleted: map[string]int64{"teams": 1, "projects": 1, "tasks": 2}})
+		})
+	}
+
+	t.Run("a deadlock in a Restrict count is retried", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
+		planMust(t, "Delete", s.Delete(&planCustomer{ID: 3}))
+		count := `SELECT COUNT(*) FROM "orders" WHERE "customer_id" = ANY($1)`
+		mockExpect(mock,
+			mockBegin{},
+			mockQuery{query: count, args: mockArgs([]int64{3}), err: mockDeadlockPG},
+			mockRollback{},
+			mockBegin{},
+			mockQuery{query: count, args: mockArgs([]int64{3}), cols: []string{"n"}, rows: planCount(0)},
+			mockExec{query: `DELETE FROM "customers" WHERE "id" = ANY($1)`, args: mockArgs([]int64{3}), rows: 1},
+			mockCommit{},
+		)
+		planMust(t, "Commit", s.Commit(ctx))
+		mockVerify(t, mock)
+	})
+
+	t.Run("with retries off a read's deadlock reaches the caller as ErrSerialization", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.MySQLDialect()), typeddelete.WithRetries(0))
+		_, err := typeddelete.Query[planTeam](s).FilterBy("name", "red").Delete()
+		planMust(t, "Query.Delete", err)
+		mockExpect(mock, mockBegin{}, mockQuery{query: readTeams.query, args: readTeams.args, err: mockDeadlockMySQL}, mockRollback{})
+		err = s.Commit(ctx)
+		var me *mysql.MySQLError
+		if !errors.Is(err, typeddelete.ErrSerialization) || !errors.As(err, &me) || me.Number != 1213 {
+			t.Errorf("Commit error = %v, want ErrSerialization wrapping the driver's error 1213", err)
+		}
+		if want := "typeddelete: read from \"teams\": serialization failure: Error 1213: Deadlock found when trying to get lock"; err == nil || err.Error() != want {
+			t.Errorf("error = %q, want %q", err, want)
+		}
+		mockVerify(t, mock)
+		mockPending(t, s, 0, 1)
+	})
+}
+
+// TestMockHooksAreRetried checks that a Commit with hooks is retried too:
+// the hooks run again in the new transaction, and say which attempt it is;
+// WithoutHookRetries returns the error instead.
+func TestMockHooksAreRetried(t *testing.T) {
+	ctx := context.Background()
+	crewCols := []string{"id", "ship_id", "name"}
+	attempt := []mockExpectation{
+		mockBegin{},
+		mockQuery{query: `SELECT "id" FROM "ships" WHERE "id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{1}), cols: []string{"id"}, rows: [][]driver.Value{{1}}},
+		mockQuery{query: `SELECT "id", "ship_id", "name" FROM "crew" WHERE "ship_id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{1}), cols: crewCols, rows: [][]driver.Value{{10, 1, "x"}}},
+	}
+	deleteCrew := `DELETE FROM "crew" WHERE "id" = ANY($1)`
+	t.Run("hooks run again in a retried transaction", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
+		planMust(t, "Delete", s.Delete(&planShip{ID: 1, Name: "ark"}))
+		mockExpect(mock, attempt...)
+		mockExpect(mock, mockExec{query: deleteCrew, args: mockArgs([]int64{10}), err: mockDeadlockPG}, mockRollback{})
+		mockExpect(mock, attempt...)
+		mockExpect(mock,
+			mockExec{query: deleteCrew, args: mockArgs([]int64{10}), rows: 1},
+			mockExec{query: `DELETE FROM "ships" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+			mockCommit{},
+		)
+		h := &planHooks{attempts: true}
+		planMust(t, "Commit", s.Commit(h.with(ctx)))
+		mockVerify(t, mock)
+		want := []string{"crew.before 10 (attempt 1)",
+			"crew.before 10 (attempt 2)", "crew.after 10 (attempt 2)", "ship.before 1 (attempt 2)", "ship.after 1 (attempt 2)"}
+		if got := h.inOrder(); !slices.Equal(got, want) {
+			t.Errorf("hook calls = %q, want %q", got, want)
+		}
+	})
+	t.Run("WithoutHookRetries returns the error", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()), typeddelete.WithoutHookRetries())
+		planMust(t, "Delete", s.Delete(&planShip{ID: 1, Name: "ark"}))
+		mockExpect(mock, attempt...)
+		mockExpect(mock, mockExec{query: deleteCrew, args: mockArgs([]int64{10}), err: mockDeadlockPG}, mockRollback{})
+		h := &planHooks{}
+		if err := s.Commit(h.with(ctx)); !errors.Is(err, typeddelete.ErrSerialization) {
+			t.Errorf("Commit error = %v, want ErrSerialization", err)
+		}
+		mockVerify(t, mock)
+		mockPending(t, s, 1, 0)
+	})
+}
+
+// Scoped models for the exact statements of a tenant scope.
+
+type sProject struct {
+	ID       int64  `db:"id,pk"`
+	TenantID int64  `db:"tenant_id,scope"`
+	Name     string `db:"name"`
+}
+
+func (sProject) TableName() string { return "s_projects" }
+func (sProject) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[sTask](typeddelete.Cascade, "project_id"),
+		typeddelete.HasMany[sNote](typeddelete.SetNull, "project_id"),
+		typeddelete.HasMany[sInvoice](typeddelete.Restrict, "project_id"),
+	}
+}
+
+type sTask struct {
+	ID        int64 `db:"id,pk"`
+	TenantID  int64 `db:"tenant_id,scope"`
+	ProjectID int64 `db:"project_id"`
+}
+
+func (sTask) TableName() string { return "s_tasks" }
+
+type sNote struct {
+	ID        int64  `db:"id,pk"`
+	TenantID  int64  `db:"tenant_id,scope"`
+	ProjectID *int64 `db:"project_id"`
+}
+
+func (sNote) TableName() string { return "s_notes" }
+
+type sInvoice struct {
+	ID        int64 `db:"id,pk"`
+	TenantID  int64 `db:"tenant_id,scope"`
+	ProjectID int64 `db:"project_id"`
+}
+
+func (sInvoice) TableName() string { return "s_invoices" }
+
+// TestMockScopeInEveryStatement checks that WithScope's predicate is in
+// every statement: object and bulk deletes, reads that fix rows, Restrict
+// counts, SetNull updates, cascades and the reads of precise mode.
+func TestMockScopeInEveryStatement(t *testing.T) {
+	ctx := context.Background()
+	tenant := typeddelete.WithScope("tenant_id", int64(7))
+	t.Run("an object delete, its Restrict check, SetNull and Cascade, and the precise rerun", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, tenant)
+		planMust(t, "Delete", s.Delete(&sProject{ID: 1}, &sProject{ID: 2}))
+		first := []mockExpectation{
+			mockQuery{query: `SELECT COUNT(*) FROM "s_invoices" WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(1, 2, 7), cols: []string{"n"}, rows: planCount(0)},
+			mockExec{query: `DELETE FROM "s_tasks" WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(1, 2, 7), rows: 2},
+			mockExec{query: `UPDATE "s_notes" SET "project_id" = ? WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(nil, 1, 2, 7), rows: 1},
+		}
+		mockExpect(mock, mockBegin{})
+		mockExpect(mock, first...)
+		mockExpect(mock,
+			// Key 2 is another tenant's: one row of two.
+			mockExec{query: `DELETE FROM "s_projects" WHERE "id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(1, 2, 7), rows: 1},
+			mockRollback{},
+			mockBegin{},
+			mockQuery{query: `SELECT "id" FROM "s_projects" WHERE "id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(1, 2, 7), cols: []string{"id"}, rows: [][]driver.Value{{1}}},
+			mockQuery{query: `SELECT COUNT(*) FROM "s_invoices" WHERE "project_id" IN (?) AND "tenant_id" = ?`, args: mockArgs(1, 7), cols: []string{"n"}, rows: planCount(0)},
+			mockExec{query: `DELETE FROM "s_tasks" WHERE "project_id" IN (?) AND "tenant_id" = ?`, args: mockArgs(1, 7), rows: 2},
+			mockExec{query: `UPDATE "s_notes" SET "project_id" = ? WHERE "project_id" IN (?) AND "tenant_id" = ?`, args: mockArgs(nil, 1, 7), rows: 1},
+			mockExec{query: `DELETE FROM "s_projects" WHERE "id" IN (?) AND "tenant_id" = ?`, args: mockArgs(1, 7), rows: 1},
+			mockCommit{},
+		)
+		planMust(t, "Commit", s.Commit(ctx))
+		mockVerify(t, mock)
+		if got := planMissing(s.LastCommit()); !slices.Equal(got, []string{"s_projects:[2]"}) {
+			t.Errorf("Missing = %v, want s_projects:[2]", got)
+		}
+	})
+	t.Run("a bulk delete reads its rows in the scope", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, tenant)
+		_, err := typeddelete.Query[sProject](s).FilterBy("name", "x").Delete()
+		planMust(t, "Query.Delete", err)
+		mockExpect(mock,
+			mockBegin{},
+			mockQuery{query: `SELECT "id" FROM "s_projects" WHERE "name" = ? AND "tenant_id" = ?`, args: mockArgs("x", 7), cols: []string{"id"}, rows: [][]driver.Value{{1}}},
+			mockQuery{query: `SELECT COUNT(*) FROM "s_invoices" WHERE "project_id" IN (?) AND "tenant_id" = ?`, args: mockArgs(1, 7), cols: []string{"n"}, rows: planCount(0)},
+			mockExec{query: `DELETE FROM "s_tasks" WHERE "project_id" IN (?) AND "tenant_id" = ?`, args: mockArgs(1, 7), rows: 0},
+			mockExec{query: `UPDATE "s_notes" SET "project_id" = ? WHERE "project_id" IN (?) AND "tenant_id" = ?`, args: mockArgs(nil, 1, 7), rows: 0},
+			mockExec{query: `DELETE FROM "s_projects" WHERE "id" IN (?) AND "tenant_id" = ?`, args: mockArgs(1, 7), rows: 1},
+			mockCommit{},
+		)
+		planMust(t, "Commit", s.Commit(ctx))
+		mockVerify(t, mock)
+	})
+	t.Run("reads are scoped", func(t *testing.T) {
+		s, _, _ := newMockSession(t, tenant)
+		q, args, err := typeddelete.Query[sProject](s).FilterBy("name", "x").SelectSQL()
+		planMust(t, "SelectSQL", err)
+		if want := `SELECT "id", "tenant_id", "name" FROM "s_projects" WHERE ("name" = ? AND "tenant_id" = ?)`; q != want || !slices.Equal(args, []any{"x", int64(7)}) {
+			t.Errorf("SelectSQL() = %q %v, want %q [x 7]", q, args, want)
+		}
+	})
+}
