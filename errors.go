@@ -169,6 +169,24 @@ func wrapError(what string, err error) error {
 	return &prefixError{what: what, err: err}
 }
 
+// inner returns err with context what, for an error that a caller wraps
+// again with the package's prefix: "what: err", err's own prefix dropped.
+func inner(what string, err error) error {
+	return &contextError{what: what, err: err}
+}
+
+// contextError is an error with what was being done, without the prefix.
+type contextError struct {
+	what string
+	err  error
+}
+
+func (e *contextError) Error() string {
+	return e.what + ": " + strings.TrimPrefix(e.err.Error(), prefix)
+}
+
+func (e *contextError) Unwrap() error { return e.err }
+
 // prefixed returns err with the package's prefix at the front, unless its
 // message has it already.
 func prefixed(err error) error {

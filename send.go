@@ -750,7 +750,7 @@ func (x *sender) fail(st *step, err error) error {
 	default:
 		what = "read from"
 	}
-	return fmt.Errorf("%s %q: %w", what, st.m.table, err)
+	return inner(fmt.Sprintf("%s %q", what, st.m.table), err)
 }
 
 // exec sends a write and returns the rows it affected. A statement whose

@@ -305,17 +305,17 @@ func (s *Session) addObject(it *item, obj any, hard bool) error {
 			for i := 0; i < rv.Len(); i++ {
 				p := rv.Index(i).UnsafePointer()
 				if p == nil {
-					return fmt.Errorf("element %d: %w: nil %s", i, ErrInvalidModel, t.Elem())
+					return inner(fmt.Sprintf("element %d", i), fmt.Errorf("%w: nil %s", ErrInvalidModel, t.Elem()))
 				}
 				if err := s.addFast(s.fastBatch, p); err != nil {
-					return fmt.Errorf("element %d: %w", i, err)
+					return inner(fmt.Sprintf("element %d", i), err)
 				}
 			}
 			return nil
 		}
 		for i := 0; i < rv.Len(); i++ {
 			if err := s.addObject(it, rv.Index(i).Interface(), hard); err != nil {
-				return fmt.Errorf("element %d: %w", i, err)
+				return inner(fmt.Sprintf("element %d", i), err)
 			}
 		}
 		return nil

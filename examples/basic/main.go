@@ -1,7 +1,8 @@
-// Command basic is the Flask-SQLAlchemy quick start's delete, in Go: it
-// creates a SQLite database in a temporary folder, inserts a few users,
-// deletes user 1 with First + Delete + Commit, bulk-deletes every user
-// older than 30, and prints each statement as sent and the rows left.
+// Command basic is the README's quick start, run: it creates a SQLite
+// database in a temporary folder, inserts a few users, loads user 1 with
+// First and deletes it, registers a bulk delete of every user older than
+// 30, commits both in one transaction, and prints each statement as sent
+// and the rows left.
 package main
 
 import (
@@ -70,15 +71,12 @@ func run(ctx context.Context) error {
 	if err := sess.Delete(user); err != nil { // pending, no SQL yet
 		return err
 	}
-	if err := sess.Commit(ctx); err != nil {
-		return err
-	}
-
 	age := typeddelete.Col(func(u *User) *int { return &u.Age })
 	older, err := typeddelete.Query[User](sess).Filter(age.Gt(30)).Delete() // pending bulk delete
 	if err != nil {
 		return err
 	}
+	// One transaction: DELETE ... IN (...), then DELETE ... WHERE "age" > ?
 	if err := sess.Commit(ctx); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 
 var (
 	mockDeadlockMySQL = &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock"}
-	mockDeadlockPG    = &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
+	mockDeadlockPG    = &pgconn.PgError{Severity: "ERROR", Code: "40P01", Message: "deadlock detected"}
 )
 
 func TestMockDeadlocksOnReadsAreRetried(t *testing.T) {
