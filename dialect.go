@@ -53,8 +53,9 @@ type Dialect struct {
 	errorsAbortTx bool
 	// txOptions are the options of the session's own transactions.
 	txOptions *sql.TxOptions
-	// catalog queries; see fkCatalog and keyCatalog.
-	fks, keys func() sq.SelectBuilder
+	// catalog queries; see fkCatalog, keyCatalog and typeCatalog (nil
+	// where column types are not needed).
+	fks, keys, types func() sq.SelectBuilder
 }
 
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
@@ -80,7 +81,7 @@ func PostgresDialect() *Dialect {
 func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
 		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
-		maxTuples: 1000, errorsAbortTx: true, fks: postgresForeignKeys, keys: postgresUniqueKeys}
+		maxTuples: 1000, errorsAbortTx: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes}
 }
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their
@@ -341,33 +342,14 @@ func literalList(keys *keyList, cols int) string {
 }
 
 // arrayElemType returns the PostgreSQL element type of an array of keys of
-// Go type t: the column's own type when the catalog gave it, else one
-// inferred from t; "" when neither is known.
+// Go type t: the column's own type when the catalog gave it, else bigint
+// for integers; "" when neither is known, and the keys go as row values.
 func arrayElemType(t reflect.Type, sqlType string) string {
-	if sqlType != "" {
-		return sqlType
-	}
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
 	switch {
-	case t == reflect.TypeFor[time.Time]():
-		return "timestamptz"
-	case t.Implements(valuerType):
-		return ""
-	}
-	switch kindClass(t) {
-	case 1:
-		if t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64 {
-			return "float8"
-		}
+	case sqlType != "":
+		return sqlType
+	case allIntegers([]reflect.Type{t}):
 		return "bigint"
-	case 2:
-		return "text"
-	case 3:
-		return "boolean"
-	case 4:
-		return "bytea"
 	}
 	return ""
 }
@@ -551,6 +533,14 @@ func mysqlUniqueKeys() sq.SelectBuilder {
 		From("information_schema.STATISTICS").
 		Where("TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 AND COLUMN_NAME IS NOT NULL").
 		OrderBy("TABLE_NAME", "2", "SEQ_IN_INDEX")
+}
+
+func postgresColumnTypes() sq.SelectBuilder {
+	return sq.Select("c.relname", "a.attname", "format_type(a.atttypid, a.atttypmod)").
+		From("pg_attribute a").
+		Join("pg_class c ON c.oid = a.attrelid").
+		Join("pg_namespace n ON n.oid = c.relnamespace").
+		Where("n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped")
 }
 
 // fkCatalog returns the dialect's foreign-key catalog query.

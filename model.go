@@ -42,6 +42,9 @@ type model struct {
 	// from an object's memory, for the keys held unboxed; nil otherwise.
 	intAt func(obj unsafe.Pointer) int64
 	strAt func(obj unsafe.Pointer) string
+	// int64At is the offset of a one-column int64 key, read without a
+	// call; -1 for other keys.
+	int64At uintptr
 
 	relOnce sync.Once
 	rels    []*relation // resolved Relations(), children of this model
@@ -128,6 +131,10 @@ func buildModel(t reflect.Type) (*model, error) {
 	}
 	m.keyKind = keyKindOf(m)
 	m.intAt, m.strAt = keyReaders(m)
+	m.int64At = ^uintptr(0)
+	if m.keyKind == intKeys && m.pk[0].typ.Kind() == reflect.Int64 {
+		m.int64At = m.pk[0].offset
+	}
 	pt := reflect.PointerTo(t)
 	m.before = pt.Implements(reflect.TypeFor[BeforeDeleter]())
 	m.after = pt.Implements(reflect.TypeFor[AfterDeleter]())

@@ -68,7 +68,8 @@ func (u *unit) origin() string {
 // plan is everything one Commit sends, in order.
 type plan struct {
 	units   []*unitPlan
-	precise bool // registered keys are read before they are deleted
+	precise bool        // registered keys are read before they are deleted
+	si      *schemaInfo // the catalog, nil without introspection
 }
 
 // unitPlan carries out one unit.
@@ -293,7 +294,7 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 	if err != nil {
 		return nil, err
 	}
-	p := &plan{precise: precise}
+	p := &plan{precise: precise, si: si}
 	deleted := make(map[*model]bool) // tables the plan removes rows from
 	for _, u := range ordered {
 		up, err := buildGraph(u, si)

@@ -375,9 +375,7 @@ func (q *TypedQuery[T]) Delete() (*Deletion, error) {
 	if err != nil {
 		return nil, err
 	}
-	q.s.mu.Lock()
-	q.s.pending = append(q.s.pending, item{bulk: op})
-	q.s.mu.Unlock()
+	q.s.addBulk(op)
 	return op.handle, nil
 }
 
@@ -389,9 +387,7 @@ func (q *TypedQuery[T]) DeleteReturning() (*Returned[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	q.s.mu.Lock()
-	q.s.pending = append(q.s.pending, item{bulk: op})
-	q.s.mu.Unlock()
+	q.s.addBulk(op)
 	return &Returned[T]{op.handle}, nil
 }
 

@@ -32,6 +32,20 @@ func (fk *dbForeignKey) hasAction() bool {
 type schemaInfo struct {
 	byChild map[string][]*dbForeignKey
 	unique  map[string][][]string
+	types   map[string]map[string]string // column types by table, where the dialect reads them
+}
+
+// columnTypes returns the SQL types of columns of table, "" where unknown;
+// nil without a catalog.
+func (si *schemaInfo) columnTypes(table string, cols []string) []string {
+	if si == nil || si.types[table] == nil {
+		return nil
+	}
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = si.types[table][c]
+	}
+	return out
 }
 
 // Catalog holds what sessions read from a database's catalog: its foreign
@@ -141,6 +155,27 @@ func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if d.types != nil {
+		rows, err = s.query(ctx, c, readCatalog, d.types().PlaceholderFormat(d.placeholder))
+		if err != nil {
+			return nil, err
+		}
+		si.types = make(map[string]map[string]string)
+		err = scanAll(rows, func() error {
+			var table, col, typ string
+			if err := rows.Scan(&table, &col, &typ); err != nil {
+				return err
+			}
+			if si.types[table] == nil {
+				si.types[table] = make(map[string]string)
+			}
+			si.types[table][col] = typ
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	// SQLite names no referenced column when a foreign key references the
 	// parent's primary key implicitly.

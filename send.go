@@ -26,6 +26,7 @@ type sender struct {
 	attempt int       // 1 for a Commit's first run; hooks can read it
 	res     *CommitResult
 	unit    *unitPlan
+	si      *schemaInfo
 	unitN   int64 // rows the current unit touched, for AtMost
 	totalN  int64 // rows the run touched, for WithMaxRows
 
@@ -37,6 +38,7 @@ type sender struct {
 	versioned map[string]bool      // tables of versioned models with missing keys
 	sent      map[string]bool      // statements sent once in this run
 	stmts     map[string]*sql.Stmt // statements sent again, prepared for reuse
+	texts     map[textKey]stmtText // statements rendered, by step and condition
 }
 
 // goneKey names what an earlier unit of a dry run did to rows of a table:
@@ -80,6 +82,7 @@ var actions = [...]func(*sender, *step) error{
 // run sends the plan.
 func (x *sender) run(p *plan) error {
 	defer x.close()
+	x.si = p.si
 	for _, up := range p.units {
 		x.unit, x.unitN = up, 0
 		if b := up.unit.bulk; b != nil && b.none {
@@ -469,24 +472,29 @@ func (x *sender) remove(st *step) error {
 		}
 		total += n
 	} else {
-		groups := [][]int{nil}
+		var groups [][]int // nil: the whole set, in order
 		if st.order {
 			groups = levels(st.set)
-		} else {
-			groups[0] = make([]int, st.set.len())
-			for i := range groups[0] {
-				groups[0][i] = i
-			}
 		}
-		for _, g := range groups {
-			sub := st.set.subset(g)
+		if len(groups) == 1 {
+			groups = nil
+		}
+		for gi := 0; gi == 0 || gi < len(groups); gi++ {
+			sub, g := st.set, []int(nil)
+			if groups != nil {
+				g = groups[gi]
+				sub = st.set.subset(g)
+			}
 			err := x.batches(st, sub, func(cond string, args []any, rows []int) error {
 				if st.hooks && !x.dry {
 					if err := x.hooks(st, sub, rows, true); err != nil {
 						return err
 					}
 				}
-				q := x.removeStmt(st, cond, args)
+				q, err := x.write(st, cond, args, x.removeStmt)
+				if err != nil {
+					return err
+				}
 				var n int64
 				if x.dry {
 					x.record(q)
@@ -506,18 +514,18 @@ func (x *sender) remove(st *step) error {
 						}
 						n = c
 					}
-				} else {
-					var err error
-					if n, err = x.exec(st, q); err != nil {
-						return x.fail(st, err)
-					}
+				} else if n, err = x.exec(st, q); err != nil {
+					return x.fail(st, err)
 				}
 				if st.expect && n != int64(len(rows)) {
 					return errRowCount
 				}
 				total += n
 				for _, r := range rows {
-					done = append(done, g[r])
+					if g != nil {
+						r = g[r]
+					}
+					done = append(done, r)
 				}
 				if st.hooks && !x.dry {
 					return x.hooks(st, sub, rows, false)
@@ -562,7 +570,10 @@ func (x *sender) remove(st *step) error {
 func (x *sender) setBased(st *step, stmt func(*step, string, []any) sqlizer, gone goneKey) (int64, error) {
 	var total int64
 	err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
-		q := stmt(st, cond, args)
+		q, err := x.write(st, cond, args, stmt)
+		if err != nil {
+			return err
+		}
 		if x.dry {
 			x.record(q)
 			x.goneBy(gone, cond, args)

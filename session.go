@@ -258,6 +258,20 @@ func (s *Session) register(hard bool, objs []any) error {
 		return s.err
 	}
 	s.mu.Lock()
+	if len(objs) == 1 && s.fastType != nil && hard == s.fastHard {
+		// The common call, one object of the model registered last: no
+		// bookkeeping to undo, since only this object can fail.
+		if t := reflect.TypeOf(objs[0]); t == s.fastType {
+			if p := (*[2]unsafe.Pointer)(unsafe.Pointer(&objs[0]))[1]; p != nil {
+				err := s.addFast(s.fastBatch, p)
+				s.mu.Unlock()
+				if err != nil {
+					return wrapError("Delete argument 0", err)
+				}
+				return nil
+			}
+		}
+	}
 	defer s.mu.Unlock()
 	if n := len(s.pending); n == 0 || s.pending[n-1].bulk != nil {
 		s.pending = append(s.pending, item{})
@@ -354,6 +368,14 @@ func (s *Session) addObject(it *item, obj any, hard bool) error {
 // from memory. Nothing is allocated per object.
 func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 	m := b.m
+	if m.int64At != ^uintptr(0) && b.vers == nil && b.ptrs == nil && m.version == nil && !keepsObjects(m) {
+		k := *(*int64)(unsafe.Add(p, m.int64At))
+		if k == 0 {
+			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+		}
+		b.keys.ints = append(b.keys.ints, k)
+		return nil
+	}
 	if m.intAt != nil {
 		k := m.intAt(p)
 		if k == 0 {
@@ -374,6 +396,15 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		b.ptrs = append(b.ptrs, p)
 	}
 	return nil
+}
+
+// addBulk registers a bulk delete; objects registered after it start a
+// new run.
+func (s *Session) addBulk(op *bulkOp) {
+	s.mu.Lock()
+	s.pending = append(s.pending, item{bulk: op})
+	s.fastType = nil
+	s.mu.Unlock()
 }
 
 // batchFor returns the run's batch for model m and mode hard, adding it.

@@ -23,6 +23,77 @@ func (r rawSQL) ToSql() (string, []any, error) {
 	return q, r.args, err
 }
 
+// builtSQL is a statement already rendered.
+type builtSQL struct {
+	sql  string
+	args []any
+}
+
+// ToSql returns the statement.
+func (b builtSQL) ToSql() (string, []any, error) { return b.sql, b.args, nil }
+
+// argMark stands for the i-th argument of a condition while a statement
+// is rendered once, to learn where each argument goes.
+type argMark int
+
+// textKey names a statement of a step whose text depends only on its
+// condition: every full batch of keys has the same.
+type textKey struct {
+	st   *step
+	cond string
+}
+
+// stmtText is a rendered statement and where its arguments come from:
+// layout[j] is the index of the condition's argument at position j, or -1
+// for fixed[j].
+type stmtText struct {
+	sql    string
+	layout []int
+	fixed  []any
+}
+
+// write returns build's statement for a step's condition, rendered by
+// squirrel once per step and condition text and reused for every batch
+// with the same text, the second batch of 500 keys say, with that batch's
+// arguments.
+func (x *sender) write(st *step, cond string, args []any, build func(*step, string, []any) sqlizer) (sqlizer, error) {
+	t, ok := x.texts[textKey{st, cond}]
+	if !ok {
+		marks := make([]any, len(args))
+		for i := range marks {
+			marks[i] = argMark(i)
+		}
+		q, qargs, err := build(st, cond, marks).ToSql()
+		if err != nil {
+			return nil, err
+		}
+		t = stmtText{sql: q, layout: make([]int, len(qargs)), fixed: make([]any, len(qargs))}
+		for j, a := range qargs {
+			if m, ok := a.(argMark); ok {
+				t.layout[j] = int(m)
+			} else {
+				t.layout[j], t.fixed[j] = -1, a
+			}
+		}
+		if x.texts == nil {
+			x.texts = make(map[textKey]stmtText)
+		}
+		x.texts[textKey{st, cond}] = t
+	}
+	var out []any
+	if len(t.layout) > 0 {
+		out = make([]any, len(t.layout))
+	}
+	for j, i := range t.layout {
+		if i < 0 {
+			out[j] = t.fixed[j]
+		} else {
+			out[j] = args[i]
+		}
+	}
+	return builtSQL{t.sql, out}, nil
+}
+
 // batches calls fn once per statement of a step. For a selection by key,
 // that is once per batch of the keys of src (the step's own set when src is
 // nil) that the dialect takes in one statement, with the condition that
@@ -53,7 +124,8 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 			versioned = true
 		}
 	}
-	shape := x.d.keyShapeFor(types, nil)
+	sqlTypes := x.si.columnTypes(st.m.table, cols)
+	shape := x.d.keyShapeFor(types, sqlTypes)
 	per := x.d.keysPerStatement(shape, len(cols), x.s.batch)
 	rows := make([]int, 0, min(per, n))
 	for i := 0; i < n; i += per {
@@ -62,7 +134,7 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}
-		cond, args := x.d.keyCond(cols, types, nil, &batch)
+		cond, args := x.d.keyCond(cols, types, sqlTypes, &batch)
 		rows = rows[:0]
 		for r := i; r < j; r++ {
 			rows = append(rows, r)

@@ -105,7 +105,7 @@ func BenchmarkPeersSQLite(b *testing.B) {
 		gorm:   gormsqlite.New(gormsqlite.Config{Conn: db}),
 		bun:    sqlitedialect.New(),
 		params: 32766, gormChunk: 30_000,
-		floors:      []benchShape{benchIn(500, false, true), benchJSONEach()},
+		floors:      []benchShape{benchIn(500, false, true), benchIn(100, false, true), benchIn(2000, false, true), benchJSONEach()},
 		perRowSizes: 3,
 	})
 }
@@ -133,7 +133,7 @@ func BenchmarkPeersMySQL(b *testing.B) {
 		gorm:   gormmysql.New(gormmysql.Config{Conn: db}),
 		bun:    mysqldialect.New(),
 		params: 65535, gormChunk: 60_000,
-		floors:      []benchShape{benchIn(5000, false, true), benchLiteral(5000)},
+		floors:      []benchShape{benchIn(5000, false, true), benchLiteral(5000), benchLiteral(50000)},
 		perRowSizes: 1,
 	})
 }
@@ -201,8 +201,9 @@ func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
 	if len(objs) != k {
 		b.Fatalf("loaded %d objects, want %d", len(objs), k)
 	}
-	// The first floor, second, warms the table up.
-	cases := []benchCase{benchLibrary(p.db, objs)}
+	// The first floor, second, warms the table up. library-commit is the
+	// library with Session.Delete outside the timer: Commit alone.
+	cases := []benchCase{benchLibrary(p.db, objs), benchLibraryCommit(p.db, objs)}
 	for _, s := range p.floors {
 		cases = append(cases, benchFloor(p.db, "floor-"+s.name, s, benchKeys(peerRows, ids)))
 	}

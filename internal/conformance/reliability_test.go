@@ -512,3 +512,59 @@ func TestTenantScope(t *testing.T) {
 		})
 	})
 }
+
+// ckEvent has a composite key of a string and a time.
+type ckEvent struct {
+	Source string    `db:"source,pk"`
+	At     time.Time `db:"at,pk"`
+}
+
+func (ckEvent) TableName() string { return "ck_events" }
+
+// TestCompositeKeysOfAnyType deletes 3,000 of 4,000 rows keyed by (text,
+// timestamp): on PostgreSQL in one statement, the keys as one array per
+// column cast to the columns' own types; elsewhere as row values in
+// batches.
+func TestCompositeKeysOfAnyType(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		ts := map[string]string{"postgres": "TIMESTAMPTZ", "mysql": "DATETIME(6)"}[tdb.Name]
+		if ts == "" {
+			ts = "TIMESTAMP"
+		}
+		tdb.exec(t, "CREATE TABLE ck_events (source VARCHAR(40) NOT NULL, at "+ts+" NOT NULL, PRIMARY KEY (source, at))")
+		base := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
+		var objs []*ckEvent
+		for lo := 0; lo < 4000; lo += 500 {
+			var b strings.Builder
+			var args []any
+			b.WriteString("INSERT INTO ck_events (source, at) VALUES ")
+			for i := lo; i < lo+500; i++ {
+				if i > lo {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?)")
+				e := &ckEvent{Source: fmt.Sprintf("src-%d", i%7), At: base.Add(time.Duration(i) * time.Second)}
+				args = append(args, e.Source, e.At)
+				if i%4 != 0 {
+					objs = append(objs, e)
+				}
+			}
+			if _, err := tdb.DB.Exec(tdb.rebind(b.String()), args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := tdb.session()
+		planMust(t, "Delete", s.Delete(objs))
+		planMust(t, "Commit", s.Commit(context.Background()))
+		last := s.LastCommit()
+		if last.Deleted["ck_events"] != 3000 || len(last.Missing) != 0 {
+			t.Errorf("LastCommit() = %d deleted, %d missing; want 3000, 0", last.Deleted["ck_events"], len(last.Missing))
+		}
+		if tdb.Name == "postgres" && last.Statements != 1 {
+			t.Errorf("PostgreSQL sent %d statements, want 1", last.Statements)
+		}
+		if n := tdb.count(t, "ck_events"); n != 1000 {
+			t.Errorf("%d rows left, want 1000", n)
+		}
+	})
+}
