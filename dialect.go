@@ -51,6 +51,9 @@ type Dialect struct {
 	// errorsAbortTx: a failed statement aborts the transaction, so a
 	// statement that may fail runs in a savepoint.
 	errorsAbortTx bool
+	// cteDelete: a DELETE ... RETURNING can feed an INSERT in one
+	// statement, WITH d AS (DELETE ...) INSERT ... SELECT FROM d.
+	cteDelete bool
 	// txOptions are the options of the session's own transactions.
 	txOptions *sql.TxOptions
 	// catalog queries; see fkCatalog, keyCatalog and typeCatalog (nil
@@ -81,7 +84,7 @@ func PostgresDialect() *Dialect {
 func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
 		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
-		maxTuples: 1000, errorsAbortTx: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes}
+		maxTuples: 1000, errorsAbortTx: true, cteDelete: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes}
 }
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their

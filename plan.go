@@ -155,18 +155,17 @@ type step struct {
 	live bool      // only rows not soft-deleted
 	soft bool      // actDelete: a soft-delete UPDATE
 
-	into  *node // actRead, actTree: the node whose set the rows join
-	minus *node // actRestrict, actNullRead: rows the unit removes anyway
-	// registered: actNullRead: rows the plan deletes by registered key
-	registered *rowSet
-	targets    *rowSet // actNullRead fills it, actSetNull updates its rows
-	protect    bool    // actRestrict: refuse even rows the unit removes (Protect)
-	order      bool    // actDelete: rows referencing others of the set go first
-	hooks      bool    // actDelete: run BeforeDelete and AfterDelete
-	expect     bool    // actDelete: every key must match a row (fast mode)
-	counts     bool    // the rows count toward AtMost and WithMaxRows
-	handle     bool    // actDelete: the rows are what the bulk handle reports
-	why        string  // what led to the step
+	into    *node   // actRead, actTree: the node whose set the rows join
+	minus   *node   // actRestrict, actNullRead: rows the unit removes anyway
+	targets *rowSet // actNullRead fills it, actSetNull updates its rows
+	protect bool    // actRestrict: refuse even rows the unit removes (Protect)
+	order   bool    // actDelete: rows referencing others of the set go first
+	hooks   bool    // actDelete: run BeforeDelete and AfterDelete
+	expect  bool    // actDelete: every key must match a row (fast mode)
+	counts  bool    // the rows count toward AtMost and WithMaxRows
+	handle  bool    // actDelete: the rows are what the bulk handle reports
+	archive string  // actDelete: table the rows are copied to first
+	why     string  // what led to the step
 }
 
 // rowSet is rows of one table by key, read or known before they are
@@ -418,7 +417,7 @@ func (up *unitPlan) emit(precise bool, deleted map[*model]bool, si *schemaInfo) 
 				counts: true, why: "which registered rows exist"})
 		case n.root && u.bulk.fixed != nil:
 			up.add(&step{act: actRead, m: n.m, sel: selSet, set: n.set, into: n, live: n.soft,
-				why: "the rows of the chunk"})
+				counts: true, why: "the rows of the chunk"})
 		case n.root:
 			up.add(&step{act: actRead, m: n.m, sel: selFilter, bulk: u.bulk, into: n, live: n.soft,
 				counts: true, why: "the rows the bulk delete matches, fixed before anything changes"})
@@ -474,11 +473,14 @@ func (up *unitPlan) emit(precise bool, deleted map[*model]bool, si *schemaInfo) 
 		}
 		del := &step{act: actDelete, m: n.m, soft: n.soft, live: n.soft, hooks: n.hooks, order: len(n.self) > 0,
 			handle: n.root && u.bulk != nil}
+		if n.root && u.bulk != nil {
+			del.archive = u.bulk.archive
+		}
 		switch {
 		case n.set != nil:
 			del.sel, del.set = selSet, n.set
 			del.expect = n.root && u.objs != nil && !n.read
-			del.counts = del.expect
+			del.counts = n.root && !n.read // rows known without a read count as sent
 			del.why = "the rows read above"
 			if del.expect {
 				del.why = "the registered rows"

@@ -491,7 +491,16 @@ func (x *sender) remove(st *step) error {
 						return err
 					}
 				}
-				q, err := x.write(st, cond, args, x.removeStmt)
+				key, build := textKey{st: st, cond: cond}, x.removeStmt
+				if st.archive != "" {
+					if x.d.cteDelete && !st.soft {
+						// One statement copies and deletes.
+						key, build = textKey{st: st, cond: cond, archive: true}, x.archiveStmt
+					} else if err := x.copyOut(st, cond, args); err != nil {
+						return err
+					}
+				}
+				q, err := x.writeText(key, args, build)
 				if err != nil {
 					return err
 				}
@@ -560,6 +569,23 @@ func (x *sender) remove(st *step) error {
 	}
 	if st.counts {
 		return x.counted(st, total)
+	}
+	return nil
+}
+
+// copyOut copies the rows a condition selects to the step's archive
+// table.
+func (x *sender) copyOut(st *step, cond string, args []any) error {
+	q, err := x.writeText(textKey{st: st, cond: cond, archive: true}, args, x.archiveStmt)
+	if err != nil {
+		return err
+	}
+	if x.dry {
+		x.record(q)
+		return nil
+	}
+	if _, err := x.exec(st, q); err != nil {
+		return inner(fmt.Sprintf("archive %q to %q", st.m.table, st.archive), err)
 	}
 	return nil
 }

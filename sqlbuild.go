@@ -2,6 +2,7 @@ package typeddelete
 
 import (
 	"reflect"
+	"strings"
 
 	sq "github.com/Masterminds/squirrel"
 )
@@ -37,10 +38,12 @@ func (b builtSQL) ToSql() (string, []any, error) { return b.sql, b.args, nil }
 type argMark int
 
 // textKey names a statement of a step whose text depends only on its
-// condition: every full batch of keys has the same.
+// condition: every full batch of keys has the same. archive tells the
+// copy to an archive table from the step's own statement.
 type textKey struct {
-	st   *step
-	cond string
+	st      *step
+	cond    string
+	archive bool
 }
 
 // stmtText is a rendered statement and where its arguments come from:
@@ -57,7 +60,13 @@ type stmtText struct {
 // with the same text, the second batch of 500 keys say, with that batch's
 // arguments.
 func (x *sender) write(st *step, cond string, args []any, build func(*step, string, []any) sqlizer) (sqlizer, error) {
-	t, ok := x.texts[textKey{st, cond}]
+	return x.writeText(textKey{st: st, cond: cond}, args, build)
+}
+
+// writeText is write for the statement key names.
+func (x *sender) writeText(key textKey, args []any, build func(*step, string, []any) sqlizer) (sqlizer, error) {
+	st, cond := key.st, key.cond
+	t, ok := x.texts[key]
 	if !ok {
 		marks := make([]any, len(args))
 		for i := range marks {
@@ -78,7 +87,7 @@ func (x *sender) write(st *step, cond string, args []any, build func(*step, stri
 		if x.texts == nil {
 			x.texts = make(map[textKey]stmtText)
 		}
-		x.texts[textKey{st, cond}] = t
+		x.texts[key] = t
 	}
 	var out []any
 	if len(t.layout) > 0 {
@@ -220,6 +229,26 @@ func (x *sender) removeStmt(st *step, cond string, args []any) sqlizer {
 		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
 	}
 	return b
+}
+
+// archiveStmt builds the INSERT that copies a step's rows to its archive
+// table, column by column, before they are deleted; where the dialect
+// takes it, for a delete, one statement that does both:
+//
+//	WITH d AS (DELETE FROM t WHERE ... RETURNING cols) INSERT INTO archive (cols) SELECT cols FROM d
+func (x *sender) archiveStmt(st *step, cond string, args []any) sqlizer {
+	d, m := x.d, st.m
+	cols := strings.Join(d.quoteAll(m.columns()), ", ")
+	into := "INSERT INTO " + d.quoteTable(st.archive) + " (" + cols + ") "
+	if d.cteDelete && !st.soft {
+		del, dargs, err := x.removeStmt(st, cond, args).ToSql()
+		if err != nil {
+			return rawSQL{sql: "", d: d}
+		}
+		return builtSQL{"WITH d AS (" + del + " RETURNING " + cols + ") " + into + "SELECT " + cols + " FROM d", dargs}
+	}
+	q, qargs, _ := x.sel(m, d.quoteAll(m.columns()), cond, args, st.live, false).ToSql()
+	return builtSQL{into + q, qargs}
 }
 
 // setNullStmt builds the UPDATE that sets a relation's foreign key to NULL.

@@ -138,6 +138,7 @@ type bulkOp struct {
 	atMost    int64 // AtMost limit; 0 for none
 	handle    *Deletion
 	fixed     *objBatch // rows fixed by key and already locked (a Purge chunk), or nil
+	archive   string    // table the rows are copied to before they are deleted, or ""
 }
 
 // Deletion is the handle of a bulk delete registered with
