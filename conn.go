@@ -191,18 +191,68 @@ func scanDest(dest []any) []any {
 	return dest
 }
 
-// scanRow scans one row of a read: the key columns, then the self-reference
-// columns of n; or, when n keeps rows, every column into a new object. It
-// returns the key as a keyList holds it.
-func scanRow(rows *sql.Rows, m *model, n *node) (key any, obj unsafe.Pointer, refs []keyID, err error) {
+// rowScanner scans the rows of a read: the key columns, then the
+// self-reference columns of n; or, when n keeps rows, every column into a
+// new object. Its destinations are allocated once per read.
+type rowScanner struct {
+	m     *model
+	n     *node
+	dest  []any
+	i64   int64
+	str   string
+	self  []any // self-reference values
+	parts []any // key parts of other keys, scanned into the field types
+}
+
+// newRowScanner returns a scanner of the rows of a read of m for n (nil
+// for keys alone).
+func newRowScanner(m *model, n *node) *rowScanner {
+	rs := &rowScanner{m: m, n: n}
+	if n != nil && n.rows {
+		rs.dest = make([]any, len(m.fields))
+		return rs
+	}
+	nself := 0
+	if n != nil {
+		for _, fk := range n.self {
+			nself += len(fk)
+		}
+	}
+	rs.dest = make([]any, len(m.pk)+nself)
+	switch m.keyKind {
+	case intKeys:
+		rs.dest[0] = &rs.i64
+	case strKeys:
+		rs.dest[0] = &rs.str
+	default:
+		rs.parts = make([]any, len(m.pk))
+		for i, f := range m.pk {
+			t := f.typ
+			if t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			rs.dest[i] = reflect.New(t).Interface()
+		}
+	}
+	rs.self = make([]any, nself)
+	for i := range rs.self {
+		rs.dest[len(m.pk)+i] = &rs.self[i]
+	}
+	scanDest(rs.dest)
+	return rs
+}
+
+// scan scans the current row and returns its key as a keyList holds it,
+// its object when rows are kept, and the keys it references.
+func (rs *rowScanner) scan(rows *sql.Rows) (key any, obj unsafe.Pointer, refs []keyID, err error) {
+	m, n := rs.m, rs.n
 	if n != nil && n.rows {
 		p := newObject(m)
 		v := reflect.NewAt(m.typ, p).Elem()
-		dest := make([]any, len(m.fields))
 		for i, f := range m.fields {
-			dest[i] = v.FieldByIndex(f.index).Addr().Interface()
+			rs.dest[i] = v.FieldByIndex(f.index).Addr().Interface()
 		}
-		if err := rows.Scan(scanDest(dest)...); err != nil {
+		if err := rows.Scan(scanDest(rs.dest)...); err != nil {
 			return nil, nil, nil, err
 		}
 		for _, fk := range n.self {
@@ -216,55 +266,32 @@ func scanRow(rows *sql.Rows, m *model, n *node) (key any, obj unsafe.Pointer, re
 		}
 		return m.rawKey(v), p, refs, nil
 	}
-	nself := 0
-	if n != nil {
-		for _, fk := range n.self {
-			nself += len(fk)
-		}
-	}
-	dest := make([]any, len(m.pk)+nself)
-	var i64 int64
-	var str string
-	switch m.keyKind {
-	case intKeys:
-		dest[0] = &i64
-	case strKeys:
-		dest[0] = &str
-	default:
-		for i, f := range m.pk {
-			t := f.typ
-			if t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			dest[i] = reflect.New(t).Interface()
-		}
-	}
-	selfVals := make([]any, nself)
-	for i := range selfVals {
-		dest[len(m.pk)+i] = &selfVals[i]
-	}
-	if err := rows.Scan(scanDest(dest)...); err != nil {
+	if err := rows.Scan(rs.dest...); err != nil {
 		return nil, nil, nil, err
 	}
 	switch m.keyKind {
 	case intKeys:
-		key = i64
+		key = rs.i64
 	case strKeys:
-		key = str
+		key = rs.str
 	default:
 		parts := make([]any, len(m.pk))
 		for i := range parts {
-			parts[i] = reflect.ValueOf(dest[i]).Elem().Interface()
+			d := rs.dest[i]
+			if sc, ok := d.(safeScanner); ok {
+				d = sc.s
+			}
+			parts[i] = reflect.ValueOf(d).Elem().Interface()
 		}
 		key = parts
 		if len(parts) == 1 {
 			key = parts[0]
 		}
 	}
-	off := 0
-	if n != nil {
+	if n != nil && len(rs.self) > 0 {
+		off := 0
 		for _, fk := range n.self {
-			if k, ok := m.keyFromParts(selfVals[off : off+len(fk)]); ok {
+			if k, ok := m.keyFromParts(rs.self[off : off+len(fk)]); ok {
 				refs = append(refs, idOf(m.keyKind, k))
 			}
 			off += len(fk)

@@ -791,8 +791,15 @@ func unitSameDialect(a, b *Dialect) bool {
 	qb, _, _ := cb.fkCatalog().ToSql()
 	ka, _, _ := ca.keyCatalog().ToSql()
 	kb, _, _ := cb.keyCatalog().ToSql()
-	ca.fks, ca.keys, cb.fks, cb.keys = nil, nil, nil, nil
-	return reflect.DeepEqual(ca, cb) && qa == qb && ka == kb
+	ta, tb := "", ""
+	if ca.types != nil && cb.types != nil {
+		ta, _, _ = ca.types().ToSql()
+		tb, _, _ = cb.types().ToSql()
+	} else if (ca.types == nil) != (cb.types == nil) {
+		return false
+	}
+	ca.fks, ca.keys, ca.types, cb.fks, cb.keys, cb.types = nil, nil, nil, nil, nil, nil
+	return reflect.DeepEqual(ca, cb) && qa == qb && ka == kb && ta == tb
 }
 
 func TestDialectForPackage(t *testing.T) {

@@ -355,8 +355,9 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 	if err != nil {
 		return 0, nil, nil, inner(fmt.Sprintf("read from %q", p.m.table), err)
 	}
+	sc := newRowScanner(p.m, nil)
 	err = scanAll(rows, func() error {
-		k, _, _, err := scanRow(rows, p.m, nil)
+		k, _, _, err := sc.scan(rows)
 		if err == nil {
 			keys.keys.add(k)
 		}

@@ -184,8 +184,9 @@ func (x *sender) scanRows(st *step, n *node, src *rowSet, into *rowSet) error {
 		if err != nil {
 			return x.fail(st, err)
 		}
+		sc := newRowScanner(m, n)
 		err = scanAll(rows, func() error {
-			k, obj, refs, err := scanRow(rows, m, n)
+			k, obj, refs, err := sc.scan(rows)
 			if err != nil {
 				return err
 			}
@@ -409,8 +410,9 @@ func (x *sender) keysOf(st *step, record bool) (*rowSet, error) {
 		if err != nil {
 			return x.fail(st, err)
 		}
+		sc := newRowScanner(st.m, nil)
 		err = scanAll(rows, func() error {
-			k, _, _, err := scanRow(rows, st.m, nil)
+			k, _, _, err := sc.scan(rows)
 			if err == nil && !x.isGone(st, k) {
 				out.add(k, nil, nil)
 			}

@@ -1,0 +1,463 @@
+// Command purge measures TypedQuery.Purge against a hand-written keyset
+// loop of the same chunk size and, on MySQL or MariaDB, Percona's
+// pt-archiver, on one table of N rows of which about 48% match, in
+// interleaved rounds, checking the rows left after every run. It reports
+// per case the median time and rows/s, the paired ratio of the library to
+// the loop, the library's peak Go heap, and optionally the waits of a
+// concurrent writer updating rows the purge does not touch.
+//
+//	go run ./bench/cmd/purge -db sqlite -rows 1000000 -chunk 1000
+//	go run ./bench/cmd/purge -db postgres -dsn 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' -writer
+//	go run ./bench/cmd/purge -db mysql -dsn 'root@tcp(127.0.0.1:3306)/test' -ptarchiver -chunks 500,1000,5000,20000
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/metrics"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/typeddelete/typeddelete"
+	"github.com/typeddelete/typeddelete/sqlite"
+)
+
+// Event is the purged model.
+type Event struct {
+	ID      int64 `db:"id,pk"`
+	Day     int   `db:"day"`
+	Payload int64 `db:"payload"`
+}
+
+func (Event) TableName() string { return "purge_events" }
+
+// cutoff: rows with day < cutoff match; days run 0..999, so 48.3% match.
+const cutoff = 483
+
+type config struct {
+	db, dsn    string
+	rows       int
+	chunks     []int
+	rounds     int
+	ptArchiver bool
+	writer     bool
+}
+
+func main() {
+	var c config
+	var chunks string
+	flag.StringVar(&c.db, "db", "sqlite", "sqlite, postgres or mysql")
+	flag.StringVar(&c.dsn, "dsn", "", "data source name (servers)")
+	flag.IntVar(&c.rows, "rows", 1_000_000, "rows in the table")
+	flag.StringVar(&chunks, "chunks", "1000", "chunk sizes, comma-separated: one sweep step each")
+	flag.IntVar(&c.rounds, "rounds", 3, "rounds of every case")
+	flag.BoolVar(&c.ptArchiver, "ptarchiver", false, "also run pt-archiver --purge --commit-each --bulk-delete (mysql)")
+	flag.BoolVar(&c.writer, "writer", false, "run a concurrent writer and report its waits")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	for _, s := range strings.Split(chunks, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			log.Fatal(err)
+		}
+		c.chunks = append(c.chunks, n)
+	}
+	if err := run(c); err != nil {
+		log.Print(err)
+		os.Exit(1)
+	}
+}
+
+// result is one run of one case.
+type result struct {
+	d       time.Duration
+	peak    uint64 // peak Go heap during the run, for the library
+	waits   []time.Duration
+	maxStmt int // most rows of the table one statement deleted
+}
+
+func run(c config) error {
+	ctx := context.Background()
+	db, cleanup, err := open(c)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	fmt.Printf("# db=%s rows=%d matching=%.1f%% rounds=%d\n", c.db, c.rows, float64(cutoff)/10, c.rounds)
+	if err := seed(ctx, db, c); err != nil {
+		return err
+	}
+	want := int64(0)
+	if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM purge_tpl WHERE day < %d", cutoff)).Scan(&want); err != nil {
+		return err
+	}
+	catalog := typeddelete.NewCatalog()
+	for _, chunk := range c.chunks {
+		cases := []string{"library", "keyset-loop"}
+		if c.ptArchiver {
+			cases = append(cases, "pt-archiver")
+		}
+		times := map[string][]result{}
+		for round := range c.rounds {
+			order := append(cases[round%len(cases):], cases[:round%len(cases)]...)
+			for _, name := range order {
+				if err := restore(ctx, db, c.db); err != nil {
+					return err
+				}
+				r, err := runCase(ctx, db, c, name, chunk, catalog)
+				if err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				var left, matching int64
+				if err := db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN day < "+strconv.Itoa(cutoff)+" THEN 1 ELSE 0 END), 0) FROM purge_events").Scan(&left, &matching); err != nil {
+					return err
+				}
+				if matching != 0 || left != int64(c.rows)-want {
+					return fmt.Errorf("%s left %d rows, %d matching; want %d, 0", name, left, matching, int64(c.rows)-want)
+				}
+				times[name] = append(times[name], r)
+			}
+		}
+		report(c, chunk, want, cases, times)
+	}
+	return nil
+}
+
+// report prints the medians and the paired ratio of the library to the
+// loop, for one chunk size.
+func report(c config, chunk int, want int64, cases []string, times map[string][]result) {
+	med := func(rs []result) time.Duration {
+		ds := make([]time.Duration, len(rs))
+		for i, r := range rs {
+			ds[i] = r.d
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	var ratios []float64
+	for i := range times["library"] {
+		ratios = append(ratios, times["library"][i].d.Seconds()/times["keyset-loop"][i].d.Seconds())
+	}
+	slices.Sort(ratios)
+	for _, name := range cases {
+		m := med(times[name])
+		line := fmt.Sprintf("db=%s chunk=%d case=%s median=%.3fs rows/s=%.0f", c.db, chunk, name, m.Seconds(), float64(want)/m.Seconds())
+		if name == "library" {
+			var peak uint64
+			var waits []time.Duration
+			most := 0
+			for _, r := range times[name] {
+				peak = max(peak, r.peak)
+				waits = append(waits, r.waits...)
+				most = max(most, r.maxStmt)
+			}
+			line += fmt.Sprintf(" paired=%.3f peak_heap_mb=%.1f max_rows_per_stmt=%d", ratios[len(ratios)/2], float64(peak)/(1<<20), most)
+			if len(waits) > 0 {
+				slices.Sort(waits)
+				line += fmt.Sprintf(" writer_p50=%s writer_p99=%s writer_max=%s", waits[len(waits)/2], waits[len(waits)*99/100], waits[len(waits)-1])
+			}
+		}
+		fmt.Println(line)
+	}
+}
+
+// open connects to the database; for SQLite, a new file.
+func open(c config) (*sql.DB, func(), error) {
+	switch c.db {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "typeddelete-purge-bench-")
+		if err != nil {
+			return nil, nil, err
+		}
+		db, err := sqlite.Open(filepath.Join(dir, "purge.db"))
+		return db, func() { db.Close(); os.RemoveAll(dir) }, err
+	case "postgres":
+		db, err := sql.Open("pgx", c.dsn)
+		return db, func() { db.Close() }, err
+	case "mysql":
+		db, err := sql.Open("mysql", c.dsn)
+		return db, func() { db.Close() }, err
+	}
+	return nil, nil, fmt.Errorf("unknown -db %q", c.db)
+}
+
+// seed creates the template table purge_tpl with c.rows rows.
+func seed(ctx context.Context, db *sql.DB, c config) error {
+	for _, q := range []string{"DROP TABLE IF EXISTS purge_events", "DROP TABLE IF EXISTS purge_tpl",
+		"CREATE TABLE purge_tpl (id BIGINT PRIMARY KEY, day INT NOT NULL, payload BIGINT NOT NULL)"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if c.db == "mysql" {
+		// MariaDB and MySQL name the limit of a recursive CTE differently.
+		conn.ExecContext(ctx, "SET SESSION max_recursive_iterations = 1000000")
+		conn.ExecContext(ctx, "SET SESSION cte_max_recursion_depth = 1000000")
+	}
+	const step = 100_000
+	for lo := 1; lo <= c.rows; lo += step {
+		hi := min(lo+step-1, c.rows)
+		var q string
+		switch c.db {
+		case "postgres":
+			q = fmt.Sprintf("INSERT INTO purge_tpl SELECT i, (i::bigint * 7919) %% 1000, i FROM generate_series(%d, %d) i", lo, hi)
+		case "mysql":
+			q = fmt.Sprintf(`INSERT INTO purge_tpl WITH RECURSIVE c(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM c WHERE i < %d)
+				SELECT i, (i * 7919) %% 1000, i FROM c`, lo, hi)
+		default:
+			q = fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM c WHERE i < %d)
+				INSERT INTO purge_tpl SELECT i, (i * 7919) %% 1000, i FROM c`, lo, hi)
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("seeding: %w", err)
+		}
+	}
+	return nil
+}
+
+// restore makes purge_events a fresh copy of purge_tpl, with an index on
+// day as a retention table would have.
+func restore(ctx context.Context, db *sql.DB, kind string) error {
+	qs := []string{"DROP TABLE IF EXISTS purge_events",
+		"CREATE TABLE purge_events (id BIGINT PRIMARY KEY, day INT NOT NULL, payload BIGINT NOT NULL)",
+		"INSERT INTO purge_events SELECT * FROM purge_tpl",
+		"CREATE INDEX purge_events_day ON purge_events (day)"}
+	if kind == "postgres" {
+		qs = append(qs, "VACUUM ANALYZE purge_events")
+	}
+	if kind == "mysql" {
+		qs = append(qs, "ANALYZE TABLE purge_events")
+	}
+	for _, q := range qs {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runCase runs one case and times it; a writer, when asked, updates rows
+// the purge does not touch meanwhile.
+func runCase(ctx context.Context, db *sql.DB, c config, name string, chunk int, catalog *typeddelete.Catalog) (result, error) {
+	var r result
+	stopWriter := func() {}
+	if c.writer && name == "library" {
+		stopWriter = writer(ctx, db, c, &r)
+	}
+	var stopHeap func() uint64
+	if name == "library" {
+		stopHeap = heapSampler()
+	}
+	start := time.Now()
+	var err error
+	switch name {
+	case "library":
+		sess := typeddelete.NewSession(db, typeddelete.WithCatalog(catalog))
+		day := typeddelete.Col(func(e *Event) *int { return &e.Day })
+		_, err = typeddelete.Query[Event](sess).Filter(day.Lt(cutoff)).Purge(ctx, typeddelete.ChunkSize(chunk),
+			typeddelete.OnChunk(func(p typeddelete.Progress) error {
+				r.maxStmt = max(r.maxStmt, int(p.Rows))
+				return nil
+			}))
+	case "keyset-loop":
+		err = keysetLoop(ctx, db, c.db, chunk)
+	case "pt-archiver":
+		err = ptArchiver(ctx, c, chunk)
+	}
+	r.d = time.Since(start)
+	if stopHeap != nil {
+		r.peak = stopHeap()
+	}
+	stopWriter()
+	return r, err
+}
+
+// keysetLoop is the hand-written purge: per chunk, in one transaction,
+// read the next keys in order with a lock, then delete them in one
+// statement, in the shape the library uses on the dialect.
+func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int) error {
+	var cursor int64
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		q := "SELECT id FROM purge_events WHERE day < ? AND id > ? ORDER BY id LIMIT ?"
+		if kind != "sqlite" {
+			q += " FOR UPDATE"
+		}
+		if kind == "postgres" {
+			q = "SELECT id FROM purge_events WHERE day < $1 AND id > $2 ORDER BY id LIMIT $3 FOR UPDATE"
+		}
+		rows, err := tx.QueryContext(ctx, q, cutoff, cursor, chunk)
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				tx.Rollback()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			return tx.Commit()
+		}
+		switch kind {
+		case "postgres":
+			_, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id = ANY($1)", ids)
+		case "mysql":
+			parts := make([]string, len(ids))
+			for i, id := range ids {
+				parts[i] = strconv.FormatInt(id, 10)
+			}
+			_, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id IN ("+strings.Join(parts, ",")+")")
+		default:
+			for lo := 0; lo < len(ids) && err == nil; lo += 500 {
+				part := ids[lo:min(lo+500, len(ids))]
+				args := make([]any, len(part))
+				for i, id := range part {
+					args[i] = id
+				}
+				_, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id IN (?"+strings.Repeat(",?", len(part)-1)+")", args...)
+			}
+		}
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		cursor = ids[len(ids)-1]
+	}
+}
+
+// ptArchiver runs Percona's pt-archiver on the same table, WHERE and
+// chunk size: --purge --commit-each --bulk-delete.
+func ptArchiver(ctx context.Context, c config, chunk int) error {
+	cfg, err := mysql.ParseDSN(c.dsn)
+	if err != nil {
+		return err
+	}
+	host, port, _ := strings.Cut(cfg.Addr, ":")
+	src := fmt.Sprintf("h=%s,P=%s,u=%s,D=%s,t=purge_events", host, port, cfg.User, cfg.DBName)
+	if cfg.Passwd != "" {
+		src += ",p=" + cfg.Passwd
+	}
+	cmd := exec.CommandContext(ctx, "pt-archiver", "--source", src, "--purge", "--where", fmt.Sprintf("day < %d", cutoff),
+		"--limit", strconv.Itoa(chunk), "--commit-each", "--bulk-delete", "--no-check-charset", "--primary-key-only")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	return nil
+}
+
+// heapSampler samples the Go heap every 5 ms until stopped, and returns
+// the peak.
+func heapSampler() func() uint64 {
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
+}
+
+// writer updates, one row per transaction, rows the purge keeps (day >=
+// cutoff), recording how long each took, until stopped.
+func writer(ctx context.Context, db *sql.DB, c config, r *result) func() {
+	var ids []int64
+	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM purge_tpl WHERE day >= %d ORDER BY id LIMIT 10000", cutoff))
+	if err == nil {
+		for rows.Next() {
+			var id int64
+			if rows.Scan(&id) == nil {
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+	}
+	q := "UPDATE purge_events SET payload = payload + 1 WHERE id = ?"
+	if c.db == "postgres" {
+		q = "UPDATE purge_events SET payload = payload + 1 WHERE id = $1"
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			start := time.Now()
+			if _, err := db.ExecContext(ctx, q, ids[rand.IntN(len(ids))]); err != nil {
+				continue
+			}
+			d := time.Since(start)
+			mu.Lock()
+			r.waits = append(r.waits, d)
+			mu.Unlock()
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return func() {
+		close(stop)
+		wg.Wait()
+	}
+}
