@@ -3,6 +3,7 @@ package typeddelete
 import (
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -59,13 +60,16 @@ type Dialect struct {
 	// catalog queries; see fkCatalog, keyCatalog and typeCatalog (nil
 	// where column types are not needed).
 	fks, keys, types func() sq.SelectBuilder
+	// defaults reads the columns' defaults, where an UPDATE cannot SET a
+	// column to DEFAULT (SQLite); nil where it can.
+	defaults func() sq.SelectBuilder
 }
 
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
 		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonEach: true,
-		fks: sqliteForeignKeys, keys: sqliteUniqueKeys}
+		fks: sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults}
 }
 
 // PostgresDialect is PostgreSQL and the databases that speak its protocol.
@@ -261,11 +265,7 @@ func (d *Dialect) keysPerStatement(shape keyShape, n, batch int) int {
 //
 // Never "a IN (...) AND b IN (...)", which matches the wrong rows.
 func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string, keys *keyList) (string, []any) {
-	qcols := d.quoteAll(cols)
-	target := qcols[0]
-	if len(cols) > 1 {
-		target = "(" + strings.Join(qcols, ", ") + ")"
-	}
+	target := d.rowTarget(cols)
 	switch d.keyShapeFor(types, sqlTypes) {
 	case shapeLiterals:
 		return target + " IN (" + literalList(keys, len(cols)) + ")", nil
@@ -301,6 +301,15 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 	}
 	b.WriteByte(')')
 	return b.String(), args
+}
+
+// rowTarget returns the left side of an IN over cols: "c", or ("a", "b").
+func (d *Dialect) rowTarget(cols []string) string {
+	qcols := d.quoteAll(cols)
+	if len(cols) == 1 {
+		return qcols[0]
+	}
+	return "(" + strings.Join(qcols, ", ") + ")"
 }
 
 // literalList writes integer keys as a list: 1,2,3 or (1,2),(3,4).
@@ -495,6 +504,66 @@ func sqliteUniqueKeys() sq.SelectBuilder {
 				`WHERE m.type = 'table' AND il."unique" = 1 AND il.partial = 0 AND il.origin <> 'pk'`),
 		"u").
 		OrderBy("t", "k", "o")
+}
+
+// sqliteDefaults lists table, column and default expression of every
+// column that has a default.
+func sqliteDefaults() sq.SelectBuilder {
+	return sq.Select("m.name", "p.name", "p.dflt_value").
+		From("sqlite_master m").
+		Join("pragma_table_info(m.name) p").
+		Where("m.type = 'table' AND p.dflt_value IS NOT NULL")
+}
+
+// defaultOf returns what SetDefault sets a column to: DEFAULT, or where
+// the dialect's UPDATE cannot say so, the column's default read from the
+// catalog, which must then be a literal.
+func (d *Dialect) defaultOf(si *schemaInfo, table, column string) (any, error) {
+	if d.defaults == nil {
+		return sq.Expr("DEFAULT"), nil
+	}
+	if si == nil {
+		return nil, errors.New("SQLite cannot SET a column to DEFAULT, and without the catalog (WithoutSchemaIntrospection) its default is unknown")
+	}
+	text, ok := si.defaults[table][column]
+	if !ok {
+		return nil, nil // no default: NULL
+	}
+	v, ok := sqliteLiteral(text)
+	if !ok {
+		return nil, fmt.Errorf("the default %s is an expression; SQLite cannot SET a column to DEFAULT, so it must be a number, a string or NULL", text)
+	}
+	return v, nil
+}
+
+// sqliteLiteral returns the value of an SQLite literal: a number, a
+// quoted string, NULL, TRUE or FALSE, in parentheses or not.
+func sqliteLiteral(text string) (any, bool) {
+	t := strings.TrimSpace(text)
+	for len(t) >= 2 && t[0] == '(' && t[len(t)-1] == ')' {
+		t = strings.TrimSpace(t[1 : len(t)-1])
+	}
+	switch strings.ToUpper(t) {
+	case "NULL":
+		return nil, true
+	case "TRUE":
+		return int64(1), true
+	case "FALSE":
+		return int64(0), true
+	}
+	if i, err := strconv.ParseInt(t, 10, 64); err == nil {
+		return i, true
+	}
+	if f, err := strconv.ParseFloat(t, 64); err == nil && !strings.ContainsAny(t, "xXnN") {
+		return f, true
+	}
+	if len(t) >= 2 && t[0] == '\'' && t[len(t)-1] == '\'' {
+		inner := t[1 : len(t)-1]
+		if strings.Count(inner, "'")%2 == 0 && !strings.Contains(strings.ReplaceAll(inner, "''", ""), "'") {
+			return strings.ReplaceAll(inner, "''", "'"), true
+		}
+	}
+	return nil, false
 }
 
 func postgresForeignKeys() sq.SelectBuilder {

@@ -103,7 +103,7 @@ func ExampleHasMany() {
 		log.Fatal(err)
 	}
 	res := sess.LastCommit()
-	fmt.Println("deleted:", res.Deleted, "set to NULL:", res.SetNull)
+	fmt.Println("deleted:", res.Deleted, "set to NULL:", res.Updated)
 
 	_ = sess.Delete(&exTeam{ID: 2})
 	err := sess.Commit(ctx)

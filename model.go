@@ -36,6 +36,7 @@ type model struct {
 	scope      *field // tenant column every statement is scoped by, or nil
 	before     bool   // *T implements BeforeDeleter
 	after      bool   // *T implements AfterDeleter
+	join       bool   // the join table of a ManyToMany relation
 
 	keyKind keyKind // how keys are held in memory
 	// intAt and strAt read a one-column integer or string key straight
@@ -101,7 +102,11 @@ func modelOf(obj any) (*model, reflect.Value, error) {
 	return m, v.Elem(), err
 }
 
-func buildModel(t reflect.Type) (*model, error) {
+func buildModel(t reflect.Type) (*model, error) { return buildModelNamed(t, "") }
+
+// buildModelNamed builds the metadata of struct type t with table name
+// table, or the name TableName or the type's name gives when it is "".
+func buildModelNamed(t reflect.Type, table string) (*model, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("%w: %s is not a struct", ErrInvalidModel, t)
 	}
@@ -120,8 +125,11 @@ func buildModel(t reflect.Type) (*model, error) {
 	default:
 		return nil, fmt.Errorf("%w: %s has no primary key (tag a field `db:\",pk\"` or name it ID)", ErrInvalidModel, t)
 	}
-	if m.table, err = tableName(t); err != nil {
-		return nil, err
+	m.table = table
+	if m.table == "" {
+		if m.table, err = tableName(t); err != nil {
+			return nil, err
+		}
 	}
 	if m.table == "" {
 		return nil, fmt.Errorf("%w: %s.TableName returned an empty name", ErrInvalidModel, t)

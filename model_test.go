@@ -787,19 +787,22 @@ func unitSameDialect(a, b *Dialect) bool {
 		return a == b
 	}
 	ca, cb := *a, *b
-	qa, _, _ := ca.fkCatalog().ToSql()
-	qb, _, _ := cb.fkCatalog().ToSql()
-	ka, _, _ := ca.keyCatalog().ToSql()
-	kb, _, _ := cb.keyCatalog().ToSql()
-	ta, tb := "", ""
-	if ca.types != nil && cb.types != nil {
-		ta, _, _ = ca.types().ToSql()
-		tb, _, _ = cb.types().ToSql()
-	} else if (ca.types == nil) != (cb.types == nil) {
-		return false
+	fa := []*func() sq.SelectBuilder{&ca.fks, &ca.keys, &ca.types, &ca.defaults}
+	fb := []*func() sq.SelectBuilder{&cb.fks, &cb.keys, &cb.types, &cb.defaults}
+	for i := range fa {
+		if (*fa[i] == nil) != (*fb[i] == nil) {
+			return false
+		}
+		if *fa[i] != nil {
+			qa, _, _ := (*fa[i])().ToSql()
+			qb, _, _ := (*fb[i])().ToSql()
+			if qa != qb {
+				return false
+			}
+		}
+		*fa[i], *fb[i] = nil, nil
 	}
-	ca.fks, ca.keys, ca.types, cb.fks, cb.keys, cb.types = nil, nil, nil, nil, nil, nil
-	return reflect.DeepEqual(ca, cb) && qa == qb && ka == kb && ta == tb
+	return reflect.DeepEqual(ca, cb)
 }
 
 func TestDialectForPackage(t *testing.T) {

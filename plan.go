@@ -25,11 +25,15 @@ import (
 //     (FOR UPDATE) and fills a node's rowSet. A table whose rows nothing
 //     else needs is not read: its rows are deleted set-based, by the keys
 //     of its parent.
-//  2. Checks: Restrict and Protect relations, and the children a SetNull
-//     relation will update, read against the rows the unit deletes.
-//  3. Writes, children first: SetNull updates, then hooks and the DELETE
+//  2. Checks: Restrict and Protect relations, and the children a SetNull,
+//     SetDefault or SetValue relation will update, read against the rows
+//     the unit deletes.
+//  3. Writes, children first: those updates, then hooks and the DELETE
 //     (or soft-delete UPDATE) of each table, rows of a table that
-//     references itself ordered so that referencing rows go first.
+//     references itself ordered so that referencing rows go first. Where
+//     two tables reference each other and one reference is reassigned,
+//     the reference is cleared first and the tables deleted in the order
+//     the other reference needs, as SQLAlchemy's post_update does.
 //
 // What a relation contributes is decided by its policy's handler in
 // policy.go.
@@ -109,8 +113,8 @@ const (
 	actTree                       // read a tree's descendants into its node's set, level by level
 	actCount                      // count the rows a set-based delete will remove, for a limit
 	actRestrict                   // refuse the Commit if protected children would remain
-	actNullRead                   // read the children a SetNull relation will update
-	actSetNull                    // set children's foreign key to NULL
+	actSetRead                    // read the children a reassigning relation will update
+	actSet                        // set children's foreign key to NULL, its default or a value
 	actDelete                     // delete (or soft-delete) rows
 )
 
@@ -125,10 +129,10 @@ func (a action) String() string {
 		return "count"
 	case actRestrict:
 		return "restrict check"
-	case actNullRead:
-		return "read set null"
-	case actSetNull:
-		return "set null"
+	case actSetRead:
+		return "read reassigned"
+	case actSet:
+		return "reassign"
 	case actDelete:
 		return "delete"
 	}
@@ -156,8 +160,9 @@ type step struct {
 	soft bool      // actDelete: a soft-delete UPDATE
 
 	into    *node   // actRead, actTree: the node whose set the rows join
-	minus   *node   // actRestrict, actNullRead: rows the unit removes anyway
-	targets *rowSet // actNullRead fills it, actSetNull updates its rows
+	minus   *node   // actRestrict, actSetRead: rows the unit removes anyway
+	targets *rowSet // actSetRead fills it, actSet updates its rows
+	values  []any   // actSet: the value of each foreign-key column
 	protect bool    // actRestrict: refuse even rows the unit removes (Protect)
 	order   bool    // actDelete: rows referencing others of the set go first
 	hooks   bool    // actDelete: run BeforeDelete and AfterDelete
@@ -306,7 +311,7 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 		}
 	}
 	for _, up := range p.units {
-		if err := up.emit(precise, deleted, si); err != nil {
+		if err := up.emit(s.dialect, precise, deleted, si); err != nil {
 			return nil, err
 		}
 	}
@@ -318,7 +323,7 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 type graph struct {
 	up        *unitPlan
 	byModel   map[*model]*node
-	nulls     []edge // SetNull relations from removed rows
+	sets      []edge // SetNull, SetDefault and SetValue relations from removed rows
 	restricts []edge // Restrict and Protect relations from removed rows
 	si        *schemaInfo
 }
@@ -358,10 +363,11 @@ func buildGraph(u *unit, si *schemaInfo) (*unitPlan, error) {
 
 // emit decides which tables are read and writes the unit's steps. deleted
 // holds the tables the whole plan removes rows from: the children of a
-// SetNull relation in one of them are read first, after what earlier units
-// removed, and those the unit removes are left out, so that no UPDATE is
-// sent for rows the Commit has deleted or is deleting.
-func (up *unitPlan) emit(precise bool, deleted map[*model]bool, si *schemaInfo) error {
+// reassigning relation in one of them are read first, after what earlier
+// units removed, and those the unit removes before their parent are left
+// out, so that no UPDATE is sent for rows the Commit has deleted or is
+// deleting.
+func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *schemaInfo) error {
 	g, u := up.graph, up.unit
 	parentOf := make(map[*node]bool)
 	for _, n := range up.nodes {
@@ -370,7 +376,7 @@ func (up *unitPlan) emit(precise bool, deleted map[*model]bool, si *schemaInfo) 
 		}
 	}
 	checked := make(map[*model]bool)
-	for _, e := range append(slices.Clone(g.nulls), g.restricts...) {
+	for _, e := range append(slices.Clone(g.sets), g.restricts...) {
 		parentOf[e.from] = true
 		checked[e.r.child] = true
 	}
@@ -440,35 +446,49 @@ func (up *unitPlan) emit(precise bool, deleted map[*model]bool, si *schemaInfo) 
 			live: e.r.child.softDelete != nil, protect: e.r.policy == Protect,
 			why: fmt.Sprintf("%s protects %s rows from deletion", e.r.policy, e.r.parent.table)})
 	}
-	nullTargets := make(map[*edge]*rowSet)
-	for i := range g.nulls {
-		e := &g.nulls[i]
-		if !deleted[e.r.child] {
-			continue // set-based: the Commit removes none of the children
-		}
-		t := newRowSet(e.r.child)
-		nullTargets[e] = t
-		up.add(&step{act: actNullRead, m: e.r.child, sel: selFK, set: e.from.set, rel: e.r,
-			minus: g.byModel[e.r.child], targets: t, counts: true,
-			why: fmt.Sprintf("%s rows whose %s goes NULL", e.r.child.table, strings.Join(e.r.fkColumns(), ", "))})
-	}
-
-	// 3. Writes, children first.
 	order, err := writeOrder(up.nodes, si)
 	if err != nil {
 		return err
 	}
+	written := make(map[*node]int, len(order)) // position in the writes
+	for i, n := range order {
+		written[n] = i
+	}
+	setTargets := make(map[*edge]*rowSet)
+	values := make(map[*edge][]any)
+	for i := range g.sets {
+		e := &g.sets[i]
+		if values[e], err = setValues(e.r, d, si); err != nil {
+			return err
+		}
+		if !deleted[e.r.child] {
+			continue // set-based: the Commit removes none of the children
+		}
+		// Children the unit deletes before their parent need no update;
+		// those it deletes after it (a reference that breaks a cycle) do.
+		minus := g.byModel[e.r.child]
+		if minus != nil && written[minus] > written[e.from] {
+			minus = nil
+		}
+		t := newRowSet(e.r.child)
+		setTargets[e] = t
+		up.add(&step{act: actSetRead, m: e.r.child, sel: selFK, set: e.from.set, rel: e.r,
+			minus: minus, targets: t, counts: true,
+			why: fmt.Sprintf("%s rows whose %s a %s changes", e.r.child.table, strings.Join(e.r.fkColumns(), ", "), e.r.policy)})
+	}
+
+	// 3. Writes, children first.
 	for _, n := range order {
-		for i := range g.nulls {
-			e := &g.nulls[i]
+		for i := range g.sets {
+			e := &g.sets[i]
 			if e.from != n {
 				continue
 			}
-			why := fmt.Sprintf("SetNull from %s", n.m.table)
-			if t := nullTargets[e]; t != nil {
-				up.add(&step{act: actSetNull, m: e.r.child, sel: selSet, set: t, rel: e.r, why: why})
+			why := fmt.Sprintf("%s from %s", e.r.policy, n.m.table)
+			if t := setTargets[e]; t != nil {
+				up.add(&step{act: actSet, m: e.r.child, sel: selSet, set: t, rel: e.r, values: values[e], why: why})
 			} else {
-				up.add(&step{act: actSetNull, m: e.r.child, sel: selFK, set: n.set, rel: e.r, counts: true, why: why})
+				up.add(&step{act: actSet, m: e.r.child, sel: selFK, set: n.set, rel: e.r, values: values[e], counts: true, why: why})
 			}
 		}
 		del := &step{act: actDelete, m: n.m, soft: n.soft, live: n.soft, hooks: n.hooks, order: len(n.self) > 0,
@@ -500,6 +520,25 @@ func (up *unitPlan) emit(precise bool, deleted map[*model]bool, si *schemaInfo) 
 		}
 	}
 	return nil
+}
+
+// setValues returns what a reassigning relation sets each foreign-key
+// column to.
+func setValues(r *relation, d *Dialect, si *schemaInfo) ([]any, error) {
+	out := make([]any, len(r.fk))
+	switch r.policy {
+	case SetValue:
+		copy(out, r.values)
+	case SetDefault:
+		for i, f := range r.fk {
+			v, err := d.defaultOf(si, r.child.table, f.column)
+			if err != nil {
+				return nil, fmt.Errorf("%w: SetDefault on %s.%s: %w", ErrInvalidRelation, r.child.table, f.column, err)
+			}
+			out[i] = v
+		}
+	}
+	return out, nil
 }
 
 // add appends a step.

@@ -7,11 +7,13 @@ type policy func(g *graph, from *node, r *relation)
 
 // policies holds the handler of each OnDelete policy.
 var policies = [...]policy{
-	Restrict: restrictPolicy,
-	Cascade:  cascadePolicy,
-	SetNull:  setNullPolicy,
-	Database: databasePolicy,
-	Protect:  restrictPolicy,
+	Restrict:   restrictPolicy,
+	Cascade:    cascadePolicy,
+	SetNull:    reassignPolicy,
+	Database:   databasePolicy,
+	Protect:    restrictPolicy,
+	SetDefault: reassignPolicy,
+	SetValue:   reassignPolicy,
 }
 
 // cascadePolicy removes the children too, in the unit's mode; a soft
@@ -36,14 +38,14 @@ func restrictPolicy(g *graph, from *node, r *relation) {
 	g.restricts = append(g.restricts, edge{r: r, from: from})
 }
 
-// setNullPolicy sets the children's foreign key to NULL before their
-// parent is deleted. A soft delete leaves the parent row, and so the
-// reference, in place.
-func setNullPolicy(g *graph, from *node, r *relation) {
+// reassignPolicy sets the children's foreign key to NULL, its default or
+// a value (SetNull, SetDefault, SetValue) before their parent is deleted.
+// A soft delete leaves the parent row, and so the reference, in place.
+func reassignPolicy(g *graph, from *node, r *relation) {
 	if from.soft {
 		return
 	}
-	g.nulls = append(g.nulls, edge{r: r, from: from})
+	g.sets = append(g.sets, edge{r: r, from: from})
 }
 
 // databasePolicy leaves the children to the database's own ON DELETE.

@@ -21,8 +21,9 @@ type Statement struct {
 type Preview struct {
 	Deleted     map[string]int64 // rows that would be deleted per table
 	SoftDeleted map[string]int64 // rows that would be soft-deleted per table
-	SetNull     map[string]int64 // rows whose foreign key would be set to NULL, per table
-	Missing     []MissingKey     // registered object deletes whose key matches no row
+	Updated     map[string]int64 // rows whose foreign key would be set (SetNull, SetDefault, SetValue), per table
+	Restored    map[string]int64 // soft-deleted rows that would be restored per table
+	Missing     []MissingKey     // registered keys that match no row
 	// Restricted lists the Restrict and Protect relations that would
 	// refuse the Commit, with the child rows that would remain.
 	Restricted []RestrictError
@@ -36,8 +37,9 @@ type Preview struct {
 
 // previewUnit is what one unit of the plan would do, for String.
 type previewUnit struct {
-	up  *unitPlan
-	res *CommitResult
+	up   *unitPlan
+	res  *CommitResult
+	sets map[*relation]int64 // rows each reassigning relation updates
 }
 
 // Err returns what the Commit would fail with: a Restrict or Protect
@@ -81,11 +83,11 @@ func (p *Preview) String() string {
 			if c := res.SoftDeleted[n.m.table]; c > 0 || n.soft {
 				fmt.Fprintf(&b, "%ssoft-deletes %d %s%s\n", indent, c, rowsOf(c, n.m.table), via)
 			}
-			for _, e := range up.graph.nulls {
+			for _, e := range up.graph.sets {
 				if e.from == n {
-					c := res.SetNull[e.r.child.table]
-					fmt.Fprintf(&b, "%s  sets %s.%s to NULL in %d %s (SetNull)\n", indent, e.r.child.table,
-						strings.Join(e.r.fkColumns(), ", "), c, rowsOf(c, e.r.child.table))
+					c := u.sets[e.r]
+					fmt.Fprintf(&b, "%s  sets %s.%s to %s in %d %s (%s)\n", indent, e.r.child.table,
+						strings.Join(e.r.fkColumns(), ", "), reassignedTo(e.r), c, rowsOf(c, e.r.child.table), e.r.policy)
 				}
 			}
 		}
@@ -99,6 +101,25 @@ func (p *Preview) String() string {
 	return b.String()
 }
 
+// reassignedTo says what a reassigning relation sets its foreign key to.
+func reassignedTo(r *relation) string {
+	switch r.policy {
+	case SetDefault:
+		return "its default"
+	case SetValue:
+		parts := make([]string, len(r.values))
+		for i, v := range r.values {
+			parts[i] = fmt.Sprint(v)
+			if v == nil {
+				parts[i] = "NULL"
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	return "NULL"
+}
+
+// rowsOf returns "row of table" or "rows of table" for n rows.
 func rowsOf(n int64, table string) string {
 	if n == 1 {
 		return "row of " + table
@@ -155,7 +176,7 @@ func (s *Session) previewPlan(ctx context.Context, p *plan) (pv *Preview, err er
 			return nil, err
 		}
 	}
-	pv.Deleted, pv.SoftDeleted, pv.SetNull, pv.Missing = res.Deleted, res.SoftDeleted, res.SetNull, res.Missing
+	pv.Deleted, pv.SoftDeleted, pv.Updated, pv.Restored, pv.Missing = res.Deleted, res.SoftDeleted, res.Updated, res.Restored, res.Missing
 	for _, err := range pv.errs {
 		var re *RestrictError
 		if errors.As(err, &re) {

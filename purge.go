@@ -121,7 +121,7 @@ type Progress struct {
 type PurgeResult struct {
 	Deleted     map[string]int64 // rows deleted per table, cascades included
 	SoftDeleted map[string]int64 // rows soft-deleted per table
-	SetNull     map[string]int64 // rows set to NULL per table
+	Updated     map[string]int64 // rows whose foreign key was set (SetNull, SetDefault, SetValue) per table
 	Chunks      int              // chunks committed
 	Cursor      string           // resumes after the last chunk committed; "" before the first
 	Done        bool             // no matching row was left after the cursor
@@ -143,7 +143,7 @@ type PurgeResult struct {
 // neither sends nor waits for the session's pending work, which must not
 // be flushed. With WithLogger each chunk is logged at Info.
 func (q *TypedQuery[T]) Purge(ctx context.Context, opts ...PurgeOption) (PurgeResult, error) {
-	res := PurgeResult{Deleted: map[string]int64{}, SoftDeleted: map[string]int64{}, SetNull: map[string]int64{}}
+	res := PurgeResult{Deleted: map[string]int64{}, SoftDeleted: map[string]int64{}, Updated: map[string]int64{}}
 	cfg := purgeConfig{chunk: 1000}
 	for _, o := range opts {
 		if o != nil {
@@ -316,7 +316,7 @@ func (p *purger) chunk(ctx context.Context, withRows func(DBTX, []any) error) (i
 				p.res.Chunks++
 				addCounts(p.res.Deleted, res.Deleted)
 				addCounts(p.res.SoftDeleted, res.SoftDeleted)
-				addCounts(p.res.SetNull, res.SetNull)
+				addCounts(p.res.Updated, res.Updated)
 			}
 			return n, nil
 		case errors.Is(err, ErrSerialization) && attempt <= s.retries && (s.hookRetries || !hasHooks([]item{{bulk: p.op}})):

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -28,6 +29,14 @@ const (
 	// when the same Commit deletes those children through another
 	// relation (Restrict lets such children go). It is Django's PROTECT.
 	Protect
+	// SetDefault sets the children's foreign key to the column's default
+	// before the parent is deleted, on every database (InnoDB has no ON
+	// DELETE SET DEFAULT). On SQLite the default is read from the catalog
+	// and must be a literal (a number, a string or NULL).
+	SetDefault
+	// SetValue sets the children's foreign key to the value given with
+	// Relation.Value before the parent is deleted, as Django's SET(...).
+	SetValue
 )
 
 // String returns the policy's name.
@@ -43,16 +52,29 @@ func (p OnDelete) String() string {
 		return "Database"
 	case Protect:
 		return "Protect"
+	case SetDefault:
+		return "SetDefault"
+	case SetValue:
+		return "SetValue"
 	}
 	return fmt.Sprintf("OnDelete(%d)", int(p))
 }
 
+// reassigns reports whether the policy changes the children's foreign key
+// before their parent is deleted, rather than deleting or keeping them.
+func (p OnDelete) reassigns() bool { return p == SetNull || p == SetDefault || p == SetValue }
+
 // Relation declares that rows of a child model reference a parent model, and
-// what deleting the parent does to them. Make one with HasMany.
+// what deleting the parent does to them. Make one with HasMany or
+// ManyToMany; References and Value refine it.
 type Relation struct {
 	child   reflect.Type
 	columns []string
 	policy  OnDelete
+	refs    []string // parent columns referenced; nil for the primary key
+	values  []any    // SetValue's values, one per foreign-key column
+	valued  bool     // Value was called
+	join    string   // ManyToMany: the join table
 }
 
 // Relational is implemented by parent models that declare their children:
@@ -77,14 +99,57 @@ func HasMany[C any](policy OnDelete, fkColumns ...string) Relation {
 	return Relation{child: reflect.TypeFor[C](), columns: fkColumns, policy: policy}
 }
 
+// ManyToMany declares that rows of the parent and of model C are linked
+// through joinTable: columns are the join table's columns that reference
+// the parent's primary key (one per key column, in order), then those that
+// reference C's. Deleting parent rows deletes their join rows, set-based,
+// before the parents; the rows of C are kept. Declare it on both models
+// so that deleting either side removes its links:
+//
+//	func (Post) Relations() []typeddelete.Relation {
+//		return []typeddelete.Relation{typeddelete.ManyToMany[Tag]("post_tags", "post_id", "tag_id")}
+//	}
+//	func (Tag) Relations() []typeddelete.Relation {
+//		return []typeddelete.Relation{typeddelete.ManyToMany[Post]("post_tags", "tag_id", "post_id")}
+//	}
+//
+// A soft delete of the parent leaves its join rows, so that restoring it
+// brings its links back.
+func ManyToMany[C any](joinTable string, columns ...string) Relation {
+	return Relation{child: reflect.TypeFor[C](), columns: columns, policy: Cascade, join: joinTable}
+}
+
+// References returns the relation with its foreign key referencing the
+// parent's columns parentColumns (a unique key of the parent, one per
+// foreign-key column, in order) rather than its primary key, as GORM's
+// References and Django's to_field. The relation then follows the values
+// of those columns. It is not available on a relation of a model to
+// itself.
+func (r Relation) References(parentColumns ...string) Relation {
+	r.refs = parentColumns
+	return r
+}
+
+// Value returns the SetValue relation with the values its foreign-key
+// columns are set to, one per column; nil sets NULL.
+func (r Relation) Value(values ...any) Relation {
+	r.values, r.valued = values, true
+	return r
+}
+
 // relation is a resolved, checked Relation.
 type relation struct {
 	parent *model
 	child  *model
 	fk     []*field // the child's columns, in the order of ref
-	ref    []*field // the parent's columns they reference: its key
+	ref    []*field // the parent's columns they reference: its key, or References
 	policy OnDelete
+	values []any // SetValue: the value of each fk column
 }
+
+// byKey reports whether the foreign key references the parent's primary
+// key, so that parent keys are the values to follow.
+func (r *relation) byKey() bool { return slices.Equal(r.ref, r.parent.pk) }
 
 // fkColumns returns the child's foreign-key columns.
 func (r *relation) fkColumns() []string { return fieldColumns(r.fk) }
@@ -143,29 +208,11 @@ func (m *model) resolveRelations() ([]*relation, error) {
 	seen := make(map[string]OnDelete)
 	for i, decl := range r.Relations() {
 		where := fmt.Sprintf("%s.Relations()[%d]", m.typ, i)
-		if decl.child == nil {
-			return nil, fmt.Errorf("%w: %s is the zero Relation; use HasMany", ErrInvalidRelation, where)
-		}
-		if decl.policy < Restrict || decl.policy > Protect {
-			return nil, fmt.Errorf("%w: %s has no valid OnDelete policy", ErrInvalidRelation, where)
-		}
-		child, err := modelFor(decl.child)
+		rel, err := m.resolve(decl, where)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: child %s: %w", ErrInvalidRelation, where, decl.child, err)
+			return nil, err
 		}
-		if len(decl.columns) != len(m.pk) {
-			return nil, fmt.Errorf("%w: %s: %d foreign-key column(s) for a %d-column primary key of %q",
-				ErrInvalidRelation, where, len(decl.columns), len(m.pk), m.table)
-		}
-		rel := &relation{parent: m, child: child, ref: m.pk, policy: decl.policy}
-		for _, c := range decl.columns {
-			f, ok := child.byColumn[c]
-			if !ok {
-				return nil, fmt.Errorf("%w: %s: %q is not a column of %s (table %q)", ErrInvalidRelation, where, c, child.typ, child.table)
-			}
-			rel.fk = append(rel.fk, f)
-		}
-		id := child.table + "(" + strings.Join(decl.columns, ",") + ")"
+		id := rel.child.table + "(" + strings.Join(rel.fkColumns(), ",") + ")"
 		if prev, dup := seen[id]; dup {
 			return nil, fmt.Errorf("%w: %s: %s is declared twice (%s and %s)", ErrInvalidRelation, where, id, prev, decl.policy)
 		}
@@ -177,19 +224,121 @@ func (m *model) resolveRelations() ([]*relation, error) {
 				}
 			}
 		}
-		if decl.policy == SetNull {
-			for _, f := range rel.fk {
-				if !canBeNull(f.typ) {
-					return nil, fmt.Errorf("%w: %s: SetNull on %s.%s, whose type %s cannot hold NULL", ErrInvalidRelation, where, child.table, f.column, f.typ)
-				}
-				for _, p := range child.pk {
-					if p == f {
-						return nil, fmt.Errorf("%w: %s: SetNull on %s.%s, part of the primary key", ErrInvalidRelation, where, child.table, f.column)
-					}
-				}
-			}
-		}
 		out = append(out, rel)
 	}
 	return out, nil
+}
+
+// resolve checks one declaration of m and resolves it.
+func (m *model) resolve(decl Relation, where string) (*relation, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: "+format, append([]any{ErrInvalidRelation, where}, args...)...)
+	}
+	if decl.child == nil {
+		return nil, fmt.Errorf("%w: %s is the zero Relation; use HasMany", ErrInvalidRelation, where)
+	}
+	if decl.policy < Restrict || decl.policy > SetValue {
+		return nil, fmt.Errorf("%w: %s has no valid OnDelete policy", ErrInvalidRelation, where)
+	}
+	far, err := modelFor(decl.child)
+	if err != nil {
+		return nil, bad("child %s: %w", decl.child, err)
+	}
+	rel := &relation{parent: m, child: far, ref: m.pk, policy: decl.policy}
+	if decl.refs != nil {
+		if far == m {
+			return nil, bad("References on a relation of %s to itself is not supported", m.typ)
+		}
+		rel.ref = nil
+		for _, c := range decl.refs {
+			f, ok := m.byColumn[c]
+			if !ok {
+				return nil, bad("References: %q is not a column of %s (table %q)", c, m.typ, m.table)
+			}
+			rel.ref = append(rel.ref, f)
+		}
+		if len(rel.ref) == 0 {
+			return nil, bad("References names no column")
+		}
+	}
+	cols := decl.columns
+	if decl.join != "" {
+		if len(cols) != len(rel.ref)+len(far.pk) {
+			return nil, bad("ManyToMany through %q: %d column(s) for %d referencing %s and %d referencing %s",
+				decl.join, len(cols), len(rel.ref), m.table, len(far.pk), far.table)
+		}
+		if rel.child, err = joinModel(decl.join, cols, append(slices.Clone(rel.ref), far.pk...)); err != nil {
+			return nil, bad("ManyToMany: %w", err)
+		}
+		cols = cols[:len(rel.ref)]
+	}
+	child := rel.child
+	if len(cols) != len(rel.ref) {
+		what := "primary key"
+		if decl.refs != nil {
+			what = "referenced columns"
+		}
+		return nil, bad("%d foreign-key column(s) for a %d-column %s of %q", len(cols), len(rel.ref), what, m.table)
+	}
+	for _, c := range cols {
+		f, ok := child.byColumn[c]
+		if !ok {
+			return nil, bad("%q is not a column of %s (table %q)", c, child.typ, child.table)
+		}
+		rel.fk = append(rel.fk, f)
+	}
+	if decl.valued && decl.policy != SetValue {
+		return nil, bad("Value is for SetValue relations, not %s", decl.policy)
+	}
+	if decl.policy.reassigns() {
+		if decl.policy == SetValue {
+			if !decl.valued {
+				return nil, bad("SetValue needs Value(...)")
+			}
+			if len(decl.values) != len(rel.fk) {
+				return nil, bad("Value got %d value(s) for %d foreign-key column(s)", len(decl.values), len(rel.fk))
+			}
+			rel.values = decl.values
+		}
+		for i, f := range rel.fk {
+			if slices.Contains(child.pk, f) {
+				return nil, bad("%s on %s.%s, part of the primary key", decl.policy, child.table, f.column)
+			}
+			if decl.policy == SetNull && !canBeNull(f.typ) {
+				return nil, bad("SetNull on %s.%s, whose type %s cannot hold NULL", child.table, f.column, f.typ)
+			}
+			if decl.policy == SetValue && !valueFits(rel.values[i], f.typ) {
+				return nil, bad("SetValue: value %d (%T) does not fit %s.%s of type %s", i, rel.values[i], child.table, f.column, f.typ)
+			}
+		}
+	}
+	return rel, nil
+}
+
+// valueFits reports whether v can be stored in a field of type t: nil where
+// t can hold NULL, else a value that fits t.
+func valueFits(v any, t reflect.Type) bool {
+	if v == nil {
+		return canBeNull(t)
+	}
+	return fits(reflect.TypeOf(v), t)
+}
+
+// joinModel returns the model of a ManyToMany join table: its columns, of
+// the types of the key fields they reference, together its key. Its rows
+// are only ever deleted set-based, by the foreign key to a parent.
+func joinModel(table string, columns []string, refs []*field) (*model, error) {
+	fields := make([]reflect.StructField, len(columns))
+	for i, c := range columns {
+		if c == "" || strings.ContainsAny(c, ",\"") {
+			return nil, fmt.Errorf("%q is not a valid column name", c)
+		}
+		fields[i] = reflect.StructField{Name: fmt.Sprintf("C%d", i), Type: refs[i].typ, Tag: reflect.StructTag(`db:"` + c + `,pk"`)}
+	}
+	m, err := buildModelNamed(reflect.StructOf(fields), table)
+	if err != nil {
+		return nil, err
+	}
+	m.join = true
+	return m, nil
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	sq "github.com/Masterminds/squirrel"
 )
 
 // dbForeignKey is one foreign key read from the database's catalog.
@@ -33,6 +35,9 @@ type schemaInfo struct {
 	byChild map[string][]*dbForeignKey
 	unique  map[string][][]string
 	types   map[string]map[string]string // column types by table, where the dialect reads them
+	// defaults holds column defaults by table, where the dialect reads
+	// them: the SQL text of each default.
+	defaults map[string]map[string]string
 }
 
 // columnTypes returns the SQL types of columns of table, "" where unknown;
@@ -157,23 +162,12 @@ func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
 		return nil, err
 	}
 	if d.types != nil {
-		rows, err = s.query(ctx, c, readCatalog, d.types().PlaceholderFormat(d.placeholder))
-		if err != nil {
+		if si.types, err = s.readColumns(ctx, c, d.types().PlaceholderFormat(d.placeholder)); err != nil {
 			return nil, err
 		}
-		si.types = make(map[string]map[string]string)
-		err = scanAll(rows, func() error {
-			var table, col, typ string
-			if err := rows.Scan(&table, &col, &typ); err != nil {
-				return err
-			}
-			if si.types[table] == nil {
-				si.types[table] = make(map[string]string)
-			}
-			si.types[table][col] = typ
-			return nil
-		})
-		if err != nil {
+	}
+	if d.defaults != nil {
+		if si.defaults, err = s.readColumns(ctx, c, d.defaults().PlaceholderFormat(d.placeholder)); err != nil {
 			return nil, err
 		}
 	}
@@ -189,6 +183,28 @@ func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
 		}
 	}
 	return si, nil
+}
+
+// readColumns reads a catalog query of (table, column, text) rows into a
+// map by table and column.
+func (s *Session) readColumns(ctx context.Context, c DBTX, q sq.SelectBuilder) (map[string]map[string]string, error) {
+	rows, err := s.query(ctx, c, readCatalog, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]string)
+	err = scanAll(rows, func() error {
+		var table, col, text string
+		if err := rows.Scan(&table, &col, &text); err != nil {
+			return err
+		}
+		if out[table] == nil {
+			out[table] = make(map[string]string)
+		}
+		out[table][col] = text
+		return nil
+	})
+	return out, err
 }
 
 // primaryKey returns the first unique key read for table, which the
@@ -250,7 +266,7 @@ func checkModel(m *model, si *schemaInfo) error {
 	if m.scope != nil {
 		cols = append(cols, m.scope.column) // every statement names the scope too
 	}
-	if ok, known := si.identifies(m.table, cols); known && !ok {
+	if ok, known := si.identifies(m.table, cols); known && !ok && !m.join {
 		return fmt.Errorf("%w: %s: the key (%s) is neither the primary key nor a unique key of %q, so it may name several rows",
 			ErrInvalidModel, m.typ, strings.Join(cols, ", "), m.table)
 	}
@@ -259,6 +275,10 @@ func checkModel(m *model, si *schemaInfo) error {
 		return err
 	}
 	for _, r := range rels {
+		if ok, known := si.identifies(r.parent.table, r.refColumns()); !r.byKey() && known && !ok {
+			return fmt.Errorf("%w: %s: the relation to %s references %s(%s), which is neither the primary key nor a unique key",
+				ErrInvalidRelation, m.typ, r.child.table, r.parent.table, strings.Join(r.refColumns(), ","))
+		}
 		cols := r.fkColumns()
 		fk := si.find(r.child.table, r.parent.table, cols)
 		if fk != nil {

@@ -33,6 +33,7 @@ type sender struct {
 	dry  bool
 	pv   *Preview
 	gone map[goneKey]*goneRows // dry: rows earlier units removed or updated
+	sets map[*relation]int64   // dry: rows each reassigning relation of the unit updates
 
 	stamped   []stamp              // soft-deleted objects, to stamp once committed
 	versioned map[string]bool      // tables of versioned models with missing keys
@@ -74,8 +75,8 @@ var actions = [...]func(*sender, *step) error{
 	actTree:     (*sender).tree,
 	actCount:    (*sender).count,
 	actRestrict: (*sender).restrict,
-	actNullRead: (*sender).nullRead,
-	actSetNull:  (*sender).setNull,
+	actSetRead:  (*sender).setRead,
+	actSet:      (*sender).reassign,
 	actDelete:   (*sender).remove,
 }
 
@@ -94,6 +95,7 @@ func (x *sender) run(p *plan) error {
 		var before CommitResult
 		if x.dry {
 			before = x.res.clone()
+			x.sets = make(map[*relation]int64)
 		}
 		for _, st := range up.steps {
 			if err := actions[st.act](x, st); err != nil {
@@ -101,7 +103,7 @@ func (x *sender) run(p *plan) error {
 			}
 		}
 		if x.dry {
-			x.pv.units = append(x.pv.units, previewUnit{up: up, res: x.res.since(&before)})
+			x.pv.units = append(x.pv.units, previewUnit{up: up, res: x.res.since(&before), sets: x.sets})
 		}
 	}
 	if len(x.res.Missing) > 0 {
@@ -383,9 +385,9 @@ func (x *sender) restrict(st *step) error {
 	return err
 }
 
-// nullRead reads the children a SetNull relation will update, leaving out
-// the ones the unit removes.
-func (x *sender) nullRead(st *step) error {
+// setRead reads the children a reassigning relation will update, leaving
+// out the ones the unit removes before their parent.
+func (x *sender) setRead(st *step) error {
 	kids, err := x.keysOf(st, true)
 	if err != nil {
 		return err
@@ -403,7 +405,7 @@ func (x *sender) nullRead(st *step) error {
 // Commit sends the read too.
 func (x *sender) keysOf(st *step, record bool) (*rowSet, error) {
 	out := newRowSet(st.m)
-	lock := st.act == actNullRead
+	lock := st.act == actSetRead
 	err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
 		q := x.sel(st.m, x.d.quoteAll(st.m.pkColumns()), cond, args, st.live, lock)
 		rows, err := x.s.query(x.ctx, x.conn, x.kind(st), x.runSel(st, x.d.quoteAll(st.m.pkColumns()), cond, args, lock))
@@ -429,8 +431,9 @@ func (x *sender) keysOf(st *step, record bool) (*rowSet, error) {
 	return out, err
 }
 
-// setNull sets the foreign key of a relation's children to NULL.
-func (x *sender) setNull(st *step) error {
+// reassign sets the foreign key of a relation's children to NULL, the
+// default or a value.
+func (x *sender) reassign(st *step) error {
 	var total int64
 	if x.dry {
 		if st.sel == selSet {
@@ -442,12 +445,15 @@ func (x *sender) setNull(st *step) error {
 			}
 		}
 	}
-	n, err := x.setBased(st, x.setNullStmt, goneKey{m: st.m, fk: strings.Join(st.rel.fkColumns(), ",")})
+	n, err := x.setBased(st, x.setStmt, goneKey{m: st.m, fk: strings.Join(st.rel.fkColumns(), ",")})
 	if err != nil {
 		return err
 	}
 	total += n
-	x.res.addSetNull(st.m.table, total)
+	x.res.addUpdated(st.m.table, total)
+	if x.dry {
+		x.sets[st.rel] += total
+	}
 	if st.counts {
 		return x.counted(st, total)
 	}
@@ -780,8 +786,8 @@ func (x *sender) fail(st *step, err error) error {
 		if st.soft {
 			what = "soft delete in"
 		}
-	case actSetNull:
-		what = "set null in"
+	case actSet:
+		what = policyWords(st.rel.policy) + " in"
 	case actRestrict:
 		what = "restrict check on"
 	case actCount:
@@ -822,13 +828,28 @@ func (x *sender) exec(st *step, q sqlizer) (int64, error) {
 // "preview ...".
 func (x *sender) kind(st *step) string {
 	k := st.act.String()
-	if st.act == actDelete && st.soft {
+	switch {
+	case st.act == actDelete && st.soft:
 		k = "soft delete"
+	case st.act == actSet:
+		k = policyWords(st.rel.policy)
 	}
 	if x.dry {
 		k = "preview " + k
 	}
 	return k
+}
+
+// policyWords names a reassigning policy as the log does: "set null",
+// "set default", "set value".
+func policyWords(p OnDelete) string {
+	switch p {
+	case SetDefault:
+		return "set default"
+	case SetValue:
+		return "set value"
+	}
+	return "set null"
 }
 
 // prepared returns the run's prepared statement for query, preparing it on

@@ -124,8 +124,11 @@ type CommitResult struct {
 	Statements  int              // statements sent, transaction control excluded
 	Deleted     map[string]int64 // rows deleted per table, cascades included
 	SoftDeleted map[string]int64 // rows soft-deleted per table
-	SetNull     map[string]int64 // rows whose foreign key was set to NULL, per table
-	Missing     []MissingKey     // registered object deletes whose key matched no row
+	// Updated counts, per table, the rows whose foreign key a SetNull,
+	// SetDefault or SetValue relation changed.
+	Updated  map[string]int64
+	Restored map[string]int64 // soft-deleted rows restored per table
+	Missing  []MissingKey     // registered keys that matched no row
 }
 
 // MissingKey names one row by table and primary key.
@@ -136,12 +139,22 @@ type MissingKey struct {
 
 // newResult returns an empty CommitResult.
 func newResult() *CommitResult {
-	return &CommitResult{Deleted: map[string]int64{}, SoftDeleted: map[string]int64{}, SetNull: map[string]int64{}}
+	r := &CommitResult{}
+	for _, m := range r.tables() {
+		*m = map[string]int64{}
+	}
+	return r
+}
+
+// tables returns the per-table counts of r.
+func (r *CommitResult) tables() [4]*map[string]int64 {
+	return [...]*map[string]int64{&r.Deleted, &r.SoftDeleted, &r.Updated, &r.Restored}
 }
 
 func (r *CommitResult) addDeleted(t string, n int64)     { addCount(r.Deleted, t, n) }
 func (r *CommitResult) addSoftDeleted(t string, n int64) { addCount(r.SoftDeleted, t, n) }
-func (r *CommitResult) addSetNull(t string, n int64)     { addCount(r.SetNull, t, n) }
+func (r *CommitResult) addUpdated(t string, n int64)     { addCount(r.Updated, t, n) }
+func (r *CommitResult) addRestored(t string, n int64)    { addCount(r.Restored, t, n) }
 
 func addCount(m map[string]int64, t string, n int64) {
 	if n != 0 {
@@ -152,14 +165,11 @@ func addCount(m map[string]int64, t string, n int64) {
 // add adds what o did to r.
 func (r *CommitResult) add(o *CommitResult) {
 	r.Statements += o.Statements
-	for t, n := range o.Deleted {
-		r.addDeleted(t, n)
-	}
-	for t, n := range o.SoftDeleted {
-		r.addSoftDeleted(t, n)
-	}
-	for t, n := range o.SetNull {
-		r.addSetNull(t, n)
+	mine := r.tables()
+	for i, m := range o.tables() {
+		for t, n := range *m {
+			addCount(*mine[i], t, n)
+		}
 	}
 	r.Missing = append(r.Missing, o.Missing...)
 }
@@ -168,14 +178,11 @@ func (r *CommitResult) add(o *CommitResult) {
 func (r *CommitResult) since(before *CommitResult) *CommitResult {
 	d := newResult()
 	d.Statements = r.Statements - before.Statements
-	for t, n := range r.Deleted {
-		d.addDeleted(t, n-before.Deleted[t])
-	}
-	for t, n := range r.SoftDeleted {
-		d.addSoftDeleted(t, n-before.SoftDeleted[t])
-	}
-	for t, n := range r.SetNull {
-		d.addSetNull(t, n-before.SetNull[t])
+	out, prev := d.tables(), before.tables()
+	for i, m := range r.tables() {
+		for t, n := range *m {
+			addCount(*out[i], t, n-(*prev[i])[t])
+		}
 	}
 	d.Missing = r.Missing[len(before.Missing):]
 	return d

@@ -123,7 +123,14 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	var cols []string
 	var types []reflect.Type
 	versioned := false
-	if st.sel == selFK {
+	table := st.m.table
+	via := "" // the foreign key and the subquery that turns parent keys into referenced values
+	if st.sel == selFK && !st.rel.byKey() {
+		r := st.rel
+		cols, types, table = r.parent.pkColumns(), fieldTypes(r.parent.pk), r.parent.table
+		via = x.d.rowTarget(r.fkColumns()) + " IN (SELECT " + strings.Join(x.d.quoteAll(r.refColumns()), ", ") +
+			" FROM " + x.d.quoteTable(table) + " WHERE "
+	} else if st.sel == selFK {
 		cols, types = st.rel.fkColumns(), fieldTypes(st.rel.ref)
 	} else {
 		cols, types = st.m.pkColumns(), fieldTypes(st.m.pk)
@@ -133,7 +140,7 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 			versioned = true
 		}
 	}
-	sqlTypes := x.si.columnTypes(st.m.table, cols)
+	sqlTypes := x.si.columnTypes(table, cols)
 	shape := x.d.keyShapeFor(types, sqlTypes)
 	per := x.d.keysPerStatement(shape, len(cols), x.s.batch)
 	rows := make([]int, 0, min(per, n))
@@ -144,6 +151,9 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}
 		cond, args := x.d.keyCond(cols, types, sqlTypes, &batch)
+		if via != "" {
+			cond = via + cond + ")"
+		}
 		rows = rows[:0]
 		for r := i; r < j; r++ {
 			rows = append(rows, r)
@@ -251,12 +261,13 @@ func (x *sender) archiveStmt(st *step, cond string, args []any) sqlizer {
 	return builtSQL{into + q, qargs}
 }
 
-// setNullStmt builds the UPDATE that sets a relation's foreign key to NULL.
-func (x *sender) setNullStmt(st *step, cond string, args []any) sqlizer {
+// setStmt builds the UPDATE that sets a relation's foreign key to the
+// step's values: NULL, DEFAULT or the values of SetValue.
+func (x *sender) setStmt(st *step, cond string, args []any) sqlizer {
 	d, m := x.d, st.m
 	b := sq.Update(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder).Where(sq.Expr(cond, args...))
-	for _, f := range st.rel.fk {
-		b = b.Set(d.Quote(f.column), nil)
+	for i, f := range st.rel.fk {
+		b = b.Set(d.Quote(f.column), st.values[i])
 	}
 	if m.scope != nil {
 		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))

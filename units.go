@@ -1,7 +1,9 @@
 package typeddelete
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -142,7 +144,11 @@ func checkCascadeCycles(models map[*model]bool) error {
 // referenceGraph returns, for each table, the tables it references: from
 // the declared relations of models and from the catalog's foreign keys.
 // Self references are left out; rows of such tables are ordered by row.
-func referenceGraph(models map[*model]bool, si *schemaInfo) (map[string]map[string]bool, error) {
+// A loose graph also leaves out the references that never stop a parent
+// from going first: those a SetNull, SetDefault or SetValue relation
+// clears before the parent is deleted, and foreign keys whose ON DELETE
+// acts.
+func referenceGraph(models map[*model]bool, si *schemaInfo, loose bool) (map[string]map[string]bool, error) {
 	g := make(map[string]map[string]bool)
 	add := func(child, parent string) {
 		if child == parent {
@@ -153,23 +159,60 @@ func referenceGraph(models map[*model]bool, si *schemaInfo) (map[string]map[stri
 		}
 		g[child][parent] = true
 	}
+	var cleared []*relation
 	for m := range models {
 		rels, err := m.relations()
 		if err != nil {
 			return nil, err
 		}
 		for _, r := range rels {
+			if loose && r.policy.reassigns() {
+				all, err := clearedByAll(r, models)
+				if err != nil {
+					return nil, err
+				}
+				if all {
+					cleared = append(cleared, r)
+					continue
+				}
+			}
 			add(r.child.table, r.parent.table)
 		}
 	}
 	if si != nil {
 		for child, fks := range si.byChild {
 			for _, fk := range fks {
+				if loose && (fk.hasAction() || slices.ContainsFunc(cleared, func(r *relation) bool {
+					return r.child.table == child && r.parent.table == fk.parent && sameSet(r.fkColumns(), fk.columns)
+				})) {
+					continue
+				}
 				add(child, fk.parent)
 			}
 		}
 	}
 	return g, nil
+}
+
+// clearedByAll reports whether every model of r's parent table clears
+// the reference r clears: otherwise rows of the table deleted through
+// another model would leave it in place.
+func clearedByAll(r *relation, models map[*model]bool) (bool, error) {
+	for m := range models {
+		if m.table != r.parent.table {
+			continue
+		}
+		rels, err := m.relations()
+		if err != nil {
+			return false, err
+		}
+		if !slices.ContainsFunc(rels, func(o *relation) bool {
+			return o.policy.reassigns() && o.child.table == r.child.table && slices.Equal(o.fkColumns(), r.fkColumns())
+		}) {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // reaches reports whether table from references table to, directly or
@@ -282,11 +325,22 @@ func inDeleteOrder[T any](items []T, modelOf func(T) *model, models map[*model]b
 	for i, it := range items {
 		tables[i] = modelOf(it).table
 	}
-	g, err := referenceGraph(models, si)
+	g, err := referenceGraph(models, si, false)
 	if err != nil {
 		return nil, err
 	}
 	idx, err := deleteOrder(tables, g)
+	if errors.Is(err, ErrCycle) {
+		// Tables that reference each other: a reference cleared before
+		// its parent goes may break the cycle.
+		if g, err = referenceGraph(models, si, true); err != nil {
+			return nil, err
+		}
+		idx, err = deleteOrder(tables, g)
+		if err != nil {
+			return nil, fmt.Errorf("%w, and no SetNull, SetDefault or SetValue relation breaks the cycle", err)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

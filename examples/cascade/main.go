@@ -170,7 +170,7 @@ func run(ctx context.Context) error {
 	if err := sess.Commit(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("deleted per table: %v, set to NULL: %v\n\n", sess.LastCommit().Deleted, sess.LastCommit().SetNull)
+	fmt.Printf("deleted per table: %v, set to NULL: %v\n\n", sess.LastCommit().Deleted, sess.LastCommit().Updated)
 
 	fmt.Println("# team 2: its project 20 still has a label (Restrict), so nothing is deleted")
 	web, err := typeddelete.Query[Team](sess).Get(ctx, 2)

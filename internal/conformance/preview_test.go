@@ -189,7 +189,7 @@ func previewMatch(t *testing.T, pv *typeddelete.Preview, res typeddelete.CommitR
 	}{
 		{"Deleted", res.Deleted, pv.Deleted},
 		{"SoftDeleted", res.SoftDeleted, pv.SoftDeleted},
-		{"SetNull", res.SetNull, pv.SetNull},
+		{"SetNull", res.Updated, pv.Updated},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("LastCommit().%s = %v, Preview.%s = %v", c.what, c.got, c.what, c.want)

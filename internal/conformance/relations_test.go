@@ -285,8 +285,8 @@ func TestTreesDeleteReferencingRowsFirst(t *testing.T) {
 			planMust(t, "Delete", s.Delete(&linkNode{ID: 3}, &linkNode{ID: 2}, &linkNode{ID: 4}))
 			planMust(t, "Commit", s.Commit(ctx))
 			p.expect(t, map[string][]string{"link_nodes": {"1|NULL|NULL", "5|1|NULL"}})
-			if got := s.LastCommit().SetNull["link_nodes"]; got != 1 {
-				t.Errorf("LastCommit().SetNull = %d, want 1: row 5 only, not the rows deleted", got)
+			if got := s.LastCommit().Updated["link_nodes"]; got != 1 {
+				t.Errorf("LastCommit().Updated = %d, want 1: row 5 only, not the rows deleted", got)
 			}
 		})
 	})

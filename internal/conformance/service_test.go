@@ -202,7 +202,7 @@ func TestErrorMessages(t *testing.T) {
 // only what it reports.
 func TestCommitResultPrintsItsFields(t *testing.T) {
 	r := typeddelete.CommitResult{Statements: 2, Deleted: map[string]int64{"pets": 1}}
-	want := "{Statements:2 Deleted:map[pets:1] SoftDeleted:map[] SetNull:map[] Missing:[]}"
+	want := "{Statements:2 Deleted:map[pets:1] SoftDeleted:map[] Updated:map[] Restored:map[] Missing:[]}"
 	if got := fmt.Sprintf("%+v", r); got != want {
 		t.Errorf("%%+v = %s, want %s", got, want)
 	}

@@ -174,8 +174,8 @@ func mockLastCommit(t *testing.T, s *typeddelete.Session, want typeddelete.Commi
 	if g, w := nonZero(got.SoftDeleted), nonZero(want.SoftDeleted); !reflect.DeepEqual(g, w) {
 		t.Errorf("LastCommit().SoftDeleted = %v, want %v", g, w)
 	}
-	if g, w := nonZero(got.SetNull), nonZero(want.SetNull); !reflect.DeepEqual(g, w) {
-		t.Errorf("LastCommit().SetNull = %v, want %v", g, w)
+	if g, w := nonZero(got.Updated), nonZero(want.Updated); !reflect.DeepEqual(g, w) {
+		t.Errorf("LastCommit().Updated = %v, want %v", g, w)
 	}
 	if len(got.Missing) != 0 || len(want.Missing) != 0 {
 		if !reflect.DeepEqual(got.Missing, want.Missing) {
