@@ -63,13 +63,16 @@ type Dialect struct {
 	// defaults reads the columns' defaults, where an UPDATE cannot SET a
 	// column to DEFAULT (SQLite); nil where it can.
 	defaults func() sq.SelectBuilder
+	// clock reads the database's current time, UTC (WithDatabaseClock).
+	clock string
 }
 
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
 		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonEach: true,
-		fks: sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults}
+		fks: sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults,
+		clock: "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"}
 }
 
 // PostgresDialect is PostgreSQL and the databases that speak its protocol.
@@ -88,7 +91,8 @@ func PostgresDialect() *Dialect {
 func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
 		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
-		maxTuples: 1000, errorsAbortTx: true, cteDelete: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes}
+		maxTuples: 1000, errorsAbortTx: true, cteDelete: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes,
+		clock: "SELECT CAST(now() AT TIME ZONE 'UTC' AS text)"}
 }
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their
@@ -106,7 +110,7 @@ func MySQLDialect() *Dialect {
 		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, lockRows: "FOR UPDATE",
 		intLiterals: true, literalBatch: 50000, fromDual: " FROM DUAL",
 		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		fks:       mysqlForeignKeys, keys: mysqlUniqueKeys}
+		fks:       mysqlForeignKeys, keys: mysqlUniqueKeys, clock: "SELECT UTC_TIMESTAMP(6)"}
 }
 
 // Name returns the dialect's name: "sqlite", "postgres" or "mysql".

@@ -1,13 +1,11 @@
 package typeddelete
 
 import (
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 	"unsafe"
 
@@ -32,6 +30,7 @@ type model struct {
 
 	version    *field // optimistic-locking column, or nil
 	softDelete *field // soft-delete timestamp column, or nil
+	softKind   softKind
 	deletedKey *field // column set to the primary key on soft delete, or nil
 	scope      *field // tenant column every statement is scoped by, or nil
 	before     bool   // *T implements BeforeDeleter
@@ -158,8 +157,8 @@ func (m *model) checkSpecial() error {
 	if f := m.version; f != nil && f.typ.Kind() == reflect.Pointer {
 		return fmt.Errorf("%w: %s.%s: a version field must not be a pointer (%s): a NULL version matches no row", ErrInvalidModel, m.typ, f.name, f.typ)
 	}
-	if f := m.softDelete; f != nil && f.typ != reflect.TypeFor[*time.Time]() && f.typ != reflect.TypeFor[sql.NullTime]() {
-		return fmt.Errorf("%w: %s.%s: a soft-delete field must be *time.Time or sql.NullTime, not %s", ErrInvalidModel, m.typ, f.name, f.typ)
+	if err := m.checkSoftDelete(); err != nil {
+		return err
 	}
 	if f := m.deletedKey; f != nil {
 		switch {
@@ -367,15 +366,4 @@ func nullValue(fv reflect.Value) any {
 		return x
 	}
 	return fv.Interface()
-}
-
-// setSoftDeleted sets the soft-delete field of the struct v to at.
-func setSoftDeleted(m *model, v reflect.Value, at time.Time) {
-	fv := v.FieldByIndex(m.softDelete.index)
-	switch fv.Interface().(type) {
-	case *time.Time:
-		fv.Set(reflect.ValueOf(&at))
-	case sql.NullTime:
-		fv.Set(reflect.ValueOf(sql.NullTime{Time: at, Valid: true}))
-	}
 }

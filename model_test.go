@@ -911,9 +911,9 @@ type unitStringVersion struct {
 	Version string `db:",version"`
 }
 
-type unitTimeSoft struct {
+type unitStringSoft struct {
 	ID        int64
-	DeletedAt time.Time `db:",softdelete"`
+	DeletedAt string `db:",softdelete"`
 }
 
 type unitLoneDeletedKey struct {
@@ -993,8 +993,8 @@ func TestSpecialColumns(t *testing.T) {
 			[]string{"typeddelete.unitStringVersion.Version: a version field must be an integer, not string"}},
 		{"a pointer version is rejected, since a NULL version would match no row", reflect.TypeFor[unitPointerVersion](),
 			[]string{"typeddelete.unitPointerVersion.Version: a version field must not be a pointer (*int64)"}},
-		{"a time.Time soft delete is rejected", reflect.TypeFor[unitTimeSoft](),
-			[]string{"a soft-delete field must be *time.Time or sql.NullTime, not time.Time"}},
+		{"a string soft delete is rejected", reflect.TypeFor[unitStringSoft](),
+			[]string{"a soft-delete field must be *time.Time, sql.NullTime, time.Time, an integer (Unix seconds), a pointer to one or sql.NullInt64, not string"}},
 		{"a deleted key without a soft delete is rejected", reflect.TypeFor[unitLoneDeletedKey](),
 			[]string{"typeddelete.unitLoneDeletedKey.DeletedID: a deletedkey field needs a softdelete field"}},
 		{"a deleted key with a composite primary key is rejected", reflect.TypeFor[unitCompositeDeletedKey](),

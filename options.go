@@ -105,6 +105,14 @@ func WithMaxRows(n int64) Option {
 	}
 }
 
+// WithDatabaseClock stamps soft deletes with the database's clock rather
+// than the application's: a Commit that soft-deletes rows first reads the
+// database's current time (UTC), and stamps every row, and the objects in
+// memory, with it. Use it when servers' clocks may disagree.
+func WithDatabaseClock() Option {
+	return func(s *Session) { s.dbClock = true }
+}
+
 // WithScope scopes the session to one value of a column, typically a
 // tenant: every statement on a model whose field is tagged
 // `db:"column,scope"` gets AND column = value, object deletes, bulk

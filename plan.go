@@ -46,27 +46,37 @@ type unit struct {
 	bulk *bulkOp
 }
 
-// hard reports whether the unit removes soft-deletable rows for real.
-func (u *unit) hard() bool {
+// mode returns what the unit does to its rows.
+func (u *unit) mode() mode {
 	if u.bulk != nil {
-		return u.bulk.hard
+		return u.bulk.mode
 	}
-	return u.objs.hard
+	return u.objs.mode
 }
 
 // soft reports whether the unit soft-deletes its rows.
-func (u *unit) soft() bool { return u.m.softDelete != nil && !u.hard() }
+func (u *unit) soft() bool { return u.m.softDelete != nil && u.mode() == modeDelete }
+
+// restore reports whether the unit restores soft-deleted rows.
+func (u *unit) restore() bool { return u.mode() == modeRestore }
 
 // origin describes what was registered, for Preview and errors.
 func (u *unit) origin() string {
 	if u.bulk != nil {
 		what := "bulk delete"
-		if u.bulk.fixed != nil {
+		switch {
+		case u.bulk.fixed != nil:
 			what = "purge chunk"
+		case u.restore():
+			what = "bulk restore"
 		}
 		return fmt.Sprintf("%s of %s", what, u.m.table)
 	}
-	return fmt.Sprintf("Delete of %d %s", u.objs.keys.len(), u.m.table)
+	what := "Delete"
+	if u.restore() {
+		what = "Restore"
+	}
+	return fmt.Sprintf("%s of %d %s", what, u.objs.keys.len(), u.m.table)
 }
 
 // plan is everything one Commit sends, in order.
@@ -87,16 +97,17 @@ type unitPlan struct {
 
 // node is one table a unit removes rows from, and how.
 type node struct {
-	m     *model
-	soft  bool      // soft-delete rather than delete
-	root  bool      // the unit's own table
-	in    []edge    // Cascade relations that lead here
-	tree  *relation // Cascade relation to itself: descendants go too
-	self  [][]*field
-	read  bool    // rows are read before they are removed
-	rows  bool    // whole rows are read: hooks or DeleteReturning need them
-	set   *rowSet // the rows removed here, once read or known; nil: set-based
-	hooks bool    // BeforeDelete and AfterDelete run on the rows
+	m       *model
+	soft    bool      // soft-delete rather than delete
+	restore bool      // restore soft-deleted rows rather than delete
+	root    bool      // the unit's own table
+	in      []edge    // Cascade relations that lead here
+	tree    *relation // Cascade relation to itself: descendants go too
+	self    [][]*field
+	read    bool    // rows are read before they are removed
+	rows    bool    // whole rows are read: hooks or DeleteReturning need them
+	set     *rowSet // the rows removed here, once read or known; nil: set-based
+	hooks   bool    // BeforeDelete and AfterDelete run on the rows
 }
 
 // edge is a relation followed from the rows removed at node from.
@@ -116,6 +127,7 @@ const (
 	actSetRead                    // read the children a reassigning relation will update
 	actSet                        // set children's foreign key to NULL, its default or a value
 	actDelete                     // delete (or soft-delete) rows
+	actRestore                    // restore soft-deleted rows
 )
 
 // String names the action as the log and Preview do.
@@ -135,6 +147,8 @@ func (a action) String() string {
 		return "reassign"
 	case actDelete:
 		return "delete"
+	case actRestore:
+		return "restore"
 	}
 	return fmt.Sprintf("action(%d)", uint8(a))
 }
@@ -150,14 +164,16 @@ const (
 
 // step is one statement of the plan, or one statement per batch of keys.
 type step struct {
-	act  action
-	m    *model // the table the statement runs on
-	sel  selKind
-	set  *rowSet   // selSet: the rows; selFK: the parent rows
-	rel  *relation // selFK: the relation followed
-	bulk *bulkOp   // selFilter
-	live bool      // only rows not soft-deleted
-	soft bool      // actDelete: a soft-delete UPDATE
+	act   action
+	m     *model // the table the statement runs on
+	sel   selKind
+	set   *rowSet   // selSet: the rows; selFK: the parent rows
+	rel   *relation // selFK: the relation followed
+	bulk  *bulkOp   // selFilter
+	live  bool      // only rows not soft-deleted
+	dead  bool      // only soft-deleted rows
+	stamp bool      // selFK: only rows with the soft-delete stamp of the parent they reference
+	soft  bool      // actDelete: a soft-delete UPDATE
 
 	into    *node   // actRead, actTree: the node whose set the rows join
 	minus   *node   // actRestrict, actSetRead: rows the unit removes anyway
@@ -307,7 +323,9 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 		}
 		p.units = append(p.units, up)
 		for _, n := range up.nodes {
-			deleted[n.m] = true
+			if !n.restore {
+				deleted[n.m] = true
+			}
 		}
 	}
 	for _, up := range p.units {
@@ -333,7 +351,7 @@ func (g *graph) node(m *model, soft bool) (*node, bool) {
 	if n := g.byModel[m]; n != nil {
 		return n, false
 	}
-	n := &node{m: m, soft: soft}
+	n := &node{m: m, soft: soft, restore: g.up.unit.restore()}
 	g.byModel[m] = n
 	g.up.nodes = append(g.up.nodes, n)
 	return n, true
@@ -354,6 +372,9 @@ func buildGraph(u *unit, si *schemaInfo) (*unitPlan, error) {
 			return nil, err
 		}
 		for _, r := range rels {
+			if u.restore() && r.policy != Cascade {
+				continue // a restore follows what a soft delete cascaded to
+			}
 			policies[r.policy](g, n, r)
 		}
 	}
@@ -369,6 +390,10 @@ func buildGraph(u *unit, si *schemaInfo) (*unitPlan, error) {
 // deleting.
 func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *schemaInfo) error {
 	g, u := up.graph, up.unit
+	if u.restore() {
+		up.emitRestore()
+		return nil
+	}
 	parentOf := make(map[*node]bool)
 	for _, n := range up.nodes {
 		for _, e := range n.in {
@@ -539,6 +564,45 @@ func setValues(r *relation, d *Dialect, si *schemaInfo) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// emitRestore writes the steps of a restore: it reads the soft-deleted
+// rows of the unit's table, then, parents before children, the
+// soft-deleted rows of soft-deletable children a Cascade reaches that
+// carry the stamp of their parent row, all before anything changes; then
+// it restores them.
+func (up *unitPlan) emitRestore() {
+	u := up.unit
+	for _, n := range up.nodes {
+		n.read = true
+		n.set = newRowSet(n.m)
+		if n.root && u.objs != nil {
+			n.set = setFromBatch(u.objs)
+		}
+	}
+	for _, n := range up.nodes {
+		switch {
+		case n.root && u.objs != nil:
+			up.add(&step{act: actRead, m: n.m, sel: selSet, set: n.set, into: n, dead: true,
+				counts: true, why: "which registered rows are soft-deleted"})
+		case n.root:
+			up.add(&step{act: actRead, m: n.m, sel: selFilter, bulk: u.bulk, into: n, dead: true,
+				counts: true, why: "the soft-deleted rows the bulk restore matches"})
+		default:
+			for _, e := range n.in {
+				up.add(&step{act: actRead, m: n.m, sel: selFK, set: e.from.set, rel: e.r, into: n, dead: true, stamp: true,
+					counts: true, why: fmt.Sprintf("%s rows the soft delete of %s reached", n.m.table, e.from.m.table)})
+			}
+		}
+		if n.tree != nil {
+			up.add(&step{act: actTree, m: n.m, sel: selFK, set: n.set, rel: n.tree, into: n, dead: true, stamp: true,
+				counts: true, why: fmt.Sprintf("descendants in the %s tree the soft delete reached", n.m.table)})
+		}
+	}
+	for _, n := range up.nodes {
+		up.add(&step{act: actRestore, m: n.m, sel: selSet, set: n.set, handle: n.root && u.bulk != nil,
+			why: "the rows read above"})
+	}
 }
 
 // add appends a step.

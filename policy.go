@@ -17,7 +17,8 @@ var policies = [...]policy{
 }
 
 // cascadePolicy removes the children too, in the unit's mode; a soft
-// delete leaves children that cannot be soft-deleted as they are. A
+// delete leaves children that cannot be soft-deleted as they are, and a
+// restore follows only the children a soft delete reached. A
 // relation to the model itself makes the table a tree: the descendants of
 // every removed row go too.
 func cascadePolicy(g *graph, from *node, r *relation) {
@@ -25,7 +26,7 @@ func cascadePolicy(g *graph, from *node, r *relation) {
 		from.tree = r
 		return
 	}
-	if from.soft && r.child.softDelete == nil {
+	if (from.soft || from.restore) && r.child.softDelete == nil {
 		return
 	}
 	n, _ := g.node(r.child, from.soft)

@@ -54,7 +54,7 @@ func (p *Preview) Err() error {
 
 // String describes the Preview as a person would check it before
 // confirming: per unit of pending work, the rows it would delete,
-// soft-delete or set to NULL in each table, indented under the table that
+// soft-delete, update or restore in each table, indented under the table that
 // leads to them, then what would refuse the Commit.
 func (p *Preview) String() string {
 	var b strings.Builder
@@ -76,6 +76,11 @@ func (p *Preview) String() string {
 					from = append(from, e.from.m.table)
 				}
 				via = " (Cascade from " + strings.Join(from, ", ") + ")"
+			}
+			if n.restore {
+				c := res.Restored[n.m.table]
+				fmt.Fprintf(&b, "%srestores %d %s%s\n", indent, c, rowsOf(c, n.m.table), via)
+				continue
 			}
 			if c := res.Deleted[n.m.table]; c > 0 || !n.soft {
 				fmt.Fprintf(&b, "%sdeletes %d %s%s\n", indent, c, rowsOf(c, n.m.table), via)

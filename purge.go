@@ -173,7 +173,7 @@ func (q *TypedQuery[T]) Purge(ctx context.Context, opts ...PurgeOption) (PurgeRe
 	if s.open() {
 		return res, errors.New("typeddelete: Purge on a session with flushed work; Commit or Rollback it first")
 	}
-	op, err := q.bulk(rowsFn != nil)
+	op, err := q.bulk(rowsFn != nil, q.mode())
 	if err != nil {
 		return res, err
 	}
@@ -270,19 +270,14 @@ func (p *purger) after(sel ...string) sq.SelectBuilder {
 	if p.op.where != "" {
 		b = b.Where(sq.Expr(p.op.where, p.op.args...))
 	}
-	soft := m.softDelete != nil && !p.op.hard
-	if soft {
-		b = b.Where(d.Quote(m.softDelete.column) + " IS NULL")
+	if m.softDelete != nil && p.op.mode == modeDelete {
+		b = b.Where(m.softSQL(d, false))
 	}
 	if m.scope != nil {
-		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", p.s.scopes[m.scope.column]))
+		b = b.Where(p.s.scopeCond(m))
 	}
 	if p.cursor != nil {
-		target := cols[0]
-		if len(cols) > 1 {
-			target = "(" + strings.Join(cols, ", ") + ")"
-		}
-		b = b.Where(sq.Expr(target+" > "+tuple(len(cols)), p.cursor...))
+		b = b.Where(sq.Expr(d.rowTarget(m.pkColumns())+" > "+tuple(len(cols)), p.cursor...))
 	}
 	return b
 }
@@ -377,7 +372,7 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: time.Now().UTC(), attempt: s.attempt, res: newResult()}
+	x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: stampNow(), attempt: s.attempt, res: newResult()}
 	if err := x.run(plan); err != nil {
 		return 0, nil, nil, err
 	}

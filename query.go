@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
-	"time"
 
 	sq "github.com/Masterminds/squirrel"
 )
@@ -25,6 +24,7 @@ type TypedQuery[T any] struct {
 	preds     []expr
 	all       bool
 	unscoped  bool
+	trash     bool
 	hard      bool
 	skipHooks bool
 	atMost    int64
@@ -96,6 +96,19 @@ func (q *TypedQuery[T]) Unscoped() *TypedQuery[T] {
 	return q.with(func(c *TypedQuery[T]) { c.unscoped = true })
 }
 
+// OnlyDeleted returns the query narrowed to soft-deleted rows: the trash.
+// Reads return only them, and HardDelete().Delete() or Purge removes them
+// for real; Delete without HardDelete fails, since they are soft-deleted
+// already. The model must be soft-deletable (ErrInvalidModel).
+func (q *TypedQuery[T]) OnlyDeleted() *TypedQuery[T] {
+	return q.with(func(c *TypedQuery[T]) {
+		if c.err == nil && c.m != nil && c.m.softDelete == nil {
+			c.err = fmt.Errorf("%w: OnlyDeleted: %s has no soft-delete field", ErrInvalidModel, c.m.typ)
+		}
+		c.trash = true
+	})
+}
+
 // HardDelete returns the query with Delete removing rows for real, soft-
 // deleted ones included, even when the model is soft-deletable. Without it
 // Delete on a soft-deletable model stamps the soft-delete column of the
@@ -125,12 +138,12 @@ func (q *TypedQuery[T]) AtMost(n int64) *TypedQuery[T] {
 	})
 }
 
-// readPreds returns the query's predicates for a read: the soft-delete
-// filter unless Unscoped, and the session's scope.
+// readPreds returns the query's predicates for a read: live rows unless
+// Unscoped, soft-deleted rows with OnlyDeleted, and the session's scope.
 func (q *TypedQuery[T]) readPreds() []expr {
 	preds := q.preds[:len(q.preds):len(q.preds)]
-	if !q.unscoped && q.m.softDelete != nil {
-		preds = append(preds, nullExpr{q.m.softDelete, false})
+	if q.m.softDelete != nil && (q.trash || !q.unscoped) {
+		preds = append(preds, q.m.softExpr(q.trash))
 	}
 	return q.s.scopePreds(q.m, preds)
 }
@@ -345,7 +358,7 @@ func (q *TypedQuery[T]) Count(ctx context.Context) (int64, error) {
 // It fails as Delete does. For a filter that can match no row it returns
 // "" and no error, since nothing would be sent.
 func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
-	op, err := q.bulk(false)
+	op, err := q.bulk(false, q.mode())
 	if err != nil {
 		return "", nil, err
 	}
@@ -353,7 +366,7 @@ func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
 		return "", nil, err
 	}
 	soft := q.m.softDelete != nil && !q.hard
-	x := &sender{s: q.s, d: q.s.dialect, now: time.Now().UTC()}
+	x := &sender{s: q.s, d: q.s.dialect, now: stampNow()}
 	st := &step{act: actDelete, m: q.m, sel: selFilter, bulk: op, soft: soft, live: soft}
 	return x.removeStmt(st, op.where, op.args).ToSql()
 }
@@ -371,7 +384,7 @@ func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
 // the filter. When the model has hooks (and the query not SkipHooks), the
 // matched rows are loaded so the hooks run on each.
 func (q *TypedQuery[T]) Delete() (*Deletion, error) {
-	op, err := q.bulk(false)
+	op, err := q.bulk(false, q.mode())
 	if err != nil {
 		return nil, err
 	}
@@ -379,11 +392,40 @@ func (q *TypedQuery[T]) Delete() (*Deletion, error) {
 	return op.handle, nil
 }
 
+// Restore registers the restore of every soft-deleted row the query
+// matches, to be sent at the next Flush or Commit: their soft-delete
+// column goes back to its live value (and a deleted-key column too), and
+// so do the rows of soft-deletable children that a Cascade reached with
+// the same stamp, level by level. It sends nothing now, and fails at once
+// as Delete does: without a filter (ErrMissingWhere; see AllRows), or on a
+// model that is not soft-deletable (ErrInvalidModel). AtMost and
+// WithMaxRows count the restored rows. Hooks do not run. The returned
+// handle tells the rows restored once sent.
+func (q *TypedQuery[T]) Restore() (*Deletion, error) {
+	if q.err == nil && q.m.softDelete == nil {
+		return nil, fmt.Errorf("%w: Restore: %s has no soft-delete field", ErrInvalidModel, q.m.typ)
+	}
+	op, err := q.bulk(false, modeRestore)
+	if err != nil {
+		return nil, err
+	}
+	q.s.addBulk(op)
+	return op.handle, nil
+}
+
+// mode returns what Delete does to the rows.
+func (q *TypedQuery[T]) mode() mode {
+	if q.hard {
+		return modeHard
+	}
+	return modeDelete
+}
+
 // DeleteReturning is Delete that also keeps the deleted rows, for archiving
 // or events: the matched rows are loaded and locked inside the transaction,
 // then deleted by key.
 func (q *TypedQuery[T]) DeleteReturning() (*Returned[T], error) {
-	op, err := q.bulk(true)
+	op, err := q.bulk(true, q.mode())
 	if err != nil {
 		return nil, err
 	}
@@ -391,15 +433,22 @@ func (q *TypedQuery[T]) DeleteReturning() (*Returned[T], error) {
 	return &Returned[T]{op.handle}, nil
 }
 
-// bulk checks the query as a bulk delete: it must render, and have a
-// filter that is not always true unless AllRows.
-func (q *TypedQuery[T]) bulk(returning bool) (*bulkOp, error) {
+// bulk checks the query as a bulk delete or restore: it must render, and
+// have a filter that is not always true unless AllRows.
+func (q *TypedQuery[T]) bulk(returning bool, md mode) (*bulkOp, error) {
 	if err := q.check(); err != nil {
 		return nil, err
 	}
-	op := &bulkOp{m: q.m, preds: q.preds, all: q.all, hard: q.hard, skipHooks: q.skipHooks,
+	if q.trash && md == modeDelete {
+		return nil, fmt.Errorf("%w: OnlyDeleted rows of %q are soft-deleted already: HardDelete removes them, Restore brings them back", ErrInvalidValue, q.m.table)
+	}
+	preds := q.preds
+	if q.trash && md == modeHard {
+		preds = append(preds[:len(preds):len(preds)], q.m.softExpr(true))
+	}
+	op := &bulkOp{m: q.m, preds: preds, all: q.all, mode: md, skipHooks: q.skipHooks,
 		returning: returning, atMost: q.atMost, handle: &Deletion{table: q.m.table}}
-	if len(q.preds) == 0 && !q.all {
+	if len(preds) == 0 && !q.all {
 		return nil, fmt.Errorf("%w: delete from %q has no filter; call AllRows to delete every row", ErrMissingWhere, q.m.table)
 	}
 	// Rendered now to fail early (an always-true filter, too many

@@ -78,12 +78,18 @@ var actions = [...]func(*sender, *step) error{
 	actSetRead:  (*sender).setRead,
 	actSet:      (*sender).reassign,
 	actDelete:   (*sender).remove,
+	actRestore:  (*sender).restore,
 }
 
 // run sends the plan.
 func (x *sender) run(p *plan) error {
 	defer x.close()
 	x.si = p.si
+	if x.s.dbClock && p.stamps() {
+		if err := x.readClock(); err != nil {
+			return err
+		}
+	}
 	for _, up := range p.units {
 		x.unit, x.unitN = up, 0
 		if b := up.unit.bulk; b != nil && b.none {
@@ -115,6 +121,38 @@ func (x *sender) run(p *plan) error {
 		}
 	}
 	return nil
+}
+
+// readClock sets the run's stamp to the database's current time.
+func (x *sender) readClock() error {
+	rows, err := x.s.query(x.ctx, x.conn, "read clock", rawSQL{sql: x.d.clock, d: x.d})
+	if err != nil {
+		return inner("read the database's clock", err)
+	}
+	var v any
+	err = scanAll(rows, func() error { return rows.Scan(&v) })
+	if err != nil {
+		return inner("read the database's clock", err)
+	}
+	t, err := parseClock(v)
+	if err != nil {
+		return err
+	}
+	x.record(rawSQL{sql: x.d.clock, d: x.d})
+	x.now = t
+	return nil
+}
+
+// stamps reports whether the plan soft-deletes rows.
+func (p *plan) stamps() bool {
+	for _, up := range p.units {
+		for _, n := range up.nodes {
+			if n.soft {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // read reads rows into a node's set: whole rows when the node keeps them,
@@ -181,7 +219,7 @@ func (x *sender) scanRows(st *step, n *node, src *rowSet, into *rowSet) error {
 		}
 	}
 	return x.batches(st, src, func(cond string, args []any, _ []int) error {
-		q := x.sel(m, x.d.quoteAll(cols), cond, args, st.live, true)
+		q := x.sel(st, x.d.quoteAll(cols), cond, args, true)
 		rows, err := x.s.query(x.ctx, x.conn, x.kind(st), x.runSel(st, x.d.quoteAll(cols), cond, args, true))
 		if err != nil {
 			return x.fail(st, err)
@@ -327,7 +365,7 @@ func (x *sender) count(st *step) error {
 func (x *sender) countRows(st *step, src *rowSet, record bool) (int64, error) {
 	var total int64
 	err := x.batches(st, src, func(cond string, args []any, _ []int) error {
-		q := x.sel(st.m, []string{"COUNT(*)"}, cond, args, st.live, false)
+		q := x.sel(st, []string{"COUNT(*)"}, cond, args, false)
 		n, err := x.s.count(x.ctx, x.conn, x.kind(st), x.runSel(st, []string{"COUNT(*)"}, cond, args, false))
 		if err != nil {
 			return x.fail(st, err)
@@ -361,7 +399,7 @@ func (x *sender) restrict(st *step) error {
 		}
 		if counting {
 			err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
-				x.record(x.sel(st.m, []string{"COUNT(*)"}, cond, args, st.live, false))
+				x.record(x.sel(st, []string{"COUNT(*)"}, cond, args, false))
 				return nil
 			})
 			if err != nil {
@@ -407,7 +445,7 @@ func (x *sender) keysOf(st *step, record bool) (*rowSet, error) {
 	out := newRowSet(st.m)
 	lock := st.act == actSetRead
 	err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
-		q := x.sel(st.m, x.d.quoteAll(st.m.pkColumns()), cond, args, st.live, lock)
+		q := x.sel(st, x.d.quoteAll(st.m.pkColumns()), cond, args, lock)
 		rows, err := x.s.query(x.ctx, x.conn, x.kind(st), x.runSel(st, x.d.quoteAll(st.m.pkColumns()), cond, args, lock))
 		if err != nil {
 			return x.fail(st, err)
@@ -445,7 +483,7 @@ func (x *sender) reassign(st *step) error {
 			}
 		}
 	}
-	n, err := x.setBased(st, x.setStmt, goneKey{m: st.m, fk: strings.Join(st.rel.fkColumns(), ",")})
+	n, err := x.setBased(st, x.setStmt, &goneKey{m: st.m, fk: strings.Join(st.rel.fkColumns(), ",")})
 	if err != nil {
 		return err
 	}
@@ -474,7 +512,7 @@ func (x *sender) remove(st *step) error {
 			}
 			total = n
 		}
-		n, err := x.setBased(st, x.removeStmt, goneKey{m: st.m, soft: st.soft})
+		n, err := x.setBased(st, x.removeStmt, &goneKey{m: st.m, soft: st.soft})
 		if err != nil {
 			return err
 		}
@@ -581,6 +619,28 @@ func (x *sender) remove(st *step) error {
 	return nil
 }
 
+// restore restores the soft-deleted rows of a step's set.
+func (x *sender) restore(st *step) error {
+	total, err := x.setBased(st, x.restoreStmt, nil)
+	if err != nil {
+		return err
+	}
+	if x.dry {
+		total = int64(st.set.len())
+	}
+	x.res.addRestored(st.m.table, total)
+	if x.dry {
+		return nil
+	}
+	if st.set.objs != nil {
+		x.stamped = append(x.stamped, stamp{m: st.m, objs: st.set.objs, restore: true})
+	}
+	if st.handle {
+		x.unit.unit.bulk.handle.set(total, true, nil)
+	}
+	return nil
+}
+
 // copyOut copies the rows a condition selects to the step's archive
 // table.
 func (x *sender) copyOut(st *step, cond string, args []any) error {
@@ -600,8 +660,8 @@ func (x *sender) copyOut(st *step, cond string, args []any) error {
 
 // setBased sends a set-based write of a step, one statement per batch
 // built by stmt, and returns the rows it affected; a dry run records the
-// statements and, as gone, the rows they select.
-func (x *sender) setBased(st *step, stmt func(*step, string, []any) sqlizer, gone goneKey) (int64, error) {
+// statements and, as gone (unless gone is nil), the rows they select.
+func (x *sender) setBased(st *step, stmt func(*step, string, []any) sqlizer, gone *goneKey) (int64, error) {
 	var total int64
 	err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
 		q, err := x.write(st, cond, args, stmt)
@@ -610,7 +670,9 @@ func (x *sender) setBased(st *step, stmt func(*step, string, []any) sqlizer, gon
 		}
 		if x.dry {
 			x.record(q)
-			x.goneBy(gone, cond, args)
+			if gone != nil {
+				x.goneBy(*gone, cond, args)
+			}
 			return nil
 		}
 		n, err := x.exec(st, q)
@@ -715,7 +777,7 @@ func (x *sender) isGone(st *step, k any) bool {
 // set-based statements.
 func (x *sender) runSel(st *step, cols []string, c string, args []any, lock bool) sqlizer {
 	if !x.dry {
-		return x.sel(st.m, cols, c, args, st.live, lock)
+		return x.sel(st, cols, c, args, lock)
 	}
 	for _, gk := range x.goneKeys(st) {
 		g := x.gone[gk]
@@ -731,7 +793,7 @@ func (x *sender) runSel(st *step, cols []string, c string, args []any, lock bool
 			}
 		}
 	}
-	return x.sel(st.m, cols, c, args, st.live, false)
+	return x.sel(st, cols, c, args, false)
 }
 
 // goneRowsOf returns the record of what k names, adding it.
@@ -788,6 +850,8 @@ func (x *sender) fail(st *step, err error) error {
 		}
 	case actSet:
 		what = policyWords(st.rel.policy) + " in"
+	case actRestore:
+		what = "restore in"
 	case actRestrict:
 		what = "restrict check on"
 	case actCount:

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	sq "github.com/Masterminds/squirrel"
 )
 
 // savepoint is the savepoint a session sets in a caller's transaction so
@@ -41,6 +43,7 @@ type Session struct {
 	catalog     *Catalog
 	maxRows     int64
 	scopes      map[string]any
+	dbClock     bool
 	err         error // set by NewSession when the session cannot work
 
 	mu       sync.Mutex
@@ -55,7 +58,7 @@ type Session struct {
 
 	fastType  reflect.Type // the pointer type of the last model registered...
 	fastBatch *objBatch    // ...and the batch its objects go to
-	fastHard  bool
+	fastMode  mode
 }
 
 // NewSession returns a session over db: a *sql.DB, *sql.Conn or *sql.Tx.
@@ -195,23 +198,6 @@ func (r CommitResult) clone() CommitResult {
 	return c
 }
 
-// stamp is objects soft-deleted at one time, whose soft-delete field is
-// set to that time once the Commit succeeds.
-type stamp struct {
-	m    *model
-	objs []unsafe.Pointer
-	at   time.Time
-}
-
-// apply sets the soft-delete field of each object.
-func (st stamp) apply() {
-	for _, p := range st.objs {
-		if p != nil {
-			setSoftDeleted(st.m, reflect.NewAt(st.m.typ, p).Elem(), st.at)
-		}
-	}
-}
-
 // LastCommit returns what the last successful Commit did, including the
 // Flushes before it. It is the zero CommitResult before the first Commit.
 func (s *Session) LastCommit() CommitResult {
@@ -251,21 +237,34 @@ func (s *Session) Pending() (objects, bulk int) {
 // object again in a later Commit sends its DELETE again, which then
 // matches no row (CommitResult.Missing).
 func (s *Session) Delete(objs ...any) error {
-	return s.register(false, objs)
+	return s.register(modeDelete, objs)
+}
+
+// Restore registers soft-deleted objects to be restored at the next Flush
+// or Commit; it sends nothing. Each argument is a non-nil pointer to a
+// soft-deletable model struct, or a slice of them, checked as Delete
+// checks them (a model that is not soft-deletable is ErrInvalidModel).
+// The Commit restores the rows that are soft-deleted, with the rows of
+// soft-deletable children a Cascade reached with the same stamp, and sets
+// each object's soft-delete field back to its live value; a key that
+// matches no soft-deleted row is reported in CommitResult.Missing. Hooks
+// do not run.
+func (s *Session) Restore(objs ...any) error {
+	return s.register(modeRestore, objs)
 }
 
 // HardDelete is Delete that removes rows of soft-deletable models for real.
 // For other models it is the same as Delete.
 func (s *Session) HardDelete(objs ...any) error {
-	return s.register(true, objs)
+	return s.register(modeHard, objs)
 }
 
-func (s *Session) register(hard bool, objs []any) error {
+func (s *Session) register(md mode, objs []any) error {
 	if s.err != nil {
 		return s.err
 	}
 	s.mu.Lock()
-	if len(objs) == 1 && s.fastType != nil && hard == s.fastHard {
+	if len(objs) == 1 && s.fastType != nil && md == s.fastMode {
 		// The common call, one object of the model registered last: no
 		// bookkeeping to undo, since only this object can fail.
 		if t := reflect.TypeOf(objs[0]); t == s.fastType {
@@ -292,7 +291,7 @@ func (s *Session) register(hard bool, objs []any) error {
 		sizes[i] = b.keys.len()
 	}
 	for i, obj := range objs {
-		if err := s.addObject(it, obj, hard); err != nil {
+		if err := s.addObject(it, obj, md); err != nil {
 			for j, b := range it.objs[:nBatches] {
 				b.truncate(sizes[j])
 			}
@@ -311,9 +310,9 @@ func (s *Session) register(hard bool, objs []any) error {
 }
 
 // addObject appends obj, or each element of a slice obj, to the run.
-func (s *Session) addObject(it *item, obj any, hard bool) error {
+func (s *Session) addObject(it *item, obj any, md mode) error {
 	t := reflect.TypeOf(obj)
-	if t != nil && t == s.fastType && hard == s.fastHard {
+	if t != nil && t == s.fastType && md == s.fastMode {
 		// Fast path: another object of the model registered last, its key
 		// read straight from memory.
 		if p := (*[2]unsafe.Pointer)(unsafe.Pointer(&obj))[1]; p != nil {
@@ -322,7 +321,7 @@ func (s *Session) addObject(it *item, obj any, hard bool) error {
 	}
 	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 		rv := reflect.ValueOf(obj)
-		if t.Elem() == s.fastType && t.Kind() == reflect.Slice && hard == s.fastHard {
+		if t.Elem() == s.fastType && t.Kind() == reflect.Slice && md == s.fastMode {
 			for i := 0; i < rv.Len(); i++ {
 				p := rv.Index(i).UnsafePointer()
 				if p == nil {
@@ -335,7 +334,7 @@ func (s *Session) addObject(it *item, obj any, hard bool) error {
 			return nil
 		}
 		for i := 0; i < rv.Len(); i++ {
-			if err := s.addObject(it, rv.Index(i).Interface(), hard); err != nil {
+			if err := s.addObject(it, rv.Index(i).Interface(), md); err != nil {
 				return inner(fmt.Sprintf("element %d", i), err)
 			}
 		}
@@ -354,9 +353,16 @@ func (s *Session) addObject(it *item, obj any, hard bool) error {
 	if err := s.dialect.checkIdent(m); err != nil {
 		return err
 	}
-	b := batchFor(it, m, hard && m.softDelete != nil)
+	req := md
+	if md == modeRestore && m.softDelete == nil {
+		return fmt.Errorf("%w: %s has no soft-delete field: there is nothing to restore", ErrInvalidModel, m.typ)
+	}
+	if md == modeHard && m.softDelete == nil {
+		md = modeDelete // the same for a model that cannot soft-delete
+	}
+	b := batchFor(it, m, md)
 	if m.intAt != nil || m.strAt != nil {
-		s.fastType, s.fastBatch, s.fastHard = t, b, hard
+		s.fastType, s.fastBatch, s.fastMode = t, b, req
 		return s.addFast(b, v.Addr().UnsafePointer())
 	}
 	k, err := m.keyOf(v)
@@ -414,14 +420,14 @@ func (s *Session) addBulk(op *bulkOp) {
 	s.mu.Unlock()
 }
 
-// batchFor returns the run's batch for model m and mode hard, adding it.
-func batchFor(it *item, m *model, hard bool) *objBatch {
+// batchFor returns the run's batch for model m and mode md, adding it.
+func batchFor(it *item, m *model, md mode) *objBatch {
 	for _, b := range it.objs {
-		if b.m == m && b.hard == hard {
+		if b.m == m && b.mode == md {
 			return b
 		}
 	}
-	b := &objBatch{m: m, hard: hard, keys: newKeyList(m)}
+	b := &objBatch{m: m, mode: md, keys: newKeyList(m)}
 	it.objs = append(it.objs, b)
 	return b
 }
@@ -436,6 +442,12 @@ func (s *Session) checkScope(m *model) error {
 		return fmt.Errorf("%w: %s is scoped by %q, and the session has no WithScope(%q, ...)", ErrMissingScope, m.typ, m.scope.column, m.scope.column)
 	}
 	return nil
+}
+
+// scopeCond is the condition that a row of the scoped model m belongs to
+// the session's scope.
+func (s *Session) scopeCond(m *model) sq.Sqlizer {
+	return sq.Expr(s.dialect.Quote(m.scope.column)+" = ?", s.scopes[m.scope.column])
 }
 
 // Flush sends the pending work inside the session's transaction, beginning
@@ -587,7 +599,7 @@ func (s *Session) send(ctx context.Context) error {
 		if err := s.begin(ctx); err != nil {
 			return s.abort(ctx, err)
 		}
-		x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: time.Now().UTC(), attempt: attempt, res: newResult()}
+		x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: stampNow(), attempt: attempt, res: newResult()}
 		err := x.run(p)
 		switch {
 		case err == nil:

@@ -193,23 +193,47 @@ func (x *sender) scoped(m *model, cond string, args []any) (string, []any) {
 	return "(" + cond + ") AND " + sc, append(slicesClone(args), x.s.scopes[m.scope.column])
 }
 
-// sel builds SELECT cols FROM m WHERE cond [live only] [scope] [FOR UPDATE].
-func (x *sender) sel(m *model, cols []string, cond string, args []any, live, lock bool) sq.SelectBuilder {
-	d := x.d
+// sel builds the SELECT of cols from a step's table WHERE cond, with the
+// step's soft-delete condition (live rows, or soft-deleted rows with the
+// stamp of the parent row they reference), the session's scope, and FOR
+// UPDATE with lock.
+func (x *sender) sel(st *step, cols []string, cond string, args []any, lock bool) sq.SelectBuilder {
+	d, m := x.d, st.m
 	b := sq.Select(cols...).From(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
 	if cond != "" {
 		b = b.Where(sq.Expr(cond, args...))
 	}
-	if live {
-		b = b.Where(d.Quote(m.softDelete.column) + " IS NULL")
+	switch {
+	case st.live:
+		b = b.Where(m.softSQL(d, false))
+	case st.dead:
+		b = b.Where(m.softSQL(d, true))
+	}
+	if st.stamp {
+		b = b.Where(x.sameStamp(st.rel))
 	}
 	if m.scope != nil {
-		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+		b = b.Where(x.s.scopeCond(m))
 	}
 	if lock && d.lockRows != "" {
 		b = b.Suffix(d.lockRows)
 	}
 	return b
+}
+
+// sameStamp is the condition that a child row of relation r carries the
+// soft-delete stamp of the parent row it references:
+//
+//	"c"."deleted_at" = (SELECT p."deleted_at" FROM "p" p WHERE p."id" = "c"."parent_id")
+func (x *sender) sameStamp(r *relation) sq.Sqlizer {
+	d := x.d
+	child := d.quoteTable(r.child.table)
+	var on []string
+	for i, f := range r.fk {
+		on = append(on, "p."+d.Quote(r.ref[i].column)+" = "+child+"."+d.Quote(f.column))
+	}
+	return sq.Expr(child + "." + d.Quote(r.child.softDelete.column) + " = (SELECT p." + d.Quote(r.parent.softDelete.column) +
+		" FROM " + d.quoteTable(r.parent.table) + " p WHERE " + strings.Join(on, " AND ") + ")")
 }
 
 // removeStmt builds the DELETE of a step's rows, or for a soft delete the
@@ -218,13 +242,13 @@ func (x *sender) removeStmt(st *step, cond string, args []any) sqlizer {
 	d, m := x.d, st.m
 	if st.soft {
 		b := sq.Update(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder).
-			Set(d.Quote(m.softDelete.column), x.now)
+			Set(d.Quote(m.softDelete.column), m.stampValue(x.now))
 		if m.deletedKey != nil {
 			b = b.Set(d.Quote(m.deletedKey.column), sq.Expr(d.Quote(m.pk[0].column)))
 		}
-		b = b.Where(sq.Expr(cond, args...)).Where(d.Quote(m.softDelete.column) + " IS NULL")
+		b = b.Where(sq.Expr(cond, args...)).Where(m.softSQL(d, false))
 		if m.scope != nil {
-			b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+			b = b.Where(x.s.scopeCond(m))
 		}
 		return b
 	}
@@ -233,10 +257,27 @@ func (x *sender) removeStmt(st *step, cond string, args []any) sqlizer {
 		b = b.Where(sq.Expr(cond, args...))
 	}
 	if st.live {
-		b = b.Where(d.Quote(m.softDelete.column) + " IS NULL")
+		b = b.Where(m.softSQL(d, false))
 	}
 	if m.scope != nil {
-		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+		b = b.Where(x.s.scopeCond(m))
+	}
+	return b
+}
+
+// restoreStmt builds the UPDATE that restores a step's soft-deleted rows:
+// the soft-delete column, and the deleted-key column, back to their live
+// values.
+func (x *sender) restoreStmt(st *step, cond string, args []any) sqlizer {
+	d, m := x.d, st.m
+	b := sq.Update(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder).
+		Set(d.Quote(m.softDelete.column), m.liveValue())
+	if m.deletedKey != nil {
+		b = b.Set(d.Quote(m.deletedKey.column), m.deletedKeyLive())
+	}
+	b = b.Where(sq.Expr(cond, args...)).Where(m.softSQL(d, true))
+	if m.scope != nil {
+		b = b.Where(x.s.scopeCond(m))
 	}
 	return b
 }
@@ -257,7 +298,7 @@ func (x *sender) archiveStmt(st *step, cond string, args []any) sqlizer {
 		}
 		return builtSQL{"WITH d AS (" + del + " RETURNING " + cols + ") " + into + "SELECT " + cols + " FROM d", dargs}
 	}
-	q, qargs, _ := x.sel(m, d.quoteAll(m.columns()), cond, args, st.live, false).ToSql()
+	q, qargs, _ := x.sel(st, d.quoteAll(m.columns()), cond, args, false).ToSql()
 	return builtSQL{into + q, qargs}
 }
 
@@ -270,7 +311,7 @@ func (x *sender) setStmt(st *step, cond string, args []any) sqlizer {
 		b = b.Set(d.Quote(f.column), st.values[i])
 	}
 	if m.scope != nil {
-		b = b.Where(sq.Expr(d.Quote(m.scope.column)+" = ?", x.s.scopes[m.scope.column]))
+		b = b.Where(x.s.scopeCond(m))
 	}
 	return b
 }

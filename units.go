@@ -7,11 +7,13 @@ import (
 	"strings"
 )
 
-// groupUnits turns registered items into units: each bulk delete is one;
-// the objects of a run become one unit per model and mode, in order of
-// first registration, sorted by key so that concurrent commits lock rows
-// in the same order. A row registered twice is deleted once, by its first
-// registration, and a HardDelete of a row absorbs a soft Delete of it.
+// groupUnits turns registered items into units: each bulk delete or
+// restore is one; the objects of a run become one unit per model and
+// mode, in order of first registration, sorted by key so that concurrent
+// commits lock rows in the same order. A row registered twice for deletion
+// is deleted once, by its first registration, a HardDelete of a row
+// absorbs a soft Delete of it, and a row registered twice for restore is
+// restored once.
 func groupUnits(items []item) []*unit {
 	var hardIDs map[rowID]bool
 	objItems := 0
@@ -21,7 +23,7 @@ func groupUnits(items []item) []*unit {
 		}
 		objItems++
 		for _, b := range it.objs {
-			if b.hard && b.m.softDelete != nil {
+			if b.mode == modeHard && b.m.softDelete != nil {
 				if hardIDs == nil {
 					hardIDs = make(map[rowID]bool)
 				}
@@ -32,7 +34,7 @@ func groupUnits(items []item) []*unit {
 		}
 	}
 	var units []*unit
-	var seen map[rowID]bool // rows of earlier items, made on need
+	var seen [2]map[rowID]bool // rows of earlier items, deleted and restored, made on need
 	for _, it := range items {
 		if it.bulk != nil {
 			units = append(units, &unit{m: it.bulk.m, bulk: it.bulk})
@@ -51,19 +53,23 @@ func groupUnits(items []item) []*unit {
 				edit()
 				b.sortUnique()
 			}
-			if hardIDs != nil && !(b.hard && b.m.softDelete != nil) {
+			if hardIDs != nil && b.mode == modeDelete {
 				edit()
 				b.filter(func(i int) bool { return !hardIDs[rowID{b.m, b.keys.id(i)}] })
 			}
 			if objItems > 1 {
-				if seen == nil {
-					seen = make(map[rowID]bool)
+				w := 0
+				if b.mode == modeRestore {
+					w = 1
+				}
+				if seen[w] == nil {
+					seen[w] = make(map[rowID]bool)
 				}
 				edit()
 				b.filter(func(i int) bool {
 					id := rowID{b.m, b.keys.id(i)}
-					dup := seen[id]
-					seen[id] = true
+					dup := seen[w][id]
+					seen[w][id] = true
 					return !dup
 				})
 			}

@@ -15,19 +15,29 @@ type item struct {
 	bulk *bulkOp
 }
 
+// mode is what registered work does to its rows.
+type mode uint8
+
+const (
+	modeDelete  mode = iota // Delete: soft-delete where the model can, else delete
+	modeHard                // HardDelete: delete soft-deletable rows for real
+	modeRestore             // Restore: undo soft deletes
+)
+
 // objBatch is the objects of one model registered in one run with one
-// mode (Delete or HardDelete). Keys are held unboxed; versions and object
-// pointers are kept only for the models that need them.
+// mode. Keys are held unboxed; versions and object pointers are kept only
+// for the models that need them.
 type objBatch struct {
 	m    *model
-	hard bool // registered with HardDelete
+	mode mode
 	keys keyList
 	vers []int64          // the version of each object, for a versioned model
 	ptrs []unsafe.Pointer // each object, for a model with hooks or a soft-delete field
 }
 
 // keepsObjects reports whether a batch of m keeps object pointers: hooks
-// run on them, and a soft delete writes the stamped time back into them.
+// run on them, and a soft delete or a restore writes the soft-delete
+// field back into them.
 func keepsObjects(m *model) bool { return m.before || m.after || m.softDelete != nil }
 
 // add appends the object at p with key k and version ver.
@@ -54,7 +64,7 @@ func (b *objBatch) truncate(n int) {
 
 // clone returns a copy that shares no memory with b.
 func (b *objBatch) clone() *objBatch {
-	c := &objBatch{m: b.m, hard: b.hard, keys: keyList{kind: b.keys.kind}}
+	c := &objBatch{m: b.m, mode: b.mode, keys: keyList{kind: b.keys.kind}}
 	c.keys.ints = slices.Clone(b.keys.ints)
 	c.keys.strs = slices.Clone(b.keys.strs)
 	c.keys.anys = slices.Clone(b.keys.anys)
@@ -100,7 +110,7 @@ func (b *objBatch) sortUnique() {
 
 // filter keeps the objects for which keep(i) is true.
 func (b *objBatch) filter(keep func(i int) bool) {
-	c := &objBatch{m: b.m, hard: b.hard, keys: keyList{kind: b.keys.kind}}
+	c := &objBatch{m: b.m, mode: b.mode, keys: keyList{kind: b.keys.kind}}
 	for i := 0; i < b.keys.len(); i++ {
 		if !keep(i) {
 			continue
@@ -130,9 +140,9 @@ type bulkOp struct {
 	preds     []expr // the filter, rendered at Commit into where, args and none
 	where     string
 	args      []any
-	none      bool  // the filter matches no row: nothing is sent
-	all       bool  // AllRows: an always-true filter deletes every row
-	hard      bool  // delete soft-deletable rows for real
+	none      bool // the filter matches no row: nothing is sent
+	all       bool // AllRows: an always-true filter deletes every row
+	mode      mode
 	skipHooks bool  // do not load rows to run hooks
 	returning bool  // keep the deleted rows for the handle
 	atMost    int64 // AtMost limit; 0 for none

@@ -373,7 +373,7 @@ func TestPlanningMockBadDeclarations(t *testing.T) {
 		{"a policy that is not one of the four is an invalid relation", &planBadPolicy{ID: 1}, typeddelete.ErrInvalidRelation, "no valid OnDelete policy"},
 		{"a child that is not a valid model is an invalid relation", &planBadChildModel{ID: 1}, typeddelete.ErrInvalidModel, "version field must be an integer"},
 		{"a string version field is an invalid model", &planBadVersionString{ID: 1}, typeddelete.ErrInvalidModel, "version field must be an integer"},
-		{"a time.Time soft-delete field is an invalid model", &planBadSoftDeleteTime{ID: 1}, typeddelete.ErrInvalidModel, "soft-delete field must be *time.Time or sql.NullTime"},
+		{"a string soft-delete field is an invalid model", &planBadSoftDeleteString{ID: 1}, typeddelete.ErrInvalidModel, "a soft-delete field must be *time.Time, sql.NullTime, time.Time, an integer"},
 		{"two version fields are an invalid model", &planBadTwoVersions{ID: 1}, typeddelete.ErrInvalidModel, "two version fields"},
 	}
 	for _, tt := range tests {
@@ -428,8 +428,8 @@ func planQueryDelete(s *typeddelete.Session, obj any) error {
 		_, err = typeddelete.Query[planBadChildModel](s).FilterBy("id", int64(1)).Delete()
 	case *planBadVersionString:
 		_, err = typeddelete.Query[planBadVersionString](s).FilterBy("id", int64(1)).Delete()
-	case *planBadSoftDeleteTime:
-		_, err = typeddelete.Query[planBadSoftDeleteTime](s).FilterBy("id", int64(1)).Delete()
+	case *planBadSoftDeleteString:
+		_, err = typeddelete.Query[planBadSoftDeleteString](s).FilterBy("id", int64(1)).Delete()
 	case *planBadTwoVersions:
 		_, err = typeddelete.Query[planBadTwoVersions](s).FilterBy("id", int64(1)).Delete()
 	default:
@@ -531,12 +531,12 @@ type planBadVersionString struct {
 
 func (planBadVersionString) TableName() string { return "bad_version" }
 
-type planBadSoftDeleteTime struct {
-	ID        int64     `db:"id,pk"`
-	DeletedAt time.Time `db:"deleted_at,softdelete"`
+type planBadSoftDeleteString struct {
+	ID        int64  `db:"id,pk"`
+	DeletedAt string `db:"deleted_at,softdelete"`
 }
 
-func (planBadSoftDeleteTime) TableName() string { return "bad_soft" }
+func (planBadSoftDeleteString) TableName() string { return "bad_soft" }
 
 type planBadTwoVersions struct {
 	ID int64 `db:"id,pk"`
