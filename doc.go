@@ -2,68 +2,113 @@
 // database/sql.
 //
 // A Session collects pending deletes and sends them all at Commit, in one
-// transaction:
+// transaction, ordered so that foreign keys hold, in as few statements as
+// the database allows, with every row count checked:
 //
 //	sess := typeddelete.NewSession(db)
 //	user, err := typeddelete.Query[User](sess).FilterBy("id", 1).First(ctx)
 //	err = sess.Delete(user) // pending, no SQL yet
 //	age := typeddelete.Col(func(u *User) *int { return &u.Age })
 //	_, err = typeddelete.Query[User](sess).Filter(age.Gt(30)).Delete() // pending bulk delete
-//	err = sess.Commit(ctx) // one transaction, batched
+//	err = sess.Commit(ctx) // one transaction, ordered, batched
 //
 // # Models
 //
 // A model is a struct. Its table is TableName() when the type has that
-// method, else the snake_case plural of the type name (User → users,
-// Category → categories). A field's column is its db tag, else the
-// snake_case of its name; `db:"-"` skips a field and embedded structs are
-// flattened. The primary key is the fields tagged `db:",pk"` (several make a
-// composite key), else the field named ID. The tag option version marks an
-// optimistic-locking column (a delete matches the version as loaded), and
-// softdelete a nullable time that turns deletes into an UPDATE of it (reads
-// then skip such rows unless Unscoped; HardDelete removes them). Metadata
-// is computed once per type and cached.
+// method, else the snake_case plural of the type name (User → users). A
+// field's column is its db tag, else the snake_case of its name; `db:"-"`
+// skips a field and embedded structs are flattened. The primary key is the
+// fields tagged `db:",pk"` (several make a composite key), else the field
+// named ID. Tag options mark special columns: version (optimistic locking:
+// a delete matches the version as loaded), softdelete (see below),
+// deletedkey (set to the key on soft delete, for unique indexes) and scope
+// (a tenant column; see WithScope).
 //
-// A parent model declares its children with Relations and HasMany, with a
-// policy (Restrict, Cascade, SetNull or Database). BeforeDelete and
-// AfterDelete hooks run inside the transaction.
+// # Relations
+//
+// A parent model declares its children with Relations: HasMany for a
+// foreign key, ManyToMany for a join table, References when the foreign
+// key references a unique column rather than the primary key. A policy
+// says what deleting the parent does to the children: Restrict or Protect
+// refuse, Cascade deletes them, SetNull, SetDefault and SetValue change
+// their foreign key first, Database leaves them to the database's ON
+// DELETE. Tables that reference each other are deleted when one reference
+// is declared SetNull, SetDefault or SetValue: it is cleared first; other
+// cycles fail with ErrCycle.
+//
+// # Soft delete
+//
+// Delete on a model with a softdelete field stamps it with the time the
+// Commit started (or the database's, WithDatabaseClock), the same stamp
+// for every row of the Commit, Cascade children included, and writes it
+// back to the objects. The field is a nullable time (*time.Time,
+// sql.NullTime: NULL is live), a time.Time (the zero time is live) or an
+// integer of Unix seconds (0 is live). Reads skip soft-deleted rows;
+// Unscoped reads all rows, OnlyDeleted the soft-deleted ones. HardDelete
+// removes rows for real. Restore brings soft-deleted rows back, with the
+// children a Cascade soft-deleted with the same stamp.
 //
 // # Typed columns and predicates
 //
 // Col maps a field accessor to its column. The Column it returns is typed by
-// model and value: its predicates (Eq, Ne, Gt, Ge, Lt, Le, In, NotIn,
-// Between, IsNull, NotNull, and Like for strings) only fit queries of the
-// same model and only take values of the field's type, so mistakes fail to
-// compile. And, Or and Not combine predicates; Raw wraps any squirrel
-// expression. In with no values matches no row, NotIn with no values every
-// row. Values are always bound parameters; identifiers come from model
-// metadata and are quoted.
+// model and value: its predicates only fit queries of the same model and
+// only take values of the field's type, so mistakes fail to compile. And,
+// Or and Not combine predicates; Raw wraps any squirrel expression. Values
+// are always bound parameters, except integer keys the MySQL dialect writes
+// into the statement itself; identifiers come from model metadata and are
+// quoted.
 //
-// # Commit
+// # How a Commit works
 //
-//   - Nothing is sent before Flush or Commit, reads aside; a Commit with
-//     nothing pending sends nothing, not even BEGIN.
-//   - On a *sql.DB or *sql.Conn each Commit runs in one transaction. On a
-//     caller's *sql.Tx it runs inside a savepoint and the caller commits.
-//   - Object deletes are deduplicated by table and key, grouped by table and
-//     sent as DELETE ... WHERE pk IN (...) with keys sorted, in batches
-//     under the dialect's bind-parameter limit (on PostgreSQL through pgx,
-//     as pk = ANY($1) with one array). Composite keys are matched as row
-//     values.
-//   - Object deletes registered before a bulk delete are sent before it,
-//     those registered after it, after, except that a table that references
-//     another (through Relations or the database's foreign keys) is deleted
-//     from first.
-//   - Row counts are checked: when a batch deletes fewer rows than it has
-//     keys, the transaction is rerun in a mode that finds exactly which
-//     keys matched no row. LastCommit reports them; with
-//     WithStrictRowCounts they fail the Commit with a *StaleDataError.
-//   - Any failure rolls everything back and keeps the work pending.
-//     Foreign-key violations, lock timeouts and serialization failures
-//     match ErrForeignKey, ErrLockTimeout and ErrSerialization; a
-//     transaction of the session's own that the database aborts on a
-//     deadlock is run again (WithRetries).
-//   - A Session is safe for concurrent use.
+// A Commit runs in two halves, as Django's deletion Collector and
+// SQLAlchemy's unit of work do. First the planner turns the pending work
+// and the database's catalog into a plan, before BEGIN: per unit of work (the
+// object deletes of one model, or one bulk delete or restore), the tables
+// its relations reach, what each policy contributes, and an ordered list of
+// steps. Each step is one statement, or one per batch of keys, with its
+// table, its action (read, count, restrict check, update, delete, soft
+// delete, restore) and the reason it is there. A bad declaration, a cycle
+// or a missing scope fails here and nothing is sent. Then the sender sends
+// the steps in order and decides nothing:
+//
+//  1. Reads fix the rows before anything changes, locked where the database
+//     locks (FOR UPDATE): the rows a bulk filter matches, the children a
+//     relation reaches, the descendants of a tree. A table whose rows
+//     nothing else needs is not read; its rows are deleted set-based.
+//  2. Checks: Restrict and Protect, and the children a SetNull, SetDefault
+//     or SetValue relation will update.
+//  3. Writes, children first: updates of foreign keys, then hooks and the
+//     DELETE (or soft-delete UPDATE) of each table.
+//
+// Keys travel in batches under the dialect's limits (pk = ANY($1) with one
+// array on PostgreSQL through pgx, integer literals on MySQL, bound
+// parameters elsewhere); a statement text sent twice in one transaction is
+// prepared once. When a batch of registered keys deletes fewer rows than
+// it has keys, the transaction is rolled back and run again in a precise
+// mode that reads which keys exist first, so LastCommit names exactly the
+// keys that matched no row. Any failure rolls everything back and keeps
+// the work pending; a deadlock or serialization failure of the session's
+// own transaction runs it again (WithRetries).
+//
+// Preview runs the same plan in a transaction that is rolled back, sending
+// the reads and counting what each write would touch, so it shows exactly
+// what Commit would do. AtMost and WithMaxRows cap the rows a Commit may
+// touch, cascades included.
+//
+// # Large deletes
+//
+// One transaction is right for a unit of work and wrong for retention
+// deletes of millions of rows. TypedQuery.Purge deletes the rows a query
+// matches in chunks, each chunk its own Commit of its rows (cascades,
+// hooks, soft delete and all), walking the primary key, with a cursor to
+// resume from, a pause between chunks, a time budget and progress.
+//
+// # Sessions in a service
+//
+// A Session is one unit of work: make one per request (Run does it for a
+// function), never one for the whole server. Share a Catalog between them
+// (WithCatalog) so that the database's catalog is read once. A Session's
+// methods are safe for concurrent use.
 //
 // SQL is built with github.com/Masterminds/squirrel. The dialect (SQLite,
 // PostgreSQL or MySQL) is detected from the driver or set with WithDialect.
