@@ -16,7 +16,7 @@ import (
 	"github.com/typeddelete/typeddelete"
 )
 
-// failingExec is an Executor whose every statement fails with err, as a
+// failingExec is a DBTX whose every statement fails with err, as a
 // caller's transaction would when the database refuses it.
 type failingExec struct{ err error }
 
