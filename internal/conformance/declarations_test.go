@@ -107,7 +107,7 @@ func TestReferencesFollowsTheReferencedColumn(t *testing.T) {
 		planMust(t, "Delete", s.Delete(&refsParent{ID: 1, Code: "ignored: the database's code counts"}))
 		pv, err := s.Preview(ctx)
 		planMust(t, "Preview", err)
-		inner := map[string]string{"postgres": `"id" = ANY($1)`, "mysql": "`id` IN (1)"}[tdb.Name]
+		inner := map[string]string{"postgres": `"id" = ANY($1)`, "mysql": "`id` IN (1)"}[tdb.Dialect.Name()]
 		if inner == "" {
 			inner = `"id" IN (?)`
 		}
@@ -372,7 +372,7 @@ func TestSetDefaultAndSetValue(t *testing.T) {
 			t.Errorf("LastCommit().Updated[dv_pets] = %d, want 4: two rows per relation", got)
 		}
 
-		if strings.HasPrefix(tdb.Name, "sqlite") {
+		if tdb.Dialect.Name() == "sqlite" {
 			// SQLite has no SET col = DEFAULT: an expression default, or
 			// no catalog to read it from, is refused before anything is
 			// sent.
