@@ -59,10 +59,12 @@
 //     keys matched no row. LastCommit reports them; with
 //     WithStrictRowCounts they fail the Commit with a *StaleDataError.
 //   - Any failure rolls everything back and keeps the work pending.
-//     Foreign-key violations, lock timeouts and serialization failures
-//     match ErrForeignKey, ErrLockTimeout and ErrSerialization; a
+//     Foreign-key violations, lock timeouts, serialization failures and
+//     transactions too large for the database match ErrForeignKey,
+//     ErrLockTimeout, ErrSerialization and ErrTransactionTooLarge; a
 //     transaction of the session's own that the database aborts on a
-//     deadlock is run again (WithRetries).
+//     deadlock or a write conflict, at a statement or at COMMIT, is run
+//     again (WithRetries).
 //   - A Session is safe for concurrent use.
 //
 // SQL is built with github.com/Masterminds/squirrel. The dialect (SQLite,
