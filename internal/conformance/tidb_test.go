@@ -158,8 +158,14 @@ func TestTiDBTransactionTooLarge(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tdb := &testDB{Name: "tidb", DB: openTiDB(t), Dialect: typeddelete.MySQLDialect()}
+			var typ, instance, name string
+			var limit int64
+			err := tdb.DB.QueryRowContext(ctx, "SHOW CONFIG WHERE type = 'tidb' AND name = 'performance.txn-total-size-limit'").Scan(&typ, &instance, &name, &limit)
+			if err != nil || limit != 8<<20 {
+				t.Fatalf("the server's txn-total-size-limit is %d (%v); these cases need 8 MiB, which scripts/tidb.sh sets", limit, err)
+			}
 			tidbWideSetup(t, tdb)
-			err := tt.commit(t, tdb)
+			err = tt.commit(t, tdb)
 			if !errors.Is(err, typeddelete.ErrTransactionTooLarge) || !strings.Contains(err.Error(), "Purge") {
 				t.Fatalf("Commit error = %v, want ErrTransactionTooLarge pointing to Purge", err)
 			}
