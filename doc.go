@@ -87,8 +87,12 @@
 // it has keys, the transaction is rolled back and run again in a precise
 // mode that reads which keys exist first, so LastCommit names exactly the
 // keys that matched no row. Any failure rolls everything back and keeps
-// the work pending; a deadlock or serialization failure of the session's
-// own transaction runs it again (WithRetries).
+// the work pending. Foreign-key violations, lock timeouts, serialization
+// failures and transactions too large for the database match
+// ErrForeignKey, ErrLockTimeout, ErrSerialization and
+// ErrTransactionTooLarge; a transaction of the session's own that the
+// database aborts on a deadlock or a write conflict, at a statement or at
+// COMMIT, runs again (WithRetries).
 //
 // Preview runs the same plan in a transaction that is rolled back, sending
 // the reads and counting what each write would touch, so it shows exactly

@@ -10,8 +10,9 @@ import (
 
 // Sentinel errors, for errors.Is. Errors about models, predicates and
 // relations wrap one of these; errors from the database wrap the driver's
-// error (and ErrForeignKey, ErrLockTimeout or ErrSerialization where its
-// code says so); a cancelled context is returned as the context's error.
+// error (and ErrForeignKey, ErrLockTimeout, ErrSerialization or
+// ErrTransactionTooLarge where its code says so); a cancelled context is
+// returned as the context's error.
 var (
 	// ErrNotFound is returned by First and Get when no row matches. It also
 	// matches sql.ErrNoRows with errors.Is.
@@ -79,6 +80,16 @@ var (
 	// transactions serializable, a deadlock included; retrying the Commit
 	// may succeed. The driver's error is wrapped.
 	ErrSerialization = errors.New("typeddelete: serialization failure")
+
+	// ErrTransactionTooLarge reports a transaction, or one statement of it,
+	// that the database refused for its size: more writes than one
+	// transaction may hold (TiDB's txn-total-size-limit, MySQL's binlog
+	// cache or lock table) or more memory than one statement may use
+	// (TiDB's tidb_mem_quota_query). Everything is rolled back, so running
+	// the Commit again fails the same way: delete the rows in chunks, each
+	// committed on its own, with TypedQuery.Purge. The driver's error is
+	// wrapped.
+	ErrTransactionTooLarge = errors.New("typeddelete: transaction too large: delete in chunks with TypedQuery.Purge")
 
 	// ErrUnknownDialect reports a database whose dialect cannot be detected
 	// from its driver, or a Dialect not made by the package. Pass
@@ -258,8 +269,8 @@ func (e *dbError) Unwrap() error        { return e.err }
 func (e *dbError) Is(target error) bool { return target == e.kind }
 
 // classify wraps a driver error in the sentinel its code means, reading the
-// codes of PostgreSQL (SQLSTATE), MySQL and MariaDB (error numbers) and
-// SQLite (result codes) without importing the server drivers.
+// codes of PostgreSQL (SQLSTATE), MySQL, MariaDB and TiDB (error numbers)
+// and SQLite (result codes) without importing the server drivers.
 func classify(err error) error {
 	var done *dbError
 	if err == nil || errors.As(err, &done) {
@@ -284,21 +295,44 @@ func errorKind(err error) error {
 		}
 		return nil
 	}
-	if code, ok := fieldOf(err, "github.com/mattn/go-sqlite3", "Error", "ExtendedCode"); ok {
+	if e, ok := structOf(err, "github.com/mattn/go-sqlite3", "Error"); ok {
+		code, _ := intField(e, "ExtendedCode")
 		return sqliteKind(int(code))
 	}
 	var modernc interface{ Code() int }
 	if errors.As(err, &modernc) {
 		return sqliteKind(modernc.Code())
 	}
-	if n, ok := fieldOf(err, "github.com/go-sql-driver/mysql", "MySQLError", "Number"); ok {
-		switch n {
-		case 1451, 1452, 1216, 1217:
-			return ErrForeignKey
-		case 1205:
-			return ErrLockTimeout
-		case 1213:
-			return ErrSerialization
+	if e, ok := structOf(err, "github.com/go-sql-driver/mysql", "MySQLError"); ok {
+		n, _ := intField(e, "Number")
+		return mysqlKind(n, e.FieldByName("Message"))
+	}
+	return nil
+}
+
+// mysqlKind maps a MySQL, MariaDB or TiDB error number, reading the
+// message where TiDB reuses a generic number.
+func mysqlKind(n int64, msg reflect.Value) error {
+	switch n {
+	case 1451, 1452, 1216, 1217:
+		return ErrForeignKey
+	case 1205:
+		return ErrLockTimeout
+	case 1213, // deadlock
+		// TiDB's, where its documentation says to retry the transaction:
+		// 9007 and 8005 write conflicts, 8022 a commit safe to retry, 8028
+		// a table changed by DDL during the transaction, 8002 a conflict
+		// after SELECT FOR UPDATE.
+		9007, 8005, 8022, 8028, 8002:
+		return ErrSerialization
+	case 1197, // MySQL: the binary log cache is full
+		1206, // MySQL: InnoDB's lock table is full
+		8004, // TiDB: txn-total-size-limit
+		8175: // TiDB: tidb_mem_quota_query
+		return ErrTransactionTooLarge
+	case 1105: // unknown error, which TiDB also uses for a DELETE over txn-total-size-limit
+		if msg.Kind() == reflect.String && strings.HasPrefix(msg.String(), "txn too large") {
+			return ErrTransactionTooLarge
 		}
 	}
 	return nil
@@ -315,11 +349,11 @@ func sqliteKind(code int) error {
 	return nil
 }
 
-// fieldOf finds in err's chain an error of type pkg.name (a struct or a
-// pointer to one) and returns its integer field. Reading driver errors by
-// shape keeps the drivers out of the package's imports (and cgo out of
-// builds that do not use SQLite).
-func fieldOf(err error, pkg, name, fieldName string) (int64, bool) {
+// structOf finds in err's chain an error of type pkg.name (a struct or a
+// pointer to one) and returns the struct. Reading driver errors by shape
+// keeps the drivers out of the package's imports (and cgo out of builds
+// that do not use SQLite).
+func structOf(err error, pkg, name string) (reflect.Value, bool) {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		v := reflect.ValueOf(e)
 		if v.Kind() == reflect.Pointer {
@@ -328,16 +362,21 @@ func fieldOf(err error, pkg, name, fieldName string) (int64, bool) {
 			}
 			v = v.Elem()
 		}
-		if v.Kind() != reflect.Struct || v.Type().Name() != name || v.Type().PkgPath() != pkg {
-			continue
+		if v.Kind() == reflect.Struct && v.Type().Name() == name && v.Type().PkgPath() == pkg {
+			return v, true
 		}
-		switch f := v.FieldByName(fieldName); {
-		case !f.IsValid():
-		case f.CanInt():
-			return f.Int(), true
-		case f.CanUint():
-			return int64(f.Uint()), true
-		}
+	}
+	return reflect.Value{}, false
+}
+
+// intField returns the integer field of struct v.
+func intField(v reflect.Value, name string) (int64, bool) {
+	switch f := v.FieldByName(name); {
+	case !f.IsValid():
+	case f.CanInt():
+		return f.Int(), true
+	case f.CanUint():
+		return int64(f.Uint()), true
 	}
 	return 0, false
 }

@@ -464,7 +464,7 @@ func (s *Session) Flush(ctx context.Context) (err error) {
 	if len(s.pending) == 0 {
 		return nil
 	}
-	if err := s.send(ctx); err != nil {
+	if err := s.send(ctx, 1); err != nil {
 		return err
 	}
 	s.flushed = append(s.flushed, s.pending...)
@@ -502,15 +502,21 @@ func (s *Session) Commit(ctx context.Context) (err error) {
 	if err := ctx.Err(); err != nil && len(s.pending) == 0 {
 		return s.abort(ctx, err)
 	}
-	if len(s.pending) > 0 {
-		if err := s.send(ctx); err != nil {
+	for attempt := 1; ; {
+		if len(s.pending) > 0 {
+			if err := s.send(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		s.flushed = append(s.flushed, s.pending...)
+		s.pending = nil
+		err := s.finish(ctx)
+		if err == nil {
+			break
+		}
+		if attempt, err = s.retryCommit(ctx, wrapError("commit", err)); err != nil {
 			return err
 		}
-	}
-	s.flushed = append(s.flushed, s.pending...)
-	s.pending = nil
-	if err := s.finish(ctx); err != nil {
-		return s.abort(ctx, wrapError("commit", err))
 	}
 	s.last = *s.flushRes
 	for _, st := range s.stamped {
@@ -555,8 +561,10 @@ func (s *Session) open() bool { return s.tx != nil || s.inUnit }
 // everything of the transaction again in precise mode, which reads which
 // keys exist first, so that missing keys are reported exactly. A
 // transaction the database aborted on a deadlock is run again, after a
-// short random wait. Any other failure aborts. The caller holds s.mu.
-func (s *Session) send(ctx context.Context) error {
+// short random wait. Any other failure aborts. first numbers the first
+// attempt (more than 1 when a failed COMMIT is being retried). The caller
+// holds s.mu.
+func (s *Session) send(ctx context.Context, first int) error {
 	if err := ctx.Err(); err != nil {
 		if s.open() {
 			return s.abort(ctx, err)
@@ -591,7 +599,7 @@ func (s *Session) send(ctx context.Context) error {
 		}
 	}
 	retryable := s.beginner() && (s.hookRetries || !hooked)
-	for attempt := 1; ; attempt++ {
+	for attempt := first; ; attempt++ {
 		s.attempt = attempt
 		if attempt > 1 && s.logger != nil {
 			s.logger.LogAttrs(ctx, slog.LevelWarn, "typeddelete: retry", slog.Int("attempt", attempt))
@@ -628,6 +636,25 @@ func (s *Session) send(ctx context.Context) error {
 			return s.abort(ctx, err)
 		}
 	}
+}
+
+// retryCommit follows a failed COMMIT. A transaction of the session's own
+// that the database aborted as a serialization failure (optimistic
+// databases such as TiDB find write conflicts only at COMMIT) is run again
+// like one aborted by a statement: everything it held is pending again and
+// retryCommit returns, after a short random wait, the number of the next
+// attempt. Otherwise it aborts and returns err.
+func (s *Session) retryCommit(ctx context.Context, err error) (int, error) {
+	attempt := max(s.attempt, 1)
+	retryable := s.beginner() && (s.hookRetries || !hasHooks(s.flushed))
+	if !errors.Is(err, ErrSerialization) || !retryable || attempt > s.retries {
+		return 0, s.abort(ctx, err)
+	}
+	s.abort(ctx, nil)
+	if werr := backoff(ctx, attempt); werr != nil {
+		return 0, errors.Join(prefixed(err), werr)
+	}
+	return attempt + 1, nil
 }
 
 // noop reports whether every unit is a bulk delete that matches no row.

@@ -23,12 +23,13 @@ import (
 const (
 	postgresEnv = "TYPEDDELETE_POSTGRES_DSN" // e.g. postgres://postgres@127.0.0.1:5432/test
 	mysqlEnv    = "TYPEDDELETE_MYSQL_DSN"    // e.g. root@tcp(127.0.0.1:3306)/test
+	tidbEnv     = "TYPEDDELETE_TIDB_DSN"     // e.g. root@tcp(127.0.0.1:4000)/test (scripts/tidb.sh start)
 )
 
 // testDB is one database a conformance test runs against, in a schema (or
 // database) of its own that is dropped when the test ends.
 type testDB struct {
-	Name    string // "sqlite", "sqlite-modernc", "postgres" or "mysql"
+	Name    string // "sqlite", "sqlite-modernc", "postgres", "mysql", "tidb" or "tidb-optimistic"
 	DB      *sql.DB
 	Dialect *typeddelete.Dialect
 }
@@ -40,6 +41,8 @@ var dbKinds = []dbKind{
 	{"sqlite-modernc", openModernc},
 	{"postgres", openPostgres},
 	{"mysql", openMySQL},
+	{"tidb", openTiDB},
+	{"tidb-optimistic", openTiDBOptimistic},
 }
 
 // dbKind names a database of the suite and opens it for one test.
@@ -76,10 +79,13 @@ func (tdb *testDB) exec(t *testing.T, stmts ...string) {
 	}
 }
 
+// tidb reports whether the database is TiDB, in either transaction mode.
+func (tdb *testDB) tidb() bool { return strings.HasPrefix(tdb.Name, "tidb") }
+
 // rebind rewrites the ? placeholders of q for the database: $1, $2, ... on
 // PostgreSQL.
 func (tdb *testDB) rebind(q string) string {
-	if tdb.Name != "postgres" {
+	if tdb.Dialect.Name() != "postgres" {
 		return q
 	}
 	var b strings.Builder
@@ -189,24 +195,49 @@ func openPostgres(t *testing.T) *sql.DB {
 }
 
 func openMySQL(t *testing.T) *sql.DB {
-	dsn := serverDSN(t, mysqlEnv, "root@tcp(127.0.0.1:3306)/test")
+	return openMySQLDatabase(t, mysqlEnv, "root@tcp(127.0.0.1:3306)/test", nil)
+}
+
+// openTiDB opens TiDB in its default, pessimistic transaction mode.
+func openTiDB(t *testing.T) *sql.DB {
+	return openMySQLDatabase(t, tidbEnv, "root@tcp(127.0.0.1:4000)/test", nil)
+}
+
+// openTiDBOptimistic opens TiDB with every connection in optimistic
+// transaction mode, where conflicts are found at COMMIT.
+func openTiDBOptimistic(t *testing.T) *sql.DB {
+	return openMySQLDatabase(t, tidbEnv, "root@tcp(127.0.0.1:4000)/test",
+		map[string]string{"tidb_txn_mode": "'optimistic'"})
+}
+
+// openMySQLDatabase opens, through the DSN in env, a database of its own
+// on a server of the MySQL protocol, with the system variables vars set on
+// every connection.
+func openMySQLDatabase(t *testing.T, env, example string, vars map[string]string) *sql.DB {
+	dsn := serverDSN(t, env, example)
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
-		t.Fatalf("%s: %v", mysqlEnv, err)
+		t.Fatalf("%s: %v", env, err)
 	}
 	cfg.MultiStatements = false
 	admin, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
-		t.Fatalf("%s: %v", mysqlEnv, err)
+		t.Fatalf("%s: %v", env, err)
 	}
 	t.Cleanup(func() { admin.Close() })
 	name := uniqueName(t)
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("%s does not connect: %v", mysqlEnv, err)
+		t.Fatalf("%s does not connect: %v", env, err)
 	}
 	t.Cleanup(func() { admin.Exec("DROP DATABASE " + name) })
 	cfg.DBName = name
 	cfg.ParseTime = true
+	for k, v := range vars {
+		if cfg.Params == nil {
+			cfg.Params = make(map[string]string)
+		}
+		cfg.Params[k] = v
+	}
 	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
@@ -222,12 +253,22 @@ func TestConformanceHarness(t *testing.T) {
 		if tdb.Dialect == nil {
 			t.Fatalf("%s: no dialect detected", tdb.Name)
 		}
-		want := strings.TrimPrefix(tdb.Name, "sqlite-modernc")
+		want := map[string]string{"sqlite-modernc": "sqlite", "tidb": "mysql", "tidb-optimistic": "mysql"}[tdb.Name]
 		if want == "" {
-			want = "sqlite"
+			want = tdb.Name
 		}
 		if got := tdb.Dialect.Name(); got != want {
 			t.Fatalf("dialect = %q, want %q", got, want)
+		}
+		if tdb.tidb() {
+			mode := strings.TrimPrefix(strings.TrimPrefix(tdb.Name, "tidb"), "-")
+			if mode == "" {
+				mode = "pessimistic"
+			}
+			var got string
+			if err := tdb.DB.QueryRow("SELECT @@tidb_txn_mode").Scan(&got); err != nil || got != mode {
+				t.Fatalf("@@tidb_txn_mode = %q, %v; want %q", got, err, mode)
+			}
 		}
 		tdb.exec(t, "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(255) NOT NULL, age INTEGER NOT NULL)")
 		if n := tdb.count(t, "users"); n != 0 {

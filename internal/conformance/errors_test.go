@@ -59,6 +59,18 @@ var classifyCases = []classifyCase{
 	{"a MySQL deadlock", &mysql.MySQLError{Number: 1213}, typeddelete.ErrSerialization},
 	{"a MySQL syntax error", &mysql.MySQLError{Number: 1064}, nil},
 	{"a wrapped MySQL deadlock", fmt.Errorf("exec: %w", &mysql.MySQLError{Number: 1213}), typeddelete.ErrSerialization},
+	{"a MySQL binary log cache overflow", &mysql.MySQLError{Number: 1197}, typeddelete.ErrTransactionTooLarge},
+	{"a MySQL lock table overflow", &mysql.MySQLError{Number: 1206}, typeddelete.ErrTransactionTooLarge},
+	{"a TiDB write conflict", &mysql.MySQLError{Number: 9007, Message: "Write conflict, txnStartTS=1, conflictStartTS=2, conflictCommitTS=3, key={tableID=1, handle=1}, reason=Optimistic [try again later]"}, typeddelete.ErrSerialization},
+	{"a TiDB write conflict of a stale start", &mysql.MySQLError{Number: 8005}, typeddelete.ErrSerialization},
+	{"a TiDB commit safe to retry", &mysql.MySQLError{Number: 8022}, typeddelete.ErrSerialization},
+	{"a TiDB schema change during the transaction", &mysql.MySQLError{Number: 8028}, typeddelete.ErrSerialization},
+	{"a TiDB conflict after SELECT FOR UPDATE", &mysql.MySQLError{Number: 8002}, typeddelete.ErrSerialization},
+	{"a TiDB transaction over txn-total-size-limit", &mysql.MySQLError{Number: 8004, Message: "Transaction is too large, size: 8388619"}, typeddelete.ErrTransactionTooLarge},
+	{"a TiDB DELETE over txn-total-size-limit", &mysql.MySQLError{Number: 1105, Message: "txn too large, size: 8388644."}, typeddelete.ErrTransactionTooLarge},
+	{"a TiDB statement over tidb_mem_quota_query", &mysql.MySQLError{Number: 8175}, typeddelete.ErrTransactionTooLarge},
+	{"another unknown error", &mysql.MySQLError{Number: 1105, Message: "other error"}, nil},
+	{"a TiDB PD timeout, which its documentation does not call retryable", &mysql.MySQLError{Number: 9001}, nil},
 	{"a modernc SQLite foreign-key failure", &moderncErr{sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY}, typeddelete.ErrForeignKey},
 	{"a modernc SQLite busy database", &moderncErr{sqlite3lib.SQLITE_BUSY_SNAPSHOT}, typeddelete.ErrLockTimeout},
 	{"a modernc SQLite unique failure", &moderncErr{sqlite3lib.SQLITE_CONSTRAINT_UNIQUE}, nil},
@@ -66,11 +78,12 @@ var classifyCases = []classifyCase{
 }
 
 // TestDriverErrorsAreClassified checks that each driver's codes for a
-// foreign-key violation, a lock timeout and a serialization failure match
-// the package's sentinels with errors.Is, that errors.As still reaches the
-// driver's own error, and that other errors match none.
+// foreign-key violation, a lock timeout, a serialization failure and a
+// transaction too large match the package's sentinels with errors.Is, that
+// errors.As still reaches the driver's own error, and that other errors
+// match none.
 func TestDriverErrorsAreClassified(t *testing.T) {
-	sentinels := []error{typeddelete.ErrForeignKey, typeddelete.ErrLockTimeout, typeddelete.ErrSerialization}
+	sentinels := []error{typeddelete.ErrForeignKey, typeddelete.ErrLockTimeout, typeddelete.ErrSerialization, typeddelete.ErrTransactionTooLarge}
 	for _, tt := range classifyCases {
 		t.Run(tt.name, func(t *testing.T) {
 			sess := typeddelete.NewSession(failingExec{tt.err}, typeddelete.WithDialect(typeddelete.SQLiteDialect()))

@@ -1735,7 +1735,7 @@ func planIsDriverFKError(name string, e error) bool {
 	case "postgres":
 		pe, ok := e.(*pgconn.PgError)
 		return ok && pe.Code == "23503"
-	case "mysql":
+	case "mysql", "tidb", "tidb-optimistic":
 		me, ok := e.(*mysql.MySQLError)
 		return ok && me.Number == 1451
 	}
@@ -1774,7 +1774,7 @@ func TestPlanningBindParameterEdges(t *testing.T) {
 		},
 	}
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
-		cases := edges[strings.TrimSuffix(tdb.Name, "-modernc")]
+		cases := edges[tdb.Dialect.Name()]
 		for _, e := range cases {
 			t.Run(e.name, func(t *testing.T) {
 				tdb.exec(t, "DROP TABLE IF EXISTS plan_big", "CREATE TABLE plan_big (id BIGINT PRIMARY KEY)")

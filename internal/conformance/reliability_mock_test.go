@@ -245,3 +245,57 @@ func TestMockScopeInEveryStatement(t *testing.T) {
 		}
 	})
 }
+
+// TestMockConflictsAtCommitAreRetried checks that a transaction whose
+// COMMIT fails as a serialization failure (a write conflict of TiDB's
+// optimistic mode, error 9007; PostgreSQL's 40001 under SERIALIZABLE) runs
+// again from BEGIN, flushed work included, as one a statement fails; and
+// that with retries spent the error reaches the caller, the work pending.
+func TestMockConflictsAtCommitAreRetried(t *testing.T) {
+	ctx := context.Background()
+	conflict := &mysql.MySQLError{Number: 9007, Message: "Write conflict, txnStartTS=1, conflictStartTS=2, conflictCommitTS=3, key={tableID=1, handle=1}, reason=Optimistic [try again later]"}
+	del := mockExec{query: "DELETE FROM `users` WHERE `id` IN (1,2)", rows: 2}
+	mysqlDialect := typeddelete.WithDialect(typeddelete.MySQLDialect())
+
+	t.Run("a write conflict at COMMIT is retried", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, mysqlDialect)
+		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 1}, &mockUser{ID: 2}))
+		mockExpect(mock, mockBegin{}, del, mockCommit{err: conflict}, mockBegin{}, del, mockCommit{})
+		mockNoError(t, "Commit", s.Commit(ctx))
+		mockVerify(t, mock)
+		mockLastCommit(t, s, typeddelete.CommitResult{Statements: 1, Deleted: map[string]int64{"users": 2}})
+	})
+
+	t.Run("a PostgreSQL serialization failure at COMMIT is retried", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
+		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 1}, &mockUser{ID: 2}))
+		pgDel := mockExec{query: `DELETE FROM "users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1, 2}), rows: 2}
+		mockExpect(mock, mockBegin{}, pgDel, mockCommit{err: &pgconn.PgError{Code: "40001"}}, mockBegin{}, pgDel, mockCommit{})
+		mockNoError(t, "Commit", s.Commit(ctx))
+		mockVerify(t, mock)
+	})
+
+	t.Run("flushed work is sent again", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, mysqlDialect)
+		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 1}, &mockUser{ID: 2}))
+		mockExpect(mock, mockBegin{}, del)
+		mockNoError(t, "Flush", s.Flush(ctx))
+		mockExpect(mock, mockCommit{err: conflict}, mockBegin{}, del, mockCommit{})
+		mockNoError(t, "Commit", s.Commit(ctx))
+		mockVerify(t, mock)
+		mockPending(t, s, 0, 0)
+	})
+
+	t.Run("with retries spent the conflict reaches the caller as ErrSerialization", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, mysqlDialect, typeddelete.WithRetries(1))
+		mockNoError(t, "Delete", s.Delete(&mockUser{ID: 1}, &mockUser{ID: 2}))
+		mockExpect(mock, mockBegin{}, del, mockCommit{err: conflict}, mockBegin{}, del, mockCommit{err: conflict})
+		err := s.Commit(ctx)
+		var me *mysql.MySQLError
+		if !errors.Is(err, typeddelete.ErrSerialization) || !errors.As(err, &me) || me.Number != 9007 {
+			t.Errorf("Commit error = %v, want ErrSerialization wrapping the driver's error 9007", err)
+		}
+		mockVerify(t, mock)
+		mockPending(t, s, 2, 0)
+	})
+}

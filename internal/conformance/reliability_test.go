@@ -212,7 +212,7 @@ func TestKeyListsPastTheParameterLimit(t *testing.T) {
 			name := typeddelete.Col(func(c *planCategory) *string { return &c.Name })
 			s := tdb.session()
 			_, err := typeddelete.Query[planCategory](s).Filter(name.In(names...)).Delete()
-			if tdb.Name == "mysql" {
+			if tdb.Dialect.Name() == "mysql" {
 				// Strings stay bound parameters on MySQL: 70,000 are
 				// refused at once, before anything is sent.
 				if !errors.Is(err, typeddelete.ErrInvalidPredicate) || !strings.Contains(err.Error(), "70000 parameters") {
@@ -258,7 +258,7 @@ func (injKey) TableName() string { return "inj_keys" }
 // and ("x", "y\x00z") are two keys: both rows are deleted.
 func TestCompositeKeysAreIdentifiedInjectively(t *testing.T) {
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
-		col := map[string]string{"postgres": "BYTEA", "mysql": "VARBINARY(20)"}[tdb.Name]
+		col := map[string]string{"postgres": "BYTEA", "mysql": "VARBINARY(20)"}[tdb.Dialect.Name()]
 		if col == "" {
 			col = "BLOB"
 		}
@@ -289,13 +289,18 @@ func (ciUser) TableName() string { return "ci_users" }
 
 // TestCaseInsensitiveKeys checks that a key is reported missing exactly
 // when no row matched it, where the database compares keys without case
-// (MariaDB's default collation, SQLite's NOCASE): ALICE deletes alice and
-// is not missing; on PostgreSQL it matches nothing and is.
+// (MariaDB's default collation, SQLite's NOCASE, utf8mb4_general_ci on
+// TiDB): ALICE deletes alice and is not missing; on PostgreSQL it matches
+// nothing and is.
 func TestCaseInsensitiveKeys(t *testing.T) {
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
 		ddl := "CREATE TABLE ci_users (name VARCHAR(50) PRIMARY KEY)"
-		if strings.HasPrefix(tdb.Name, "sqlite") {
+		switch {
+		case strings.HasPrefix(tdb.Name, "sqlite"):
 			ddl = "CREATE TABLE ci_users (name TEXT COLLATE NOCASE PRIMARY KEY)"
+		case tdb.tidb():
+			// TiDB's default collation, utf8mb4_bin, compares with case.
+			ddl = "CREATE TABLE ci_users (name VARCHAR(50) COLLATE utf8mb4_general_ci PRIMARY KEY)"
 		}
 		tdb.exec(t, ddl, "INSERT INTO ci_users (name) VALUES ('alice'), ('bob')")
 		s := tdb.session()
@@ -527,7 +532,7 @@ func (ckEvent) TableName() string { return "ck_events" }
 // batches.
 func TestCompositeKeysOfAnyType(t *testing.T) {
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
-		ts := map[string]string{"postgres": "TIMESTAMPTZ", "mysql": "DATETIME(6)"}[tdb.Name]
+		ts := map[string]string{"postgres": "TIMESTAMPTZ", "mysql": "DATETIME(6)"}[tdb.Dialect.Name()]
 		if ts == "" {
 			ts = "TIMESTAMP"
 		}
