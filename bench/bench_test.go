@@ -874,40 +874,80 @@ type benchPGPair struct {
 
 func (benchPGPair) TableName() string { return "typeddelete_bench_pairs" }
 
+type benchPGTextPair struct {
+	A    string `db:"a,pk"`
+	B    string `db:"b,pk"`
+	Name string `db:"name"`
+}
+
+func (benchPGTextPair) TableName() string { return "typeddelete_bench_tpairs" }
+
 // BenchmarkPostgresCompositeDelete deletes 5,000 of 10,000 rows with a
-// two-column key on PostgreSQL in one transaction: the library (row values,
-// 1,000 per statement) against one DELETE that matches the keys as two
-// arrays through unnest, and against row values in one statement per 1,000
-// keys written by hand: which form composite keys should take.
+// two-column key on PostgreSQL in one transaction, for integer and for
+// text keys: the library (one array per column through unnest, typed from
+// the catalog) against one DELETE written by hand the same way, and
+// against row values in one statement per 1,000 keys: which form
+// composite keys should take.
 func BenchmarkPostgresCompositeDelete(b *testing.B) {
 	db := benchOpenServer(b, benchPostgresEnv, "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	const name = "typeddelete_bench_pairs"
+	b.Run("keys=int", func(b *testing.B) {
+		benchPGComposite(b, db, "bigint", "i / 100 + 1", "i % 100 + 1", func(p *benchPGPair) (any, any, bool) { return p.A, p.B, p.B%2 == 0 })
+	})
+	b.Run("keys=text", func(b *testing.B) {
+		benchPGComposite(b, db, "text", "'t' || (i / 100 + 1)", "'k' || lpad((i % 100 + 1)::text, 3, '0')", func(p *benchPGTextPair) (any, any, bool) {
+			n, _ := strconv.Atoi(strings.TrimLeft(p.B[1:], "0"))
+			return p.A, p.B, n%2 == 0
+		})
+	})
+}
+
+// benchPGComposite runs the composite-key cases on model T, whose table
+// has a key (a, b) of SQL type typ filled from i by the expressions aExpr
+// and bExpr; key returns an object's key and whether it is deleted.
+func benchPGComposite[T any](b *testing.B, db *sql.DB, typ, aExpr, bExpr string, key func(*T) (any, any, bool)) {
+	name := any(*new(T)).(interface{ TableName() string }).TableName()
 	benchExec(b, db, "DROP TABLE IF EXISTS "+name, "DROP TABLE IF EXISTS "+name+"_tpl",
-		"CREATE TABLE "+name+" (a BIGINT, b BIGINT, name TEXT NOT NULL, PRIMARY KEY (a, b))",
-		"CREATE TABLE "+name+"_tpl (a BIGINT, b BIGINT, name TEXT NOT NULL)",
-		"INSERT INTO "+name+"_tpl SELECT i / 100 + 1, i % 100 + 1, 'pair ' || i FROM generate_series(0, "+strconv.Itoa(benchRows-1)+") AS i")
+		"CREATE TABLE "+name+" (a "+typ+", b "+typ+", name TEXT NOT NULL, PRIMARY KEY (a, b))",
+		"CREATE TABLE "+name+"_tpl (a "+typ+", b "+typ+", name TEXT NOT NULL)",
+		"INSERT INTO "+name+"_tpl SELECT "+aExpr+", "+bExpr+", 'pair ' || i FROM generate_series(0, "+strconv.Itoa(benchRows-1)+") AS i")
 	t := &benchTable{db: db, name: name, rows: benchRows, refill: benchPostgres.refill(name)}
 	t.restore(b)
 	benchDropOnCleanup(b, db, name)
-	all, err := typeddelete.Query[benchPGPair](typeddelete.NewSession(db)).All(context.Background())
+	all, err := typeddelete.Query[T](typeddelete.NewSession(db)).All(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	var objs []*benchPGPair
-	var as, bs []int64
+	var objs []*T
+	var as, bs []any
 	for _, p := range all {
-		if p.B%2 == 0 {
+		if ka, kb, del := key(p); del {
 			objs = append(objs, p)
-			as, bs = append(as, p.A), append(bs, p.B)
+			as, bs = append(as, ka), append(bs, kb)
 		}
 	}
+	// Typed arrays, as pgx encodes them.
+	arr := func(vs []any) any {
+		if typ == "bigint" {
+			out := make([]int64, len(vs))
+			for i, v := range vs {
+				out[i] = v.(int64)
+			}
+			return out
+		}
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = v.(string)
+		}
+		return out
+	}
+	aArr, bArr := arr(as), arr(bs)
 	benchRunCases(b, t, len(objs), []benchCase{
 		benchLibrary(db, objs),
 		{
 			name: "floor-unnest",
 			run: func(ctx context.Context) error {
 				return benchInTx(ctx, db, func(tx *sql.Tx) error {
-					return benchWant(len(as))(tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))", as, bs))
+					return benchWant(len(as))(tx.ExecContext(ctx, "DELETE FROM "+name+" WHERE (a, b) IN (SELECT * FROM unnest($1::"+typ+"[], $2::"+typ+"[]))", aArr, bArr))
 				})
 			},
 			stmts: func() int { return 1 },
