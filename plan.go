@@ -95,7 +95,7 @@ type unitPlan struct {
 	steps []*step
 }
 
-// node is one table a unit removes rows from, and how.
+// node is one table a unit removes (or restores) rows of, and how.
 type node struct {
 	m       *model
 	soft    bool      // soft-delete rather than delete

@@ -258,7 +258,7 @@ func (q *TypedQuery[T]) iterate(ctx context.Context, b sq.SelectBuilder, yield f
 	var block []T
 	dest := make([]any, len(m.fields))
 	stopped := false
-	return scanAll(rows, func() error {
+	err = scanAll(rows, func() error {
 		if stopped {
 			return nil
 		}
@@ -280,6 +280,10 @@ func (q *TypedQuery[T]) iterate(ctx context.Context, b sq.SelectBuilder, yield f
 		}
 		return nil
 	})
+	if errors.Is(err, errStop) {
+		return nil // the caller stopped: the sequence must not yield again
+	}
+	return err
 }
 
 // errStop ends a scan the caller stopped.
@@ -298,7 +302,7 @@ func (q *TypedQuery[T]) First(ctx context.Context) (*T, error) {
 		first = obj
 		return false
 	})
-	if err != nil && err != errStop {
+	if err != nil {
 		return nil, wrapError(fmt.Sprintf("select from %q", q.m.table), err)
 	}
 	if first == nil {

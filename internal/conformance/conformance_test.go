@@ -1826,3 +1826,41 @@ func TestConformanceIntegerCompositeKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestIterDeletesAsItReads registers a delete for each row Iter yields and
+// stops the loop early: the sequence must end without yielding again, the
+// rows must be released (the next read and the Commit run on the same
+// database) and exactly the visited rows are deleted.
+func TestIterDeletesAsItReads(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		confSeedUsers(t, tdb)
+		sess := tdb.session()
+		var seen []int64
+		for u, err := range typeddelete.Query[confUser](sess).Filter(confUserID.Ge(2)).Iter(t.Context()) {
+			if err != nil {
+				t.Fatalf("Iter: %v", err)
+			}
+			seen = append(seen, u.ID)
+			if err := sess.Delete(u); err != nil {
+				t.Fatalf("Delete(%d): %v", u.ID, err)
+			}
+			if len(seen) == 3 {
+				break
+			}
+		}
+		if len(seen) != 3 {
+			t.Fatalf("Iter yielded %v before the break, want 3 rows", seen)
+		}
+		if n, err := typeddelete.Query[confUser](sess).Count(t.Context()); err != nil || n != 6 {
+			t.Fatalf("Count after the loop = %d, %v; want 6 (nothing sent yet)", n, err)
+		}
+		if err := sess.Commit(t.Context()); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		want := slices.DeleteFunc(slices.Clone(confAllIDs), func(id int64) bool { return slices.Contains(seen, id) })
+		confWantIDs(t, tdb, "conf_users", want)
+		if slices.Contains(seen, 1) {
+			t.Fatalf("Iter yielded id 1, which the filter excludes: %v", seen)
+		}
+	})
+}
