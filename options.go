@@ -17,7 +17,8 @@ func WithDialect(d *Dialect) Option {
 
 // WithLogger logs every statement the session sends, BEGIN, COMMIT and
 // ROLLBACK included, to l: at Debug when it succeeds, at Error when it
-// fails, at Warn when it fails and the Commit will retry. The message
+// fails, at Warn when it fails and the Commit, Flush or Purge chunk
+// sending it will run its transaction again (see WithRetries). The message
 // names what the statement does ("typeddelete: delete", "typeddelete: set
 // null", "typeddelete: restrict check", "typeddelete: retry", ...); the
 // attributes are sql, args, duration (a time.Duration), rows (for writes)

@@ -300,9 +300,14 @@ func (p *purger) count(ctx context.Context) (int64, error) {
 // deleted; 0 when none was left.
 func (p *purger) chunk(ctx context.Context, withRows func(DBTX, []any) error) (int64, error) {
 	s := p.s
+	defer func() { s.attempt = 0 }()
+	hooked := hasHooks([]item{{bulk: p.op}})
 	for attempt := 1; ; attempt++ {
 		s.attempt = attempt
-		n, last, res, err := p.try(ctx, withRows)
+		// The statements of this attempt are retried on a serialization
+		// failure exactly when the case below says so.
+		retry := attempt <= s.retries && (s.hookRetries || !hooked)
+		n, last, res, err := p.try(retrying(ctx, retry), withRows)
 		switch {
 		case err == nil:
 			if n > 0 {
@@ -314,7 +319,7 @@ func (p *purger) chunk(ctx context.Context, withRows func(DBTX, []any) error) (i
 				addCounts(p.res.Updated, res.Updated)
 			}
 			return n, nil
-		case errors.Is(err, ErrSerialization) && attempt <= s.retries && (s.hookRetries || !hasHooks([]item{{bulk: p.op}})):
+		case errors.Is(err, ErrSerialization) && retry:
 			if s.logger != nil {
 				s.logger.LogAttrs(ctx, slog.LevelWarn, "typeddelete: retry", slog.Int("attempt", attempt+1))
 			}

@@ -510,7 +510,7 @@ func (s *Session) Commit(ctx context.Context) (err error) {
 		}
 		s.flushed = append(s.flushed, s.pending...)
 		s.pending = nil
-		err := s.finish(ctx)
+		err := s.finish(retrying(ctx, s.commitRetryable()))
 		if err == nil {
 			break
 		}
@@ -523,6 +523,7 @@ func (s *Session) Commit(ctx context.Context) (err error) {
 		st.apply()
 	}
 	s.flushed, s.flushRes, s.stamped, s.fastType = nil, nil, nil, nil
+	s.attempt = 0
 	return nil
 }
 
@@ -607,7 +608,10 @@ func (s *Session) send(ctx context.Context, first int) error {
 		if err := s.begin(ctx); err != nil {
 			return s.abort(ctx, err)
 		}
-		x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: stampNow(), attempt: attempt, res: newResult()}
+		// The statements of this attempt are retried on a serialization
+		// failure exactly when the case below says so.
+		retry := retryable && attempt <= s.retries
+		x := &sender{s: s, ctx: retrying(ctx, retry), conn: s.conn(), d: s.dialect, now: stampNow(), attempt: attempt, res: newResult()}
 		err := x.run(p)
 		switch {
 		case err == nil:
@@ -619,7 +623,7 @@ func (s *Session) send(ctx context.Context, first int) error {
 			return nil
 		case errors.Is(err, errRowCount) && !precise:
 			precise = true
-		case errors.Is(err, ErrSerialization) && retryable && attempt <= s.retries:
+		case errors.Is(err, ErrSerialization) && retry:
 			if werr := backoff(ctx, attempt); werr != nil {
 				return s.abort(ctx, errors.Join(prefixed(err), werr))
 			}
@@ -646,8 +650,7 @@ func (s *Session) send(ctx context.Context, first int) error {
 // attempt. Otherwise it aborts and returns err.
 func (s *Session) retryCommit(ctx context.Context, err error) (int, error) {
 	attempt := max(s.attempt, 1)
-	retryable := s.beginner() && (s.hookRetries || !hasHooks(s.flushed))
-	if !errors.Is(err, ErrSerialization) || !retryable || attempt > s.retries {
+	if !errors.Is(err, ErrSerialization) || !s.commitRetryable() {
 		return 0, s.abort(ctx, err)
 	}
 	s.abort(ctx, nil)
@@ -667,10 +670,29 @@ func (p *plan) noop() bool {
 	return true
 }
 
-// willRetry reports whether a statement failing with err will be retried
-// by the Commit sending it.
+// commitRetryable reports whether retryCommit runs the transaction again
+// when its COMMIT fails with a serialization failure.
+func (s *Session) commitRetryable() bool {
+	return s.beginner() && (s.hookRetries || !hasHooks(s.flushed)) && max(s.attempt, 1) <= s.retries
+}
+
+// retryKey marks the context of statements whose serialization failure is
+// retried: those of a Commit, Flush or purge chunk attempt that its retry
+// loop will run again.
+type retryKey struct{}
+
+// retrying returns ctx marked with retryKey when retry is true, else ctx.
+func retrying(ctx context.Context, retry bool) context.Context {
+	if !retry {
+		return ctx
+	}
+	return context.WithValue(ctx, retryKey{}, true)
+}
+
+// willRetry reports whether a statement sent with ctx and failing with err
+// will be retried: only statements sent under retrying(ctx, true) are.
 func (s *Session) willRetry(ctx context.Context, err error) bool {
-	return errors.Is(err, ErrSerialization) && s.beginner() && s.attempt > 0 && s.attempt <= s.retries
+	return errors.Is(err, ErrSerialization) && ctx.Value(retryKey{}) != nil
 }
 
 // backoff waits before retry attempt n: a random time up to 10 ms × 2^n,

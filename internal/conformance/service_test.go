@@ -62,9 +62,10 @@ func (l *levelLog) lines() []string {
 type requestKey struct{}
 
 // TestLogging checks levels, messages and attributes: Debug for what
-// succeeds, Error for what fails, Warn for what fails and is retried, the
-// retry itself logged with its attempt, and the ROLLBACK of a failure
-// logged with the request's context.
+// succeeds, Error for what fails, Warn only for what fails and is retried
+// (not a deadlock WithoutHookRetries keeps from being retried, nor a read
+// after a Commit), the retry itself logged with its attempt, and the
+// ROLLBACK of a failure logged with the request's context.
 func TestLogging(t *testing.T) {
 	ctx := context.WithValue(context.Background(), requestKey{}, "req-1")
 	t.Run("a Commit that succeeds logs at Debug, naming each statement's job", func(t *testing.T) {
@@ -131,6 +132,73 @@ func TestLogging(t *testing.T) {
 		}
 		if a := l.recs[3].attrs["attempt"]; a.Int64() != 2 {
 			t.Errorf("retry attempt = %v, want 2", a)
+		}
+	})
+	t.Run("a deadlock that is not retried, because hooks run and WithoutHookRetries is set, logs at Error", func(t *testing.T) {
+		l := &levelLog{}
+		s, mock, _ := newMockSession(t, typeddelete.WithLogger(slog.New(l)), typeddelete.WithoutHookRetries())
+		planMust(t, "Delete", s.Delete(&planCrew{ID: 20}))
+		mockExpect(mock, mockBegin{},
+			mockQuery{query: `SELECT "id" FROM "crew" WHERE "id" IN (?)`, args: mockArgs(20), cols: []string{"id"}, rows: [][]driver.Value{{20}}},
+			mockExec{query: `DELETE FROM "crew" WHERE "id" IN (?)`, args: mockArgs(20), err: mockDeadlockMySQL},
+			mockRollback{})
+		if err := s.Commit(ctx); !errors.Is(err, typeddelete.ErrSerialization) {
+			t.Fatalf("Commit error = %v, want ErrSerialization", err)
+		}
+		mockVerify(t, mock)
+		want := []string{"DEBUG typeddelete: begin", "DEBUG typeddelete: read", "ERROR typeddelete: delete", "DEBUG typeddelete: rollback"}
+		if got := l.lines(); !slices.Equal(got, want) {
+			t.Errorf("log =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("a purge chunk's deadlock that is not retried, because hooks run and WithoutHookRetries is set, logs at Error", func(t *testing.T) {
+		l := &levelLog{}
+		s, mock, _ := newMockSession(t, typeddelete.WithLogger(slog.New(l)), typeddelete.WithoutHookRetries())
+		mockExpect(mock, mockBegin{},
+			mockQuery{query: `SELECT "id" FROM "crew" WHERE "name" = ? ORDER BY "id" LIMIT 1000`, args: mockArgs("x"), err: mockDeadlockMySQL},
+			mockRollback{})
+		if _, err := typeddelete.Query[planCrew](s).FilterBy("name", "x").Purge(ctx); !errors.Is(err, typeddelete.ErrSerialization) {
+			t.Fatalf("Purge error = %v, want ErrSerialization", err)
+		}
+		mockVerify(t, mock)
+		want := []string{"DEBUG typeddelete: begin", "ERROR typeddelete: purge read", "DEBUG typeddelete: rollback"}
+		if got := l.lines(); !slices.Equal(got, want) {
+			t.Errorf("log =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("a read failing on a deadlock after a Commit logs at Error: reads are never retried", func(t *testing.T) {
+		l := &levelLog{}
+		s, mock, _ := newMockSession(t, typeddelete.WithLogger(slog.New(l)))
+		planMust(t, "Delete", s.Delete(&planPet{ID: 1}))
+		mockExpect(mock, mockBegin{}, mockExec{query: `DELETE FROM "pets" WHERE "id" IN (?)`, args: mockArgs(1), rows: 1}, mockCommit{},
+			mockQuery{query: `SELECT COUNT(*) FROM "pets"`, err: mockDeadlockMySQL})
+		planMust(t, "Commit", s.Commit(ctx))
+		if _, err := typeddelete.Query[planPet](s).Count(ctx); !errors.Is(err, typeddelete.ErrSerialization) {
+			t.Fatalf("Count error = %v, want ErrSerialization", err)
+		}
+		mockVerify(t, mock)
+		want := []string{"DEBUG typeddelete: begin", "DEBUG typeddelete: delete", "DEBUG typeddelete: commit", "ERROR typeddelete: select"}
+		if got := l.lines(); !slices.Equal(got, want) {
+			t.Errorf("log =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+	t.Run("a Restrict relation's COUNT logs as the restrict check", func(t *testing.T) {
+		l := &levelLog{}
+		s, mock, _ := newMockSession(t, typeddelete.WithLogger(slog.New(l)))
+		planMust(t, "Delete", s.Delete(&planCustomer{ID: 1}))
+		mockExpect(mock, mockBegin{},
+			mockQuery{query: `SELECT COUNT(*) FROM "orders" WHERE "customer_id" IN (?)`, args: mockArgs(1), cols: []string{"n"}, rows: planCount(3)},
+			mockRollback{})
+		if err := s.Commit(ctx); !errors.Is(err, typeddelete.ErrRestricted) {
+			t.Fatalf("Commit error = %v, want ErrRestricted", err)
+		}
+		mockVerify(t, mock)
+		want := []string{"DEBUG typeddelete: begin", "DEBUG typeddelete: restrict check", "DEBUG typeddelete: rollback"}
+		if got := l.lines(); !slices.Equal(got, want) {
+			t.Errorf("log =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if q := l.recs[1].attrs["sql"].String(); q != `SELECT COUNT(*) FROM "orders" WHERE "customer_id" IN (?)` {
+			t.Errorf("restrict check sql = %q", q)
 		}
 	})
 	t.Run("WithRedactedArgs logs how many arguments, not their values", func(t *testing.T) {
