@@ -146,16 +146,44 @@ type exAudited struct {
 
 func (exAudited) TableName() string { return "ex_audited" }
 
-// BeforeDelete records the delete. tx is the Commit's transaction: the
-// audit row commits or rolls back with the delete.
+// BeforeDelete records the delete with a query sqlc generated. tx is the
+// Commit's transaction: the audit row commits or rolls back with the
+// delete.
 func (a *exAudited) BeforeDelete(ctx context.Context, tx typeddelete.DBTX) error {
 	info, _ := typeddelete.HookInfoFrom(ctx)
-	_, err := tx.ExecContext(ctx, "INSERT INTO ex_audit (what) VALUES (?)", fmt.Sprintf("delete %s (soft: %v)", a.Name, info.Soft))
+	return exNew(tx).InsertAudit(ctx, fmt.Sprintf("delete %s (soft: %v)", a.Name, info.Soft))
+}
+
+// exDBTX, exQueries, exNew and InsertAudit are what sqlc generates (db.go
+// and the query file) for "-- name: InsertAudit :exec", as it writes them:
+// a hook's tx goes to New as it is.
+type exDBTX interface {
+	ExecContext(context.Context, string, ...interface{}) (sql.Result, error)
+	PrepareContext(context.Context, string) (*sql.Stmt, error)
+	QueryContext(context.Context, string, ...interface{}) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...interface{}) *sql.Row
+}
+
+func exNew(db exDBTX) *exQueries {
+	return &exQueries{db: db}
+}
+
+type exQueries struct {
+	db exDBTX
+}
+
+const exInsertAudit = `-- name: InsertAudit :exec
+INSERT INTO ex_audit (what) VALUES (?)
+`
+
+func (q *exQueries) InsertAudit(ctx context.Context, what string) error {
+	_, err := q.db.ExecContext(ctx, exInsertAudit, what)
 	return err
 }
 
 // Hooks run on every row deleted, bulk deletes included (the rows are then
-// loaded), inside the transaction.
+// loaded), inside the transaction; the queries sqlc generates run there
+// as they are.
 func ExampleBeforeDeleter() {
 	db := exOpen(`CREATE TABLE ex_audited (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
 		CREATE TABLE ex_audit (what TEXT NOT NULL);

@@ -318,6 +318,23 @@ func TestNotFound(t *testing.T) {
 	})
 }
 
+// sqlcDBTX is the DBTX interface sqlc generates in db.go, as it writes it;
+// its New(db DBTX) *Queries takes a hook's tx.
+type sqlcDBTX interface {
+	ExecContext(context.Context, string, ...interface{}) (sql.Result, error)
+	PrepareContext(context.Context, string) (*sql.Stmt, error)
+	QueryContext(context.Context, string, ...interface{}) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...interface{}) *sql.Row
+}
+
+// typeddelete.DBTX has the method set of sqlc's DBTX, no more and no less:
+// a hook's tx goes to sqlc's New as it is, and a value sqlc code holds
+// goes to NewSession. Neither line compiles if the two part.
+var (
+	_ sqlcDBTX         = typeddelete.DBTX(nil)
+	_ typeddelete.DBTX = sqlcDBTX(nil)
+)
+
 // TestRun checks the per-request helper: what fn registers is committed,
 // nothing is sent when fn fails, and a panic in fn rolls back what it
 // flushed.
