@@ -114,6 +114,91 @@ func ExampleHasMany() {
 	// true typeddelete: delete restricted by child rows: cannot delete from "ex_teams": 1 row(s) of "ex_invoices" reference it (Restrict)
 }
 
+// exLedger's sheets cascade, and their entries and memos with them. Its
+// entries are also under Protect, its memos under Restrict.
+type exLedger struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (exLedger) TableName() string { return "ex_ledgers" }
+func (exLedger) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[exSheet](typeddelete.Cascade, "ledger_id"),
+		typeddelete.HasMany[exEntry](typeddelete.Protect, "ledger_id"), // never deleted with a ledger
+		typeddelete.HasMany[exMemo](typeddelete.Restrict, "ledger_id"), // may go with the sheets
+	}
+}
+
+type exSheet struct {
+	ID       int64 `db:"id,pk"`
+	LedgerID int64 `db:"ledger_id"`
+}
+
+func (exSheet) TableName() string { return "ex_sheets" }
+func (exSheet) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[exEntry](typeddelete.Cascade, "sheet_id"),
+		typeddelete.HasMany[exMemo](typeddelete.Cascade, "sheet_id"),
+	}
+}
+
+type exEntry struct {
+	ID       int64 `db:"id,pk"`
+	LedgerID int64 `db:"ledger_id"`
+	SheetID  int64 `db:"sheet_id"`
+}
+
+func (exEntry) TableName() string { return "ex_entries" }
+
+type exMemo struct {
+	ID       int64 `db:"id,pk"`
+	LedgerID int64 `db:"ledger_id"`
+	SheetID  int64 `db:"sheet_id"`
+}
+
+func (exMemo) TableName() string { return "ex_memos" }
+
+// Protect refuses the delete while any child row exists, even one the
+// same Commit would delete through another relation; Restrict lets such a
+// row go. Ledger 1's memo goes with its sheet; ledger 2's entry stops the
+// Commit, which then deletes nothing.
+func ExampleHasMany_protect() {
+	db := exOpen(`CREATE TABLE ex_ledgers (id INTEGER PRIMARY KEY);
+		CREATE TABLE ex_sheets (id INTEGER PRIMARY KEY, ledger_id INTEGER NOT NULL REFERENCES ex_ledgers(id));
+		CREATE TABLE ex_entries (id INTEGER PRIMARY KEY, ledger_id INTEGER NOT NULL REFERENCES ex_ledgers(id), sheet_id INTEGER NOT NULL REFERENCES ex_sheets(id));
+		CREATE TABLE ex_memos (id INTEGER PRIMARY KEY, ledger_id INTEGER NOT NULL REFERENCES ex_ledgers(id), sheet_id INTEGER NOT NULL REFERENCES ex_sheets(id));
+		INSERT INTO ex_ledgers (id) VALUES (1), (2);
+		INSERT INTO ex_sheets (id, ledger_id) VALUES (10, 1), (20, 2);
+		INSERT INTO ex_memos (id, ledger_id, sheet_id) VALUES (100, 1, 10);
+		INSERT INTO ex_entries (id, ledger_id, sheet_id) VALUES (200, 2, 20)`)
+	defer db.Close()
+	ctx := context.Background()
+
+	sess := typeddelete.NewSession(db)
+	_ = sess.Delete(&exLedger{ID: 1})
+	if err := sess.Commit(ctx); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("deleted:", sess.LastCommit().Deleted)
+
+	_ = sess.Delete(&exLedger{ID: 2})
+	err := sess.Commit(ctx)
+	var re *typeddelete.RestrictError
+	if errors.As(err, &re) {
+		fmt.Println(re.Policy, re.Child, re.Count)
+	}
+	fmt.Println(err)
+	_ = sess.Rollback(ctx)
+	var sheets int
+	_ = db.QueryRow("SELECT COUNT(*) FROM ex_sheets").Scan(&sheets)
+	fmt.Println("sheets left:", sheets)
+	// Output:
+	// deleted: map[ex_ledgers:1 ex_memos:1 ex_sheets:1]
+	// Protect ex_entries 1
+	// typeddelete: delete restricted by child rows: cannot delete from "ex_ledgers": 1 row(s) of "ex_entries" reference it (Protect)
+	// sheets left: 1
+}
+
 // Preview shows what a Commit would do, reading only, as a confirmation
 // page would.
 func ExampleSession_Preview() {
