@@ -48,6 +48,18 @@
 // removes rows for real. Restore brings soft-deleted rows back, with the
 // children a Cascade soft-deleted with the same stamp.
 //
+// A soft delete removes no row, so it changes only soft-deletable rows:
+// Cascade children that are not soft-deletable are left as they are,
+// SetNull, SetDefault and SetValue do not run, and the database's ON
+// DELETE does not fire. Restrict and Protect still refuse; on a soft
+// delete only live children count, on a hard delete Restrict counts
+// soft-deleted children as well, since their rows still exist.
+// Soft-deleting a row already soft-deleted matches no row, and its key is
+// reported missing (CommitResult.Missing, or ErrStaleData in strict
+// mode). A hard delete removes rows whether soft-deleted or not and runs
+// the policies a soft delete skipped. Hooks run on soft deletes too;
+// HookInfo.Soft tells which kind of delete a hook runs in.
+//
 // # Typed columns and predicates
 //
 // Col maps a field accessor to its column. The Column it returns is typed by

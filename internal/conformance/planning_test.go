@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -283,6 +284,82 @@ type planAccountEvent struct {
 
 func (planAccountEvent) TableName() string { return "account_events" }
 
+// planHookedAccount is an account whose hooks record whether the delete
+// they run in is soft.
+type planHookedAccount struct {
+	ID         int64      `db:"id,pk"`
+	Email      string     `db:"email"`
+	DeletedAt  *time.Time `db:"deleted_at,softdelete"`
+	DeletedKey int64      `db:"deleted_key,deletedkey"`
+}
+
+func (planHookedAccount) TableName() string                 { return "accounts" }
+func (planHookedAccount) Relations() []typeddelete.Relation { return planAccount{}.Relations() }
+func (a *planHookedAccount) BeforeDelete(ctx context.Context, tx typeddelete.DBTX) error {
+	info, _ := typeddelete.HookInfoFrom(ctx)
+	return planHooksOf(ctx).record(ctx, tx, fmt.Sprintf("account.before soft=%t", info.Soft), a.ID)
+}
+func (a *planHookedAccount) AfterDelete(ctx context.Context, tx typeddelete.DBTX) error {
+	info, _ := typeddelete.HookInfoFrom(ctx)
+	return planHooksOf(ctx).record(ctx, tx, fmt.Sprintf("account.after soft=%t", info.Soft), a.ID)
+}
+
+// Clubs are soft-deletable, and their children are under every policy
+// but Cascade: members SetNull, badges SetDefault (club 9, "nobody"),
+// posts SetValue(9), logs the database's ON DELETE CASCADE, and fees,
+// soft-deletable themselves, Restrict.
+type planClub struct {
+	ID        int64      `db:"id,pk"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (planClub) TableName() string { return "clubs" }
+func (planClub) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[planClubMember](typeddelete.SetNull, "club_id"),
+		typeddelete.HasMany[planClubBadge](typeddelete.SetDefault, "club_id"),
+		typeddelete.HasMany[planClubPost](typeddelete.SetValue, "club_id").Value(int64(9)),
+		typeddelete.HasMany[planClubLog](typeddelete.Database, "club_id"),
+		typeddelete.HasMany[planClubFee](typeddelete.Restrict, "club_id"),
+	}
+}
+
+type planClubMember struct {
+	ID     int64  `db:"id,pk"`
+	ClubID *int64 `db:"club_id"`
+}
+
+func (planClubMember) TableName() string { return "club_members" }
+
+type planClubBadge struct {
+	ID     int64 `db:"id,pk"`
+	ClubID int64 `db:"club_id"`
+}
+
+func (planClubBadge) TableName() string { return "club_badges" }
+
+type planClubPost struct {
+	ID     int64 `db:"id,pk"`
+	ClubID int64 `db:"club_id"`
+}
+
+func (planClubPost) TableName() string { return "club_posts" }
+
+type planClubLog struct {
+	ID     int64 `db:"id,pk"`
+	ClubID int64 `db:"club_id"`
+}
+
+func (planClubLog) TableName() string { return "club_logs" }
+
+type planClubFee struct {
+	ID        int64      `db:"id,pk"`
+	ClubID    int64      `db:"club_id"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (planClubFee) TableName() string { return "club_fees" }
+
 // planMembership has a composite key.
 type planMembership struct {
 	GroupID int64  `db:"group_id,pk"`
@@ -531,6 +608,44 @@ var (
 				"INSERT INTO account_events (id, account_id) VALUES (10, 1), (20, 2)",
 			}
 		},
+	}
+
+	// planClubs: clubs 1, 2 and 3 have a member, a badge, a post and a log
+	// each; club 1 has a soft-deleted fee, club 2 a live one.
+	planClubs = planFixture{
+		tables: []planTable{
+			{"clubs", "id, CASE WHEN deleted_at IS NULL THEN 'live' ELSE 'deleted' END", "1"},
+			{"club_members", "id, club_id", "1"},
+			{"club_badges", "id, club_id", "1"},
+			{"club_posts", "id, club_id", "1"},
+			{"club_logs", "id, club_id", "1"},
+			{"club_fees", "id, club_id, CASE WHEN deleted_at IS NULL THEN 'live' ELSE 'deleted' END", "1"},
+		},
+		setup: func(string) []string {
+			return []string{
+				"CREATE TABLE clubs (id BIGINT PRIMARY KEY, deleted_at TIMESTAMP NULL)",
+				"CREATE TABLE club_members (id BIGINT PRIMARY KEY, club_id BIGINT, FOREIGN KEY (club_id) REFERENCES clubs(id))",
+				"CREATE TABLE club_badges (id BIGINT PRIMARY KEY, club_id BIGINT NOT NULL DEFAULT 9, FOREIGN KEY (club_id) REFERENCES clubs(id))",
+				"CREATE TABLE club_posts (id BIGINT PRIMARY KEY, club_id BIGINT NOT NULL, FOREIGN KEY (club_id) REFERENCES clubs(id))",
+				"CREATE TABLE club_logs (id BIGINT PRIMARY KEY, club_id BIGINT NOT NULL, FOREIGN KEY (club_id) REFERENCES clubs(id) ON DELETE CASCADE)",
+				"CREATE TABLE club_fees (id BIGINT PRIMARY KEY, club_id BIGINT NOT NULL, deleted_at TIMESTAMP NULL, FOREIGN KEY (club_id) REFERENCES clubs(id))",
+				"INSERT INTO clubs (id, deleted_at) VALUES (1, NULL), (2, NULL), (3, NULL), (9, NULL)",
+				"INSERT INTO club_members (id, club_id) VALUES (10, 1), (20, 2), (30, 3)",
+				"INSERT INTO club_badges (id, club_id) VALUES (10, 1), (20, 2), (30, 3)",
+				"INSERT INTO club_posts (id, club_id) VALUES (10, 1), (20, 2), (30, 3)",
+				"INSERT INTO club_logs (id, club_id) VALUES (10, 1), (20, 2), (30, 3)",
+				"INSERT INTO club_fees (id, club_id, deleted_at) VALUES (10, 1, CURRENT_TIMESTAMP), (20, 2, NULL)",
+			}
+		},
+	}
+	// planClubsSeed is every row of planClubs before any delete.
+	planClubsSeed = map[string][]string{
+		"clubs":        {"1|live", "2|live", "3|live", "9|live"},
+		"club_members": {"10|1", "20|2", "30|3"},
+		"club_badges":  {"10|1", "20|2", "30|3"},
+		"club_posts":   {"10|1", "20|2", "30|3"},
+		"club_logs":    {"10|1", "20|2", "30|3"},
+		"club_fees":    {"10|1|deleted", "20|2|live"},
 	}
 
 	planStaffs = planFixture{
@@ -1396,6 +1511,118 @@ func TestPlanningSoftDelete(t *testing.T) {
 			planMust(t, "Commit", s.Commit(ctx))
 			planMust(t, "HardDelete", s.HardDelete(acct))
 			planMust(t, "Commit", s.Commit(ctx))
+			p.expect(t, map[string][]string{
+				"accounts":       {"2|b@x|live|0", "3|c@x|live|0"},
+				"account_notes":  {"20|2|live"},
+				"account_events": {"20|2"},
+			})
+		})
+	})
+
+	t.Run("a soft delete leaves the children of SetNull, SetDefault, SetValue and Database relations as they are, and Restrict counts only live children", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planClubs)
+			s := tdb.session()
+			planMust(t, "Delete", s.Delete(&planClub{ID: 1}))
+			planMust(t, "Commit", s.Commit(ctx))
+			p.expect(t, planWith(planClubsSeed, map[string][]string{"clubs": {"1|deleted", "2|live", "3|live", "9|live"}}))
+			res := s.LastCommit()
+			if len(res.Updated) != 0 || len(res.Deleted) != 0 || !maps.Equal(res.SoftDeleted, map[string]int64{"clubs": 1}) {
+				t.Errorf("LastCommit() = %+v, want only clubs:1 soft-deleted", res)
+			}
+		})
+	})
+
+	t.Run("a soft delete is refused while a live child of a Restrict relation remains", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planClubs)
+			s := tdb.session()
+			planMust(t, "Delete", s.Delete(&planClub{ID: 2}))
+			err := s.Commit(ctx)
+			var re *typeddelete.RestrictError
+			if !errors.As(err, &re) {
+				t.Fatalf("Commit error = %v, want a *RestrictError", err)
+			}
+			if want := (typeddelete.RestrictError{Parent: "clubs", Child: "club_fees", Count: 1, Policy: typeddelete.Restrict}); *re != want {
+				t.Errorf("RestrictError = %+v, want %+v", *re, want)
+			}
+			p.expect(t, planClubsSeed)
+		})
+	})
+
+	t.Run("a hard delete of a soft-deleted row removes it and runs the SetNull, SetDefault and SetValue its soft delete skipped", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planClubs)
+			s := tdb.session()
+			planMust(t, "Delete", s.Delete(&planClub{ID: 3}))
+			planMust(t, "Commit", s.Commit(ctx))
+			s = tdb.session()
+			planMust(t, "HardDelete", s.HardDelete(&planClub{ID: 3}))
+			planMust(t, "Commit", s.Commit(ctx))
+			p.expect(t, planWith(planClubsSeed, map[string][]string{
+				"clubs":        {"1|live", "2|live", "9|live"},
+				"club_members": {"10|1", "20|2", "30|NULL"},
+				"club_badges":  {"10|1", "20|2", "30|9"},
+				"club_posts":   {"10|1", "20|2", "30|9"},
+				"club_logs":    {"10|1", "20|2"},
+			}))
+			res := s.LastCommit()
+			if want := map[string]int64{"club_members": 1, "club_badges": 1, "club_posts": 1}; !maps.Equal(res.Updated, want) || !maps.Equal(res.Deleted, map[string]int64{"clubs": 1}) {
+				t.Errorf("LastCommit() = %+v, want clubs:1 deleted and %v updated", res, want)
+			}
+		})
+	})
+
+	t.Run("soft-deleting a row already soft-deleted matches no row: its key is reported missing, its children are left, and strict mode fails", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planAccounts)
+			s := tdb.session()
+			planMust(t, "Delete", s.Delete(&planAccount{ID: 1}))
+			planMust(t, "Commit", s.Commit(ctx))
+			want := planWith(seed, map[string][]string{
+				"accounts":      {"1|a@x|deleted|1", "2|b@x|live|0", "3|c@x|live|0"},
+				"account_notes": {"10|1|deleted", "11|1|deleted", "20|2|live"},
+			})
+
+			s = tdb.session()
+			planMust(t, "Delete", s.Delete(&planAccount{ID: 1}))
+			planMust(t, "Commit", s.Commit(ctx))
+			res := s.LastCommit()
+			if got := planMissing(res); !slices.Equal(got, []string{"accounts:[1]"}) {
+				t.Errorf("LastCommit().Missing = %v, want [accounts:[1]]", got)
+			}
+			for table, n := range res.SoftDeleted {
+				if n != 0 {
+					t.Errorf("LastCommit().SoftDeleted[%s] = %d, want 0: nothing is stamped again", table, n)
+				}
+			}
+			p.expect(t, want)
+
+			s = tdb.session(typeddelete.WithStrictRowCounts())
+			planMust(t, "Delete", s.Delete(&planAccount{ID: 1}))
+			if err := s.Commit(ctx); !errors.Is(err, typeddelete.ErrStaleData) {
+				t.Errorf("strict Commit error = %v, want ErrStaleData", err)
+			}
+			p.expect(t, want)
+		})
+	})
+
+	t.Run("hooks of a soft delete see HookInfo.Soft; a hard delete of the soft-deleted row runs them again, not soft", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planAccounts)
+			s := tdb.session()
+			h := &planHooks{}
+			planMust(t, "Delete", s.Delete(&planHookedAccount{ID: 1}))
+			planMust(t, "Commit", s.Commit(h.with(ctx)))
+			if got, want := h.got(), []string{"account.after soft=true 1", "account.before soft=true 1"}; !slices.Equal(got, want) {
+				t.Errorf("soft delete: hook calls = %q, want %q", got, want)
+			}
+			h = &planHooks{}
+			planMust(t, "HardDelete", s.HardDelete(&planHookedAccount{ID: 1}))
+			planMust(t, "Commit", s.Commit(h.with(ctx)))
+			if got, want := h.got(), []string{"account.after soft=false 1", "account.before soft=false 1"}; !slices.Equal(got, want) {
+				t.Errorf("hard delete: hook calls = %q, want %q", got, want)
+			}
 			p.expect(t, map[string][]string{
 				"accounts":       {"2|b@x|live|0", "3|c@x|live|0"},
 				"account_notes":  {"20|2|live"},
