@@ -122,9 +122,11 @@
 // # Sessions in a service
 //
 // A Session is one unit of work: make one per request (Run does it for a
-// function), never one for the whole server. Share a Catalog between them
-// (WithCatalog) so that the database's catalog is read once. A Session's
-// methods are safe for concurrent use.
+// function), never one for the whole server, and do not share one across
+// requests. Its methods are safe for concurrent use, but goroutines
+// sharing a session share its pending work, its open transaction and
+// LastCommit. Share a Catalog between sessions instead (WithCatalog) so
+// that the database's catalog is read once.
 //
 // SQL is built with github.com/Masterminds/squirrel. The dialect (SQLite,
 // PostgreSQL or MySQL) is detected from the driver or set with WithDialect.
