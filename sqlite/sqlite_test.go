@@ -4,16 +4,19 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/typeddelete/typeddelete/sqlite"
 )
 
-// TestOpen checks the settings Open promises, on files whose names a URI
-// would misread.
+// TestOpen checks the settings Open promises, BEGIN IMMEDIATE included, on
+// files whose names a URI would misread.
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range []string{"app.db", "a?b.db", "c#d.db", "e%20f.db"} {
@@ -43,6 +46,44 @@ func TestOpen(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a transaction takes the write lock at BEGIN: a second one is refused until it ends", func(t *testing.T) {
+		db, err := sqlite.Open(filepath.Join(t.TempDir(), "lock.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		first, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer first.Rollback()
+		// A second connection that does not wait for the lock: a deferred
+		// BEGIN would succeed there, BEGIN IMMEDIATE finds the lock taken.
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+			t.Fatal(err)
+		}
+		second, err := conn.BeginTx(ctx, nil)
+		var serr sqlite3.Error
+		if !errors.As(err, &serr) || serr.Code != sqlite3.ErrBusy {
+			if second != nil {
+				second.Rollback()
+			}
+			t.Fatalf("second BeginTx while the first is open: %v; want SQLITE_BUSY", err)
+		}
+		if err := first.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		second, err = conn.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatalf("BeginTx after the first ended: %v", err)
+		}
+		second.Rollback()
+	})
 	t.Run("memory opens one connection", func(t *testing.T) {
 		db, err := sqlite.Open(":memory:")
 		if err != nil {
