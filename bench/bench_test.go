@@ -697,47 +697,77 @@ func BenchmarkSQLiteDelete(b *testing.B) {
 	})
 }
 
-// BenchmarkSessionDelete measures Session.Delete alone: one op is 5,000
-// calls, one object each, into a session that sends nothing; the session is
-// reset with Rollback outside the timer. It reports the cost per object:
-// ns/object, allocs/object and B/object (allocs/op and B/op are per 5,000).
-// It runs benchRounds rounds, as benchRunCases does.
+// benchKeyedUser is benchUser keyed by a string: Session.Delete holds its
+// keys unboxed too.
+type benchKeyedUser struct {
+	Key  string `db:"key,pk"`
+	Name string `db:"name"`
+	Age  int    `db:"age"`
+}
+
+func (benchKeyedUser) TableName() string { return "keyed_users" }
+
+// BenchmarkSessionDelete measures Session.Delete alone, for int64 keys and
+// for string keys: one op is 5,000 calls, one object each, into a session
+// that sends nothing; the session is reset with Rollback outside the
+// timer. It reports the cost per object: ns/object, allocs/object and
+// B/object (allocs/op and B/op are per 5,000). It runs benchRounds rounds
+// of round=R/keys=KIND, alternating which kind goes first.
 func BenchmarkSessionDelete(b *testing.B) {
 	db := benchOpenSQLite(b)
-	objs := make([]*benchUser, benchDeletes)
-	for i := range objs {
+	ints := make([]*benchUser, benchDeletes)
+	strs := make([]*benchKeyedUser, benchDeletes)
+	for i := range benchDeletes {
 		id := int64(2 * (i + 1))
-		objs[i] = &benchUser{ID: id, Name: "user " + strconv.FormatInt(id, 10), Age: int(id%60) + 1}
+		name := "user " + strconv.FormatInt(id, 10)
+		ints[i] = &benchUser{ID: id, Name: name, Age: int(id%60) + 1}
+		strs[i] = &benchKeyedUser{Key: "k" + strconv.FormatInt(id, 36), Name: name, Age: int(id%60) + 1}
 	}
 	s := typeddelete.NewSession(db)
+	kinds := []struct {
+		name string
+		run  func(b *testing.B)
+	}{
+		{"int64", func(b *testing.B) { benchSessionDelete(b, s, ints) }},
+		{"string", func(b *testing.B) { benchSessionDelete(b, s, strs) }},
+	}
 	for round := range benchRounds(b) {
 		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
-			b.ReportAllocs()
-			var before, after runtime.MemStats
-			var mallocs, bytes uint64
-			b.StopTimer()
-			for range b.N {
-				runtime.ReadMemStats(&before)
-				b.StartTimer()
-				for _, o := range objs {
-					if err := s.Delete(o); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.StopTimer()
-				runtime.ReadMemStats(&after)
-				mallocs += after.Mallocs - before.Mallocs
-				bytes += after.TotalAlloc - before.TotalAlloc
-				if err := s.Rollback(context.Background()); err != nil {
-					b.Fatal(err)
-				}
+			r := round % len(kinds)
+			for _, k := range append(kinds[r:len(kinds):len(kinds)], kinds[:r]...) {
+				b.Run("keys="+k.name, k.run)
 			}
-			n := float64(b.N) * float64(len(objs))
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/object")
-			b.ReportMetric(float64(mallocs)/n, "allocs/object")
-			b.ReportMetric(float64(bytes)/n, "B/object")
 		})
 	}
+}
+
+// benchSessionDelete is one sub-benchmark of BenchmarkSessionDelete: it
+// deletes objs one call each.
+func benchSessionDelete[T any](b *testing.B, s *typeddelete.Session, objs []*T) {
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	var mallocs, bytes uint64
+	b.StopTimer()
+	for range b.N {
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		for _, o := range objs {
+			if err := s.Delete(o); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		runtime.ReadMemStats(&after)
+		mallocs += after.Mallocs - before.Mallocs
+		bytes += after.TotalAlloc - before.TotalAlloc
+		if err := s.Rollback(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := float64(b.N) * float64(len(objs))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/object")
+	b.ReportMetric(float64(mallocs)/n, "allocs/object")
+	b.ReportMetric(float64(bytes)/n, "B/object")
 }
 
 // BenchmarkBulkDelete deletes the 49,991 of 100,000 SQLite rows with age > 30:

@@ -1,0 +1,76 @@
+package typeddelete_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/DATA-DOG/go-sqlmock"
+
+	"github.com/typeddelete/typeddelete"
+)
+
+// allocIntUser and allocStrUser are models keyed by one int64 and one
+// string column: Session.Delete holds their keys unboxed.
+type allocIntUser struct {
+	ID   int64  `db:"id,pk"`
+	Name string `db:"name"`
+}
+
+type allocStrUser struct {
+	Key  string `db:"key,pk"`
+	Name string `db:"name"`
+}
+
+// TestDeleteAllocatesNothingPerObject registers 10,000 objects one Delete
+// call at a time in a fresh session, for int64 and string keys. The
+// session, its first object and the growth of its key list allocate; the
+// objects themselves must not: the allocations per object stay far below
+// the one that boxing a key or copying an object would add.
+func TestDeleteAllocatesNothingPerObject(t *testing.T) {
+	const n = 10_000
+	db, _, err := sqlmock.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ints := make([]allocIntUser, n)
+	strs := make([]allocStrUser, n)
+	for i := range n {
+		ints[i] = allocIntUser{ID: int64(i + 1)}
+		strs[i] = allocStrUser{Key: "key-" + string(rune('a'+i%26)) + string(rune(0x100+i))}
+	}
+	tests := []struct {
+		name     string
+		register func(s *typeddelete.Session, i int) error
+	}{
+		{"int64 keys", func(s *typeddelete.Session, i int) error { return s.Delete(&ints[i]) }},
+		{"string keys", func(s *typeddelete.Session, i int) error { return s.Delete(&strs[i]) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s *typeddelete.Session
+			var failed error
+			allocs := testing.AllocsPerRun(5, func() {
+				s = typeddelete.NewSession(db, typeddelete.WithDialect(typeddelete.SQLiteDialect()))
+				for i := range n {
+					if err := tt.register(s, i); err != nil && failed == nil {
+						failed = err
+					}
+				}
+			})
+			if failed != nil {
+				t.Fatalf("Delete: %v", failed)
+			}
+			if o, b := s.Pending(); o != n || b != 0 {
+				t.Fatalf("Pending() = (%d, %d), want (%d, 0)", o, b, n)
+			}
+			t.Logf("%.0f allocations for %d objects", allocs, n)
+			if per := allocs / n; per > 0.01 {
+				t.Errorf("Delete allocates %.3f times per object (%.0f for %d), want about 0", per, allocs, n)
+			}
+			if err := s.Rollback(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
