@@ -573,3 +573,96 @@ func TestCompositeKeysOfAnyType(t *testing.T) {
 		}
 	})
 }
+
+// ckUUID is a UUID held as 16 bytes that the driver receives as text, as
+// github.com/google/uuid's UUID is.
+type ckUUID [16]byte
+
+func (u ckUUID) Value() (driver.Value, error) { return u.String(), nil }
+
+func (u ckUUID) String() string {
+	h := fmt.Sprintf("%x", u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ckNewUUID returns a UUID that differs for each (space, n).
+func ckNewUUID(space byte, n int) ckUUID {
+	var u ckUUID
+	u[0], u[6], u[8] = space, 0x40, 0x80
+	u[14], u[15] = byte(n>>8), byte(n)
+	return u
+}
+
+// ckDoc has a composite key of two uuid columns, one held in a Valuer and
+// one in a string, and an integer.
+type ckDoc struct {
+	Tenant ckUUID `db:"tenant,pk"`
+	Doc    string `db:"doc,pk"`
+	Rev    int64  `db:"rev,pk"`
+}
+
+func (ckDoc) TableName() string { return "ck_docs" }
+
+// TestCompositeKeysWithUUID deletes on PostgreSQL, in one statement, rows
+// keyed by (uuid, uuid, bigint) out of 2,000 whose key parts each repeat
+// across rows, chosen so that matching each column on its own would take
+// others too: exactly those rows go.
+func TestCompositeKeysWithUUID(t *testing.T) {
+	tdb := &testDB{Name: "postgres", DB: openPostgres(t), Dialect: typeddelete.PostgresDialect()}
+	tdb.exec(t, "CREATE TABLE ck_docs (tenant UUID NOT NULL, doc UUID NOT NULL, rev BIGINT NOT NULL, PRIMARY KEY (tenant, doc, rev))")
+	key := func(tenant, doc string, rev int64) string { return fmt.Sprintf("%s|%s|%d", tenant, doc, rev) }
+	var objs []*ckDoc
+	var keep []string
+	for lo := 0; lo < 2000; lo += 500 {
+		var b strings.Builder
+		var args []any
+		b.WriteString("INSERT INTO ck_docs (tenant, doc, rev) VALUES ")
+		for i := lo; i < lo+500; i++ {
+			if i > lo {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?)")
+			tn, dn, rev := i%8, i/8%25, i/200+1
+			e := &ckDoc{Tenant: ckNewUUID(1, tn), Doc: ckNewUUID(2, dn).String(), Rev: int64(rev)}
+			args = append(args, e.Tenant, e.Doc, e.Rev)
+			if (tn+dn+rev)%3 != 0 {
+				objs = append(objs, e)
+			} else {
+				keep = append(keep, key(e.Tenant.String(), e.Doc, e.Rev))
+			}
+		}
+		if _, err := tdb.DB.Exec(tdb.rebind(b.String()), args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := tdb.session()
+	planMust(t, "Delete", s.Delete(objs))
+	planMust(t, "Commit", s.Commit(context.Background()))
+	last := s.LastCommit()
+	if last.Deleted["ck_docs"] != int64(len(objs)) || len(last.Missing) != 0 || last.Statements != 1 {
+		t.Errorf("LastCommit() = %d deleted, %d missing in %d statements; want %d, 0 in 1",
+			last.Deleted["ck_docs"], len(last.Missing), last.Statements, len(objs))
+	}
+	rows, err := tdb.DB.Query("SELECT tenant::text, doc::text, rev FROM ck_docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var left []string
+	for rows.Next() {
+		var tenant, doc string
+		var rev int64
+		if err := rows.Scan(&tenant, &doc, &rev); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, key(tenant, doc, rev))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(left)
+	slices.Sort(keep)
+	if !slices.Equal(left, keep) {
+		t.Errorf("%d rows left, want exactly the %d not deleted", len(left), len(keep))
+	}
+}
