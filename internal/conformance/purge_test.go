@@ -2,14 +2,19 @@ package conformance_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/typeddelete/typeddelete"
 )
@@ -34,22 +39,41 @@ type pgEventTag struct {
 
 func (pgEventTag) TableName() string { return "pg_event_tags" }
 
-// pgFlaky fails its BeforeDelete on row failOn.
+// pgFlaky is pgEvent with a BeforeDelete that fails on row pgFailOn, and
+// cancels the context on the row its context names (pgCancelAt). It runs
+// after the chunk's tags are deleted, before its events are.
 type pgFlaky struct {
 	ID   int64  `db:"id,pk"`
 	Kind string `db:"kind"`
 }
 
 func (pgFlaky) TableName() string { return "pg_events" }
+func (pgFlaky) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[pgEventTag](typeddelete.Cascade, "event_id")}
+}
 
 var pgFailOn atomic.Int64
 
-func (e *pgFlaky) BeforeDelete(context.Context, typeddelete.DBTX) error {
+// pgCancelAt, the context's value under pgCancelKey, makes pgFlaky's
+// BeforeDelete of row id call cancel.
+type pgCancelAt struct {
+	id     int64
+	cancel context.CancelFunc
+}
+
+type pgCancelKey struct{}
+
+func (e *pgFlaky) BeforeDelete(ctx context.Context, _ typeddelete.DBTX) error {
+	if c, ok := ctx.Value(pgCancelKey{}).(pgCancelAt); ok && c.id == e.ID {
+		c.cancel()
+	}
 	if e.ID == pgFailOn.Load() {
 		return fmt.Errorf("row %d refused", e.ID)
 	}
 	return nil
 }
+
+var pgFlakyKind = typeddelete.Col(func(e *pgFlaky) *string { return &e.Kind })
 
 const pgRows = 1000
 
@@ -94,7 +118,8 @@ func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
 		pgSetup(t, tdb)
-		s := tdb.session()
+		log := &pgLog{}
+		s := tdb.session(typeddelete.WithLogger(slog.New(log)))
 		var chunks []typeddelete.Progress
 		res, err := typeddelete.Query[pgEvent](s).Filter(pgKind.Eq("old")).Purge(ctx,
 			typeddelete.ChunkSize(150), typeddelete.Estimate(),
@@ -120,7 +145,53 @@ func TestPurge(t *testing.T) {
 		if n := tdb.count(t, "pg_event_tags"); n != 200 {
 			t.Errorf("%d tags left, want 200", n)
 		}
+		// WithLogger: one line at Info per chunk, nothing else at Info or
+		// above, saying what OnChunk was told.
+		if len(log.records) != len(chunks) {
+			t.Fatalf("%d records at Info or above, want one per chunk (%d): %v", len(log.records), len(chunks), log.records)
+		}
+		for i, r := range log.records {
+			p := chunks[i]
+			want := map[string]string{"table": "pg_events", "chunk": strconv.Itoa(p.Chunk), "rows": strconv.FormatInt(p.Rows, 10),
+				"total": strconv.FormatInt(p.Total, 10), "cursor": p.Cursor}
+			for k, v := range want {
+				if r.attrs[k] != v {
+					t.Errorf("record %d: %s = %q, want %q", i, k, r.attrs[k], v)
+				}
+			}
+			if r.msg != "typeddelete: purge chunk" || r.level != slog.LevelInfo || r.attrs["rate"] == "" || r.attrs["elapsed"] == "" || len(r.attrs) != 7 {
+				t.Errorf("record %d = %+v, want an Info line \"typeddelete: purge chunk\" with table, chunk, rows, total, rate, elapsed and cursor", i, r)
+			}
+		}
 	})
+}
+
+// pgLog is a slog.Handler that keeps the records at Info and above.
+type pgLog struct {
+	mu      sync.Mutex
+	records []pgRecord
+}
+
+type pgRecord struct {
+	level slog.Level
+	msg   string
+	attrs map[string]string
+}
+
+func (l *pgLog) Enabled(_ context.Context, level slog.Level) bool { return level >= slog.LevelInfo }
+func (l *pgLog) WithAttrs([]slog.Attr) slog.Handler               { return l }
+func (l *pgLog) WithGroup(string) slog.Handler                    { return l }
+
+func (l *pgLog) Handle(_ context.Context, r slog.Record) error {
+	rec := pgRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
+	r.Attrs(func(a slog.Attr) bool {
+		rec.attrs[a.Key] = a.Value.String()
+		return true
+	})
+	l.mu.Lock()
+	l.records = append(l.records, rec)
+	l.mu.Unlock()
+	return nil
 }
 
 // TestPurgeResumes stops a Purge after two chunks (OnChunk's error) and
@@ -159,6 +230,110 @@ func TestPurgeResumes(t *testing.T) {
 	})
 }
 
+// pgPurge purges the old events through one model of pg_events.
+type pgPurge func(ctx context.Context, s *typeddelete.Session, opts ...typeddelete.PurgeOption) (typeddelete.PurgeResult, error)
+
+func pgPurgeEvents(ctx context.Context, s *typeddelete.Session, opts ...typeddelete.PurgeOption) (typeddelete.PurgeResult, error) {
+	return typeddelete.Query[pgEvent](s).Filter(pgKind.Eq("old")).Purge(ctx, opts...)
+}
+
+func pgPurgeFlaky(ctx context.Context, s *typeddelete.Session, opts ...typeddelete.PurgeOption) (typeddelete.PurgeResult, error) {
+	return typeddelete.Query[pgFlaky](s).Filter(pgFlakyKind.Eq("old")).Purge(ctx, opts...)
+}
+
+// TestPurgeResumesAfterCancel cancels a Purge's context in the middle of
+// its run, then resumes it from the cursor it returned: every chunk
+// committed before the cancel is in the result, a chunk the cancel caught
+// between its statements is rolled back whole, cascade included, and the
+// resumed run deletes exactly the rest, none twice, with their tags.
+func TestPurgeResumesAfterCancel(t *testing.T) {
+	tests := []struct {
+		name  string
+		purge pgPurge
+		// prepare returns the context and options of the first run, which
+		// call cancel.
+		prepare func(ctx context.Context, cancel context.CancelFunc) (context.Context, []typeddelete.PurgeOption)
+		kept    int // chunks of 100 committed before the stop
+	}{
+		{"cancelled from OnChunk, between chunks", pgPurgeEvents, func(ctx context.Context, cancel context.CancelFunc) (context.Context, []typeddelete.PurgeOption) {
+			return ctx, []typeddelete.PurgeOption{typeddelete.OnChunk(func(p typeddelete.Progress) error {
+				if p.Chunk == 3 {
+					cancel()
+				}
+				return nil
+			})}
+		}, 3},
+		{"cancelled during a Pause", pgPurgeEvents, func(ctx context.Context, cancel context.CancelFunc) (context.Context, []typeddelete.PurgeOption) {
+			return ctx, []typeddelete.PurgeOption{typeddelete.Pause(time.Hour), typeddelete.OnChunk(func(typeddelete.Progress) error {
+				time.AfterFunc(10*time.Millisecond, cancel)
+				return nil
+			})}
+		}, 1},
+		{"cancelled inside a chunk, after its tags went and before its events", pgPurgeFlaky, func(ctx context.Context, cancel context.CancelFunc) (context.Context, []typeddelete.PurgeOption) {
+			// Row 333 is in the third chunk (ids 251 to 374).
+			return context.WithValue(ctx, pgCancelKey{}, pgCancelAt{id: 333, cancel: cancel}), nil
+		}, 2},
+		{"cancelled inside a chunk after its last statement: the chunk commits and counts", pgPurgeEvents, func(ctx context.Context, cancel context.CancelFunc) (context.Context, []typeddelete.PurgeOption) {
+			calls := 0
+			return ctx, []typeddelete.PurgeOption{typeddelete.WithRows(func(context.Context, typeddelete.DBTX, []*pgEvent) error {
+				if calls++; calls == 4 {
+					cancel()
+				}
+				return nil
+			})}
+		}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				pgSetup(t, tdb)
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				ctx, opts := tt.prepare(ctx, cancel)
+				first, err := tt.purge(ctx, tdb.session(), append(opts, typeddelete.ChunkSize(100))...)
+				kept := int64(tt.kept * 100)
+				if !errors.Is(err, context.Canceled) || first.Done || first.Chunks != tt.kept || first.Deleted["pg_events"] != kept ||
+					first.Deleted["pg_event_tags"] != kept || first.Cursor == "" {
+					t.Fatalf("first Purge = %+v, %v; want context.Canceled after %d chunks of 100 and a cursor", first, err, tt.kept)
+				}
+				// The first kept old rows, and only they, are gone: old ids
+				// are 4 of every 5.
+				last := kept / 4 * 5
+				var want []int64
+				for id := int64(1); id <= pgRows; id++ {
+					if id%5 == 0 || id > last {
+						want = append(want, id)
+					}
+				}
+				if got := pgLeft(t, tdb); !slices.Equal(got, want) {
+					t.Errorf("%d events left after the cancel, want %d (the old ones up to %d gone)", len(got), len(want), last)
+				}
+				if n := tdb.count(t, "pg_event_tags"); n != pgRows-int(kept) {
+					t.Errorf("%d tags left after the cancel, want %d", n, pgRows-int(kept))
+				}
+				rest, err := tt.purge(context.Background(), tdb.session(),
+					typeddelete.ChunkSize(100), typeddelete.ResumeFrom(first.Cursor), typeddelete.Estimate(),
+					typeddelete.OnChunk(func(p typeddelete.Progress) error {
+						if p.Estimate != 800-kept {
+							return fmt.Errorf("rows after the cursor = %d, want %d", p.Estimate, 800-kept)
+						}
+						return nil
+					}))
+				planMust(t, "resumed Purge", err)
+				if !rest.Done || rest.Deleted["pg_events"] != 800-kept || rest.Deleted["pg_event_tags"] != 800-kept {
+					t.Errorf("resumed Purge = %+v, want done deleting the other %d events and their tags", rest, 800-kept)
+				}
+				if got := pgLeft(t, tdb); !slices.Equal(got, pgWantLeft()) {
+					t.Errorf("%d events left, want the 200 new ones", len(got))
+				}
+				if n := tdb.count(t, "pg_event_tags"); n != 200 {
+					t.Errorf("%d tags left, want the 200 of the new events", n)
+				}
+			})
+		})
+	}
+}
+
 // TestPurgeChunkFailsWhole checks that a chunk whose hook fails commits
 // nothing, neither its rows nor their cascades, and that the Purge stops
 // with the cursor of the last good chunk, from which it resumes.
@@ -166,27 +341,34 @@ func TestPurgeChunkFailsWhole(t *testing.T) {
 	ctx := context.Background()
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
 		pgSetup(t, tdb)
-		tdb.exec(t, "DELETE FROM pg_event_tags")
-		kind := typeddelete.Col(func(e *pgFlaky) *string { return &e.Kind })
 		pgFailOn.Store(333)
-		res, err := typeddelete.Query[pgFlaky](tdb.session()).Filter(kind.Eq("old")).Purge(ctx, typeddelete.ChunkSize(100))
+		defer pgFailOn.Store(0)
+		res, err := typeddelete.Query[pgFlaky](tdb.session()).Filter(pgFlakyKind.Eq("old")).Purge(ctx, typeddelete.ChunkSize(100))
 		if err == nil || !strings.Contains(err.Error(), "row 333 refused") {
 			t.Fatalf("Purge = %v, want the hook's error", err)
 		}
 		// 100 old rows span 125 ids: the third chunk, ids 251 to 374,
 		// holds 333.
-		if res.Chunks != 2 || res.Deleted["pg_events"] != 200 {
+		if res.Chunks != 2 || res.Deleted["pg_events"] != 200 || res.Deleted["pg_event_tags"] != 200 {
 			t.Errorf("PurgeResult = %+v, want 2 chunks of 100 committed", res)
 		}
 		left := pgLeft(t, tdb)
 		if !slices.Contains(left, 251) || !slices.Contains(left, 374) || slices.Contains(left, 249) {
 			t.Errorf("the failed chunk changed rows (251 or 374 gone), or the last good one did not commit (249 left)")
 		}
+		// The failed chunk deleted its tags before the hook refused: the
+		// rollback brought them back.
+		if n := tdb.count(t, "pg_event_tags"); n != pgRows-200 {
+			t.Errorf("%d tags left, want %d: the failed chunk's cascade must roll back", n, pgRows-200)
+		}
 		pgFailOn.Store(0)
-		_, err = typeddelete.Query[pgFlaky](tdb.session()).Filter(kind.Eq("old")).Purge(ctx, typeddelete.ChunkSize(100), typeddelete.ResumeFrom(res.Cursor))
+		_, err = typeddelete.Query[pgFlaky](tdb.session()).Filter(pgFlakyKind.Eq("old")).Purge(ctx, typeddelete.ChunkSize(100), typeddelete.ResumeFrom(res.Cursor))
 		planMust(t, "resumed Purge", err)
 		if got := pgLeft(t, tdb); !slices.Equal(got, pgWantLeft()) {
 			t.Errorf("%d events left, want the 200 new ones", len(got))
+		}
+		if n := tdb.count(t, "pg_event_tags"); n != 200 {
+			t.Errorf("%d tags left, want the 200 of the new events", n)
 		}
 	})
 }
@@ -231,7 +413,128 @@ func TestPurgeArchives(t *testing.T) {
 		if gone != 700 || len(pgLeft(t, tdb)) != 300 {
 			t.Errorf("%d rows archived, %d left; want 700 and 300 (the refused chunk rolled back)", gone, len(pgLeft(t, tdb)))
 		}
+		// WithRows refused after the chunk's statements: its tags, deleted
+		// first, came back with it.
+		if n := tdb.count(t, "pg_event_tags"); n != 300 {
+			t.Errorf("%d tags left, want 300: the refused chunk's cascade must roll back", n)
+		}
 	})
+}
+
+// paRecord is a row of several column types, with a nullable one, that
+// ArchiveTo copies.
+type paRecord struct {
+	ID    int64     `db:"id,pk"`
+	Kind  string    `db:"kind"`
+	Score int64     `db:"score"`
+	Note  *string   `db:"note"`
+	At    time.Time `db:"at"`
+}
+
+func (paRecord) TableName() string { return "pa_records" }
+
+// TestPurgeArchivesAlone purges with ArchiveTo and no WithRows, so that on
+// PostgreSQL one statement moves each chunk (WITH d AS (DELETE ...
+// RETURNING) INSERT): the archive holds exactly the rows deleted, every
+// column as it was, NULLs included, and the other rows stay as they were.
+func TestPurgeArchivesAlone(t *testing.T) {
+	ctx := context.Background()
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		cols := "id BIGINT PRIMARY KEY, kind VARCHAR(10) NOT NULL, score BIGINT NOT NULL, note VARCHAR(40) NULL, at TIMESTAMP NOT NULL"
+		if tdb.Dialect.Name() == "mysql" {
+			cols = strings.Replace(cols, "TIMESTAMP", "DATETIME(6)", 1)
+		}
+		tdb.exec(t, "CREATE TABLE pa_records ("+cols+")", "CREATE TABLE pa_archive ("+cols+")")
+		base := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
+		var b strings.Builder
+		var args []any
+		b.WriteString("INSERT INTO pa_records (id, kind, score, note, at) VALUES ")
+		for i := 1; i <= 500; i++ {
+			if i > 1 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?)")
+			kind := "old"
+			if i%3 == 0 {
+				kind = "new"
+			}
+			var note any
+			if i%4 != 0 {
+				note = fmt.Sprintf("note %d", i*7)
+			}
+			args = append(args, i, kind, i*i-250, note, base.Add(time.Duration(i)*time.Minute))
+		}
+		if _, err := tdb.DB.Exec(tdb.rebind(b.String()), args...); err != nil {
+			t.Fatal(err)
+		}
+		all := "SELECT id, kind, score, note, at FROM %s %s ORDER BY id"
+		oldRows := paRows(t, tdb, fmt.Sprintf(all, "pa_records", "WHERE kind = 'old'"))
+		newRows := paRows(t, tdb, fmt.Sprintf(all, "pa_records", "WHERE kind <> 'old'"))
+		kind := typeddelete.Col(func(r *paRecord) *string { return &r.Kind })
+		res, err := typeddelete.Query[paRecord](tdb.session()).Filter(kind.Eq("old")).Purge(ctx,
+			typeddelete.ChunkSize(70), typeddelete.ArchiveTo("pa_archive"))
+		planMust(t, "Purge", err)
+		if !res.Done || res.Chunks != 5 || res.Deleted["pa_records"] != int64(len(oldRows)) {
+			t.Errorf("PurgeResult = %+v, want done in 5 chunks deleting %d rows", res, len(oldRows))
+		}
+		if got := paRows(t, tdb, fmt.Sprintf(all, "pa_archive", "")); !slices.Equal(got, oldRows) {
+			t.Errorf("archive holds %d rows, want the %d deleted, every column as it was; first differing: %s",
+				len(got), len(oldRows), paFirstDiff(got, oldRows))
+		}
+		if got := paRows(t, tdb, fmt.Sprintf(all, "pa_records", "")); !slices.Equal(got, newRows) {
+			t.Errorf("%d rows left, want the %d new ones as they were; first differing: %s", len(got), len(newRows), paFirstDiff(got, newRows))
+		}
+	})
+}
+
+// paRows returns the rows query reads, each as its columns' values in
+// text, NULL as "NULL".
+func paRows(t *testing.T, tdb *testDB, query string) []string {
+	t.Helper()
+	rows, err := tdb.DB.Query(query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, 5)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			switch v := v.(type) {
+			case nil:
+				parts[i] = "NULL"
+			case []byte:
+				parts[i] = string(v)
+			case time.Time:
+				parts[i] = v.UTC().Format(time.RFC3339Nano)
+			default:
+				parts[i] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// paFirstDiff describes the first row where got and want differ.
+func paFirstDiff(got, want []string) string {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return fmt.Sprintf("%q, want %q", got[i], want[i])
+		}
+	}
+	return "none in the common length"
 }
 
 // TestPurgeBudget checks that a Purge whose rows keep coming, inserted
@@ -343,5 +646,82 @@ func TestPurgeCompositeKeys(t *testing.T) {
 		if n := tdb.count(t, "memberships"); n != 2 {
 			t.Errorf("%d memberships left, want the 2 of role r", n)
 		}
+	})
+}
+
+// TestMockPurgeRetriesAChunk checks, statement by statement, that a chunk
+// whose DELETE the database aborts on a deadlock or serialization failure
+// rolls back and runs again in a new transaction, and commits; that with
+// retries off the error stops the Purge after the last good chunk; and
+// that any other error stops it at once, unretried.
+func TestMockPurgeRetriesAChunk(t *testing.T) {
+	ctx := context.Background()
+	age := mockAge.Gt(30)
+	read := func(after ...driver.Value) mockQuery {
+		q := `SELECT "id" FROM "users" WHERE "age" > $1 ORDER BY "id" LIMIT 2 FOR UPDATE`
+		args := mockArgs(30)
+		if len(after) > 0 {
+			q = `SELECT "id" FROM "users" WHERE "age" > $1 AND "id" > $2 ORDER BY "id" LIMIT 2 FOR UPDATE`
+			args = append(args, after...)
+		}
+		return mockQuery{query: q, args: args, cols: []string{"id"}}
+	}
+	keys := func(q mockQuery, ids ...int64) mockQuery {
+		for _, id := range ids {
+			q.rows = append(q.rows, []driver.Value{id})
+		}
+		return q
+	}
+	del := func(ids []int64, rows int64, err error) mockExec {
+		return mockExec{query: `DELETE FROM "users" WHERE "id" = ANY($1)`, args: mockArgs(ids), rows: rows, err: err}
+	}
+	t.Run("a deadlocked chunk runs again and commits", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
+		mockExpect(mock,
+			mockBegin{}, keys(read(), 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
+			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 0, mockDeadlockPG), mockRollback{},
+			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 2, nil), mockCommit{},
+			mockBegin{}, keys(read(int64(4)), 5), del([]int64{5}, 1, nil), mockCommit{},
+			mockBegin{}, read(int64(5)), mockCommit{},
+		)
+		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
+		planMust(t, "Purge", err)
+		if !res.Done || res.Chunks != 3 || res.Deleted["users"] != 5 {
+			t.Errorf("PurgeResult = %+v, want done in 3 chunks deleting 5 rows", res)
+		}
+		mockVerify(t, mock)
+	})
+	t.Run("a serialization failure with retries off stops after the last good chunk", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()), typeddelete.WithRetries(0))
+		serialization := &pgconn.PgError{Severity: "ERROR", Code: "40001", Message: "could not serialize access"}
+		mockExpect(mock,
+			mockBegin{}, keys(read(), 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
+			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 0, serialization), mockRollback{},
+		)
+		first, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
+		if !errors.Is(err, typeddelete.ErrSerialization) || first.Done || first.Chunks != 1 || first.Deleted["users"] != 2 {
+			t.Fatalf("Purge = %+v, %v; want ErrSerialization after 1 chunk of 2", first, err)
+		}
+		mockVerify(t, mock)
+		// The cursor resumes after key 2.
+		mockExpect(mock, mockBegin{}, read(int64(2)), mockCommit{})
+		rest, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2), typeddelete.ResumeFrom(first.Cursor))
+		planMust(t, "resumed Purge", err)
+		if !rest.Done || rest.Chunks != 0 {
+			t.Errorf("resumed PurgeResult = %+v, want done with no chunk", rest)
+		}
+		mockVerify(t, mock)
+	})
+	t.Run("another error stops the Purge unretried", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
+		mockExpect(mock,
+			mockBegin{}, keys(read(), 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
+			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 0, mockErrDriver), mockRollback{},
+		)
+		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
+		if !errors.Is(err, mockErrDriver) || errors.Is(err, typeddelete.ErrSerialization) || res.Chunks != 1 || res.Deleted["users"] != 2 {
+			t.Errorf("Purge = %+v, %v; want the driver's error after 1 chunk of 2", res, err)
+		}
+		mockVerify(t, mock)
 	})
 }
