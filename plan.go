@@ -436,7 +436,8 @@ func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *
 	// 1. Reads, parents before children.
 	for _, n := range up.nodes {
 		if !n.read {
-			if n.root && u.bulk != nil && (u.bulk.atMost > 0) {
+			// A Purge chunk's rows are its keys, counted as they go.
+			if n.root && u.bulk != nil && u.bulk.fixed == nil && u.bulk.atMost > 0 {
 				up.add(&step{act: actCount, m: n.m, sel: selFilter, bulk: u.bulk, live: n.soft, counts: true,
 					why: "the rows of the bulk delete, for AtMost"})
 			}

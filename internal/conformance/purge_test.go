@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -535,6 +536,255 @@ func paFirstDiff(got, want []string) string {
 		}
 	}
 	return "none in the common length"
+}
+
+// Purge of a soft-deletable model with relations of every kind: posts,
+// 'old' unless their id is a multiple of 6 (50 of 60), each with a like
+// (soft-deletable, Cascade) and a comment (SetNull); a pin (Restrict)
+// blocks one post.
+
+type ppPost struct {
+	ID        int64      `db:"id,pk"`
+	Kind      string     `db:"kind"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (ppPost) TableName() string { return "pp_posts" }
+func (ppPost) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[ppLike](typeddelete.Cascade, "post_id"),
+		typeddelete.HasMany[ppComment](typeddelete.SetNull, "post_id"),
+		typeddelete.HasMany[ppPin](typeddelete.Restrict, "post_id"),
+	}
+}
+
+type ppLike struct {
+	ID        int64      `db:"id,pk"`
+	PostID    int64      `db:"post_id"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (ppLike) TableName() string { return "pp_likes" }
+
+type ppComment struct {
+	ID     int64  `db:"id,pk"`
+	PostID *int64 `db:"post_id"`
+}
+
+func (ppComment) TableName() string { return "pp_comments" }
+
+type ppPin struct {
+	ID     int64 `db:"id,pk"`
+	PostID int64 `db:"post_id"`
+}
+
+func (ppPin) TableName() string { return "pp_pins" }
+
+const (
+	ppPosts      = 60
+	ppPinned     = 40   // in the fourth chunk of 10 old posts (37 to 47)
+	ppCrowded    = 28   // in the third chunk (25 to 35), with ppExtraLikes more likes
+	ppExtraLikes = 6    // likes of ppCrowded beyond its first
+	ppExtraLike  = 5000 // id of the first of them
+)
+
+// ppSetup creates the tables, with a pin on ppPinned when pin and the
+// extra likes of ppCrowded when crowded.
+func ppSetup(t *testing.T, tdb *testDB, pin, crowded bool) {
+	t.Helper()
+	ts := "TIMESTAMP NULL"
+	if tdb.Dialect.Name() == "mysql" {
+		ts = "DATETIME(6) NULL"
+	}
+	tdb.exec(t, "CREATE TABLE pp_posts (id BIGINT PRIMARY KEY, kind VARCHAR(10) NOT NULL, deleted_at "+ts+")",
+		"CREATE TABLE pp_likes (id BIGINT PRIMARY KEY, post_id BIGINT NOT NULL, deleted_at "+ts+", FOREIGN KEY (post_id) REFERENCES pp_posts(id))",
+		"CREATE TABLE pp_comments (id BIGINT PRIMARY KEY, post_id BIGINT NULL, FOREIGN KEY (post_id) REFERENCES pp_posts(id))",
+		"CREATE TABLE pp_pins (id BIGINT PRIMARY KEY, post_id BIGINT NOT NULL, FOREIGN KEY (post_id) REFERENCES pp_posts(id))")
+	var posts, likes, comments []string
+	for p := 1; p <= ppPosts; p++ {
+		kind := "old"
+		if p%6 == 0 {
+			kind = "new"
+		}
+		posts = append(posts, fmt.Sprintf("(%d, '%s')", p, kind))
+		likes = append(likes, fmt.Sprintf("(%d, %d)", 1000+p, p))
+		comments = append(comments, fmt.Sprintf("(%d, %d)", 2000+p, p))
+	}
+	if crowded {
+		for i := range ppExtraLikes {
+			likes = append(likes, fmt.Sprintf("(%d, %d)", ppExtraLike+i, ppCrowded))
+		}
+	}
+	tdb.exec(t, "INSERT INTO pp_posts (id, kind) VALUES "+strings.Join(posts, ", "),
+		"INSERT INTO pp_likes (id, post_id) VALUES "+strings.Join(likes, ", "),
+		"INSERT INTO pp_comments (id, post_id) VALUES "+strings.Join(comments, ", "))
+	if pin {
+		tdb.exec(t, fmt.Sprintf("INSERT INTO pp_pins (id, post_id) VALUES (3000, %d)", ppPinned))
+	}
+}
+
+// ppWant is what the first n old posts' purge removed (deleted or
+// soft-deleted): the posts, their likes, and the comments it set NULL.
+type ppWant struct {
+	posts, likes, nulled []int64
+}
+
+// ppExpected returns what purging the first n old posts removes.
+func ppExpected(n int, hard, crowded bool) ppWant {
+	var w ppWant
+	for p := int64(1); p <= ppPosts && len(w.posts) < n; p++ {
+		if p%6 == 0 {
+			continue
+		}
+		w.posts = append(w.posts, p)
+		w.likes = append(w.likes, 1000+p)
+		if hard {
+			w.nulled = append(w.nulled, 2000+p)
+		}
+		if p == ppCrowded && crowded {
+			for i := range int64(ppExtraLikes) {
+				w.likes = append(w.likes, ppExtraLike+i)
+			}
+		}
+	}
+	slices.Sort(w.likes)
+	return w
+}
+
+// ppRemoved reads what is removed: soft-deleted posts and likes, or with
+// hard the ones gone; and the comments whose post_id is NULL.
+func ppRemoved(t *testing.T, tdb *testDB, hard, crowded bool) ppWant {
+	t.Helper()
+	var posts, likes []int64
+	for p := int64(1); p <= ppPosts; p++ {
+		posts = append(posts, p)
+		likes = append(likes, 1000+p)
+	}
+	if crowded {
+		for i := range int64(ppExtraLikes) {
+			likes = append(likes, ppExtraLike+i)
+		}
+	}
+	removed := func(table string, all []int64) []int64 {
+		if !hard {
+			return tdb.ids(t, "(SELECT id FROM "+table+" WHERE deleted_at IS NOT NULL) s")
+		}
+		left := tdb.ids(t, table)
+		var out []int64
+		for _, id := range all {
+			if !slices.Contains(left, id) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	return ppWant{
+		posts:  removed("pp_posts", posts),
+		likes:  removed("pp_likes", likes),
+		nulled: tdb.ids(t, "(SELECT id FROM pp_comments WHERE post_id IS NULL) c"),
+	}
+}
+
+// TestPurgePolicies purges posts in chunks of 10 with soft delete, SetNull,
+// Restrict and a row limit at work in each chunk: a chunk that a Restrict
+// or the limit refuses stops the Purge with the cursor of the last good
+// chunk and leaves nothing of itself, neither its rows nor their
+// children; once the cause is gone, the Purge resumes and finishes.
+func TestPurgePolicies(t *testing.T) {
+	ctx := context.Background()
+	kind := typeddelete.Col(func(p *ppPost) *string { return &p.Kind })
+	tests := []struct {
+		name    string
+		hard    bool // HardDelete: SetNull acts; else soft delete, where it does not
+		crowded bool // ppCrowded has more likes
+		pin     bool // ppPinned is pinned
+		opts    []typeddelete.Option
+		atMost  int64
+		wantErr error
+		kept    int // chunks committed before the stop
+	}{
+		{name: "a soft delete stopped by a Restrict", pin: true, wantErr: typeddelete.ErrRestricted, kept: 3},
+		{name: "a hard delete setting comments NULL, stopped by a Restrict", hard: true, pin: true, wantErr: typeddelete.ErrRestricted, kept: 3},
+		// A chunk touches 10 posts, 10 likes and, hard, 10 comments; the
+		// third 6 likes more.
+		{name: "a soft delete whose third chunk passes AtMost", crowded: true, atMost: 25, wantErr: typeddelete.ErrTooManyRows, kept: 2},
+		{name: "a hard delete whose third chunk passes WithMaxRows", hard: true, crowded: true,
+			opts: []typeddelete.Option{typeddelete.WithMaxRows(35)}, wantErr: typeddelete.ErrTooManyRows, kept: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				ppSetup(t, tdb, tt.pin, tt.crowded)
+				q := typeddelete.Query[ppPost](tdb.session(tt.opts...)).Filter(kind.Eq("old"))
+				if tt.hard {
+					q = q.HardDelete()
+				}
+				if tt.atMost > 0 {
+					q = q.AtMost(tt.atMost)
+				}
+				first, err := q.Purge(ctx, typeddelete.ChunkSize(10))
+				if !errors.Is(err, tt.wantErr) || first.Done || first.Chunks != tt.kept || first.Cursor == "" {
+					t.Fatalf("Purge = %+v, %v; want %v after %d chunks, with a cursor", first, err, tt.wantErr, tt.kept)
+				}
+				want := ppExpected(tt.kept*10, tt.hard, tt.crowded)
+				ppCheck(t, tdb, first, want, tt.hard, tt.crowded)
+
+				// The cause gone, the Purge resumes from the cursor.
+				tdb.exec(t, "DELETE FROM pp_pins")
+				q = typeddelete.Query[ppPost](tdb.session()).Filter(kind.Eq("old"))
+				if tt.hard {
+					q = q.HardDelete()
+				}
+				rest, err := q.Purge(ctx, typeddelete.ChunkSize(10), typeddelete.ResumeFrom(first.Cursor))
+				planMust(t, "resumed Purge", err)
+				all := ppExpected(ppPosts, tt.hard, tt.crowded)
+				if !rest.Done || rest.Chunks != 5-tt.kept {
+					t.Errorf("resumed Purge = %+v, want done in %d chunks", rest, 5-tt.kept)
+				}
+				ppAdd(&rest, first)
+				ppCheck(t, tdb, rest, all, tt.hard, tt.crowded)
+			})
+		})
+	}
+}
+
+// ppAdd adds the counts of b to a.
+func ppAdd(a *typeddelete.PurgeResult, b typeddelete.PurgeResult) {
+	for _, m := range [][2]map[string]int64{{a.Deleted, b.Deleted}, {a.SoftDeleted, b.SoftDeleted}, {a.Updated, b.Updated}} {
+		for k, v := range m[1] {
+			m[0][k] += v
+		}
+	}
+}
+
+// ppCheck fails the test unless the database and the counts of res show
+// exactly want removed.
+func ppCheck(t *testing.T, tdb *testDB, res typeddelete.PurgeResult, want ppWant, hard, crowded bool) {
+	t.Helper()
+	if got := ppRemoved(t, tdb, hard, crowded); !reflect.DeepEqual(got, want) {
+		t.Errorf("removed (posts, likes, comments set NULL) = %v, want %v", got, want)
+	}
+	nonZero := func(m map[string]int64) map[string]int64 {
+		out := map[string]int64{}
+		for k, v := range m {
+			if v != 0 {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	got := [3]map[string]int64{nonZero(res.Deleted), nonZero(res.SoftDeleted), nonZero(res.Updated)}
+	removed := nonZero(map[string]int64{"pp_posts": int64(len(want.posts)), "pp_likes": int64(len(want.likes))})
+	wantCounts := [3]map[string]int64{{}, removed, {}}
+	if hard {
+		wantCounts = [3]map[string]int64{removed, {}, nonZero(map[string]int64{"pp_comments": int64(len(want.nulled))})}
+	}
+	if !reflect.DeepEqual(got, wantCounts) {
+		t.Errorf("PurgeResult (Deleted, SoftDeleted, Updated) = %v, want %v", got, wantCounts)
+	}
+	if n := tdb.count(t, "pp_comments"); n != ppPosts {
+		t.Errorf("%d comments left, want all %d", n, ppPosts)
+	}
 }
 
 // TestPurgeBudget checks that a Purge whose rows keep coming, inserted
