@@ -2,7 +2,8 @@
 // retention job would: it seeds the table, purges the events older than
 // the cutoff with a progress bar, is interrupted after a few chunks (as a
 // deploy or a timeout would stop it), and resumes from the cursor it was
-// given, deleting exactly the rest.
+// given, deleting exactly the rest. It exits with an error unless exactly
+// the old events are gone, each counted once.
 //
 //	go run ./examples/purge
 package main
@@ -64,6 +65,10 @@ func run(ctx context.Context) error {
 
 	sess := typeddelete.NewSession(db)
 	old := typeddelete.Query[Event](sess).Filter(createdAt.Lt(cutoff))
+	matching, err := old.Count(ctx)
+	if err != nil {
+		return err
+	}
 
 	// The first run stops after 5 chunks.
 	interrupted := errors.New("interrupted")
@@ -106,6 +111,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("events left: %d, of them older than the cutoff: %d\n", left, older)
+	// Exactly the old events are gone, each once.
+	if deleted := res.Deleted["events"] + rest.Deleted["events"]; !rest.Done || older != 0 || deleted != matching || left != rows-matching {
+		return fmt.Errorf("purge left %d old events (want 0) and %d in all (want %d), deleting %d (want %d)",
+			older, left, rows-matching, deleted, matching)
+	}
 	return nil
 }
 
