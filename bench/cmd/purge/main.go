@@ -1,12 +1,40 @@
 // Command purge measures TypedQuery.Purge against a hand-written keyset
-// loop of the same chunk size and, on MySQL or MariaDB, Percona's
-// pt-archiver, on one table of N rows of which about 48% match, in
-// interleaved rounds, checking the rows left after every run. It reports
-// per case the median time and rows/s, the paired ratio of the library to
-// the loop, the library's peak Go heap, and optionally the waits of a
-// concurrent writer updating rows the purge does not touch.
+// loop of the same chunk size, against other statement shapes for a chunk
+// and, on MySQL or MariaDB, Percona's pt-archiver, on one table of N rows
+// of which about 48% match, in interleaved rounds, checking the rows left
+// after every run. It reports per case the median time and rows/s, the
+// paired ratio of the case to the loop, the library's peak Go heap, and
+// optionally the waits of a concurrent writer updating rows the purge does
+// not touch.
 //
-//	go run ./bench/cmd/purge -db sqlite -rows 1000000 -chunk 1000
+// The cases (-cases, comma-separated):
+//
+//	library       TypedQuery.Purge
+//	keyset-loop   the library's shape by hand: per chunk, in a transaction,
+//	              SELECT id ... WHERE day < ? AND id > cursor ORDER BY id
+//	              LIMIT n [FOR UPDATE], then DELETE by those keys as the
+//	              dialect sends keys: IN (?, ...) in statements of 500 on
+//	              SQLite, = ANY($1) on PostgreSQL, IN (literals) on MySQL
+//	json-each     SQLite: the same read, then one DELETE ... WHERE id IN
+//	              (SELECT value FROM json_each(?)) with the keys as JSON
+//	subquery      one statement per chunk that picks its own keys:
+//	              SQLite, PostgreSQL: DELETE ... WHERE id IN (SELECT id ...
+//	              AND id > cursor ORDER BY id LIMIT n) RETURNING id, the
+//	              keys returned moving the cursor; MySQL: DELETE ... WHERE
+//	              id IN (SELECT id FROM (SELECT id ... ORDER BY id LIMIT n)
+//	              t), the derived table dodging error 1093 and LIMIT in IN;
+//	              with no RETURNING, each chunk starts again at the first
+//	              matching key, the earlier ones being gone
+//	any-array     PostgreSQL: DELETE ... WHERE id = ANY(ARRAY(SELECT id ...
+//	              ORDER BY id LIMIT n)) RETURNING id
+//	delete-limit  MySQL: DELETE ... WHERE day < ? ORDER BY id LIMIT n
+//
+// The one-statement shapes fit only a model without relations or hooks,
+// where nothing else needs a chunk's keys; they run in autocommit, one
+// statement a transaction.
+//
+//	go run ./bench/cmd/purge -db sqlite -rows 1000000 -chunks 1000
+//	go run ./bench/cmd/purge -db sqlite -cases keyset-loop,json-each,subquery
 //	go run ./bench/cmd/purge -db postgres -dsn 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable' -writer
 //	go run ./bench/cmd/purge -db mysql -dsn 'root@tcp(127.0.0.1:3306)/test' -ptarchiver -chunks 500,1000,5000,20000
 //	go run ./bench/cmd/purge -db sqlite -rows 20700000 -rounds 1 -cases library   # 10M matching rows
@@ -68,7 +96,7 @@ func main() {
 	flag.IntVar(&c.rows, "rows", 1_000_000, "rows in the table")
 	flag.StringVar(&chunks, "chunks", "1000", "chunk sizes, comma-separated: one sweep step each")
 	flag.IntVar(&c.rounds, "rounds", 3, "rounds of every case")
-	cases := flag.String("cases", "library,keyset-loop", "cases to run, comma-separated (library, keyset-loop)")
+	cases := flag.String("cases", "library,keyset-loop", "cases to run, comma-separated: library, keyset-loop, json-each (sqlite), subquery, any-array (postgres), delete-limit (mysql)")
 	flag.BoolVar(&c.ptArchiver, "ptarchiver", false, "also run pt-archiver --purge --commit-each --bulk-delete (mysql)")
 	flag.BoolVar(&c.writer, "writer", false, "run a concurrent writer and report its waits")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -81,7 +109,13 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	c.cases = strings.Split(*cases, ",")
+	for _, name := range strings.Split(*cases, ",") {
+		name = strings.TrimSpace(name)
+		if dbs, ok := caseDBs[name]; !ok || len(dbs) > 0 && !slices.Contains(dbs, c.db) {
+			log.Fatalf("-cases: %q is not a case on -db %s", name, c.db)
+		}
+		c.cases = append(c.cases, name)
+	}
 	for _, s := range strings.Split(chunks, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
@@ -93,6 +127,17 @@ func main() {
 		log.Print(err)
 		os.Exit(1)
 	}
+}
+
+// caseDBs lists the cases and the databases each runs on; none listed:
+// every one.
+var caseDBs = map[string][]string{
+	"library":      nil,
+	"keyset-loop":  nil,
+	"json-each":    {"sqlite"},
+	"subquery":     nil,
+	"any-array":    {"postgres"},
+	"delete-limit": {"mysql"},
 }
 
 // result is one run of one case.
@@ -161,17 +206,26 @@ func report(c config, chunk int, want int64, cases []string, times map[string][]
 		slices.Sort(ds)
 		return ds[len(ds)/2]
 	}
-	ratios := []float64{0} // no loop: no ratio
-	if len(times["keyset-loop"]) == len(times["library"]) {
-		ratios = ratios[:0]
-		for i := range times["library"] {
-			ratios = append(ratios, times["library"][i].d.Seconds()/times["keyset-loop"][i].d.Seconds())
+	// paired returns the median over rounds of the case's time over the
+	// loop's in the same round, or 0 without the loop.
+	paired := func(name string) float64 {
+		loop := times["keyset-loop"]
+		if len(loop) == 0 || len(loop) != len(times[name]) {
+			return 0
+		}
+		var ratios []float64
+		for i, r := range times[name] {
+			ratios = append(ratios, r.d.Seconds()/loop[i].d.Seconds())
 		}
 		slices.Sort(ratios)
+		return ratios[len(ratios)/2]
 	}
 	for _, name := range cases {
 		m := med(times[name])
 		line := fmt.Sprintf("db=%s chunk=%d case=%s median=%.3fs rows/s=%.0f", c.db, chunk, name, m.Seconds(), float64(want)/m.Seconds())
+		if p := paired(name); p > 0 && name != "keyset-loop" {
+			line += fmt.Sprintf(" paired=%.3f", p)
+		}
 		if name == "library" {
 			var peak uint64
 			var waits []time.Duration
@@ -181,7 +235,7 @@ func report(c config, chunk int, want int64, cases []string, times map[string][]
 				waits = append(waits, r.waits...)
 				most = max(most, r.maxStmt)
 			}
-			line += fmt.Sprintf(" paired=%.3f peak_heap_mb=%.1f max_rows_per_stmt=%d", ratios[len(ratios)/2], float64(peak)/(1<<20), most)
+			line += fmt.Sprintf(" peak_heap_mb=%.1f max_rows_per_stmt=%d", float64(peak)/(1<<20), most)
 			if len(waits) > 0 {
 				slices.Sort(waits)
 				line += fmt.Sprintf(" writer_p50=%s writer_p99=%s writer_max=%s", waits[len(waits)/2], waits[len(waits)*99/100], waits[len(waits)-1])
@@ -305,8 +359,10 @@ func runCase(ctx context.Context, db *sql.DB, c config, name string, chunk int, 
 				r.maxStmt = max(r.maxStmt, int(p.Rows))
 				return nil
 			}))
-	case "keyset-loop":
-		err = keysetLoop(ctx, db, c.db, chunk)
+	case "keyset-loop", "json-each":
+		err = keysetLoop(ctx, db, c.db, chunk, name == "json-each")
+	case "subquery", "any-array", "delete-limit":
+		err = oneStatementLoop(ctx, db, c.db, name, chunk)
 	case "pt-archiver":
 		err = ptArchiver(ctx, c, chunk)
 	}
@@ -319,9 +375,10 @@ func runCase(ctx context.Context, db *sql.DB, c config, name string, chunk int, 
 }
 
 // keysetLoop is the hand-written purge: per chunk, in one transaction,
-// read the next keys in order with a lock, then delete them in one
-// statement, in the shape the library uses on the dialect.
-func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int) error {
+// read the next keys in order with a lock, then delete them in the shape
+// the library uses on the dialect, or with jsonEach (SQLite) in one
+// statement that reads the keys from a JSON array.
+func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int, jsonEach bool) error {
 	var cursor int64
 	for {
 		tx, err := db.BeginTx(ctx, nil)
@@ -354,10 +411,16 @@ func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int) error {
 		if len(ids) == 0 {
 			return tx.Commit()
 		}
-		switch kind {
-		case "postgres":
+		switch {
+		case jsonEach:
+			parts := make([]string, len(ids))
+			for i, id := range ids {
+				parts[i] = strconv.FormatInt(id, 10)
+			}
+			_, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id IN (SELECT value FROM json_each(?))", "["+strings.Join(parts, ",")+"]")
+		case kind == "postgres":
 			_, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id = ANY($1)", ids)
-		case "mysql":
+		case kind == "mysql":
 			parts := make([]string, len(ids))
 			for i, id := range ids {
 				parts[i] = strconv.FormatInt(id, 10)
@@ -381,6 +444,64 @@ func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int) error {
 			return err
 		}
 		cursor = ids[len(ids)-1]
+	}
+}
+
+// oneStatementLoop deletes each chunk with one statement, in autocommit,
+// that picks the chunk's keys itself (see the command's documentation for
+// the shapes), until a statement deletes nothing.
+func oneStatementLoop(ctx context.Context, db *sql.DB, kind, name string, chunk int) error {
+	var q string
+	returning := true // the statement returns the keys deleted: a cursor
+	switch kind + " " + name {
+	case "sqlite subquery":
+		q = "DELETE FROM purge_events WHERE id IN (SELECT id FROM purge_events WHERE day < ? AND id > ? ORDER BY id LIMIT ?) RETURNING id"
+	case "postgres subquery":
+		q = "DELETE FROM purge_events WHERE id IN (SELECT id FROM purge_events WHERE day < $1 AND id > $2 ORDER BY id LIMIT $3) RETURNING id"
+	case "postgres any-array":
+		q = "DELETE FROM purge_events WHERE id = ANY(ARRAY(SELECT id FROM purge_events WHERE day < $1 AND id > $2 ORDER BY id LIMIT $3)) RETURNING id"
+	case "mysql subquery":
+		q, returning = "DELETE FROM purge_events WHERE id IN (SELECT id FROM (SELECT id FROM purge_events WHERE day < ? ORDER BY id LIMIT ?) t)", false
+	case "mysql delete-limit":
+		q, returning = "DELETE FROM purge_events WHERE day < ? ORDER BY id LIMIT ?", false
+	default:
+		return fmt.Errorf("no %s shape on %s", name, kind)
+	}
+	var cursor int64
+	for {
+		var n int64
+		if returning {
+			rows, err := db.QueryContext(ctx, q, cutoff, cursor, chunk)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				cursor = max(cursor, id)
+				n++
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		} else {
+			res, err := db.ExecContext(ctx, q, cutoff, chunk)
+			if err != nil {
+				return err
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return err
+			}
+		}
+		if n == 0 {
+			return nil
+		}
 	}
 }
 
