@@ -468,8 +468,10 @@ func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *
 	// 2. Checks, against everything the unit removes.
 	for _, e := range g.restricts {
 		minus := g.byModel[e.r.child]
+		// Soft-deleted children block a delete (their rows reference the
+		// parent), not a soft delete.
 		up.add(&step{act: actRestrict, m: e.r.child, sel: selFK, set: e.from.set, rel: e.r, minus: minus,
-			live: e.r.child.softDelete != nil, protect: e.r.policy == Protect,
+			live: e.r.child.softDelete != nil && e.from.soft, protect: e.r.policy == Protect,
 			why: fmt.Sprintf("%s protects %s rows from deletion", e.r.policy, e.r.parent.table)})
 	}
 	order, err := writeOrder(up.nodes, si)

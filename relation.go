@@ -13,7 +13,9 @@ type OnDelete int
 
 const (
 	// Restrict fails the Commit, naming the child table and how many child
-	// rows exist, when a deleted parent still has children.
+	// rows exist, when a deleted parent still has children. A soft-deleted
+	// child counts when its parent is deleted, since its row still
+	// references the parent, and not when the parent is soft-deleted.
 	Restrict OnDelete = iota + 1
 	// Cascade deletes the children too, set-based and level by level (soft
 	// deletes them when both models are soft-deletable).
@@ -27,7 +29,8 @@ const (
 	Database
 	// Protect fails the Commit while a deleted parent has children, even
 	// when the same Commit deletes those children through another
-	// relation (Restrict lets such children go). It is Django's PROTECT.
+	// relation (Restrict lets such children go). Soft-deleted children
+	// count as for Restrict. It is Django's PROTECT.
 	Protect
 	// SetDefault sets the children's foreign key to the column's default
 	// before the parent is deleted, on every database (InnoDB has no ON

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -333,4 +334,122 @@ func TestHooksRunInDeleteOrder(t *testing.T) {
 			t.Errorf("hook calls = %q, want %q", got, want)
 		}
 	})
+}
+
+// xCommit previews the work registered on s, commits it and checks that
+// the Commit did what the Preview said.
+func xCommit(t *testing.T, s *typeddelete.Session) error {
+	t.Helper()
+	ctx := context.Background()
+	pv, err := s.Preview(ctx)
+	planMust(t, "Preview", err)
+	err = s.Commit(ctx)
+	if (err == nil) != (pv.Err() == nil) {
+		t.Fatalf("Commit error = %v, Preview.Err = %v", err, pv.Err())
+	}
+	if err == nil {
+		previewMatch(t, pv, s.LastCommit())
+	}
+	return err
+}
+
+// Restrict and Protect against soft-deleted children.
+
+type xFolder struct {
+	ID        int64      `db:"id,pk"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (xFolder) TableName() string { return "x_folders" }
+func (xFolder) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xDoc](typeddelete.Restrict, "folder_id")}
+}
+
+type xFolderProtect struct {
+	ID        int64      `db:"id,pk"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (xFolderProtect) TableName() string { return "x_folders" }
+func (xFolderProtect) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xDoc](typeddelete.Protect, "folder_id")}
+}
+
+type xDoc struct {
+	ID        int64      `db:"id,pk"`
+	FolderID  int64      `db:"folder_id"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (xDoc) TableName() string { return "x_docs" }
+
+// TestRestrictCountsSoftDeletedChildrenOnDelete checks that a soft-deleted
+// child, whose row still references its parent, refuses a delete of the
+// parent under Restrict and Protect (rather than the database's foreign
+// key refusing it), and does not refuse a soft delete, which leaves the
+// parent's row in place; a live child refuses both.
+func TestRestrictCountsSoftDeletedChildrenOnDelete(t *testing.T) {
+	const live, gone = "live", "deleted"
+	cases := []struct {
+		name     string
+		register func(s *typeddelete.Session) error
+		refused  *typeddelete.RestrictError
+		folders  []string // rows of x_folders after
+	}{
+		{
+			name:     "Restrict refuses a delete of a folder whose only document is soft-deleted",
+			register: func(s *typeddelete.Session) error { return s.HardDelete(&xFolder{ID: 1}) },
+			refused:  &typeddelete.RestrictError{Parent: "x_folders", Child: "x_docs", Count: 1, Policy: typeddelete.Restrict},
+		},
+		{
+			name:     "Protect refuses a delete of a folder whose only document is soft-deleted",
+			register: func(s *typeddelete.Session) error { return s.HardDelete(&xFolderProtect{ID: 1}) },
+			refused:  &typeddelete.RestrictError{Parent: "x_folders", Child: "x_docs", Count: 1, Policy: typeddelete.Protect},
+		},
+		{
+			name:     "Restrict lets a soft delete of a folder whose only document is soft-deleted go",
+			register: func(s *typeddelete.Session) error { return s.Delete(&xFolder{ID: 1}) },
+			folders:  []string{"1|" + gone, "2|" + live, "3|" + live},
+		},
+		{
+			name:     "Restrict refuses a soft delete of a folder with a live document",
+			register: func(s *typeddelete.Session) error { return s.Delete(&xFolder{ID: 2}) },
+			refused:  &typeddelete.RestrictError{Parent: "x_folders", Child: "x_docs", Count: 1, Policy: typeddelete.Restrict},
+		},
+		{
+			name:     "Restrict lets a delete of a folder without documents go",
+			register: func(s *typeddelete.Session) error { return s.HardDelete(&xFolder{ID: 3}) },
+			folders:  []string{"1|" + live, "2|" + live},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				tdb.exec(t, "CREATE TABLE x_folders (id BIGINT PRIMARY KEY, deleted_at TIMESTAMP NULL)",
+					"CREATE TABLE x_docs (id BIGINT PRIMARY KEY, folder_id BIGINT NOT NULL, deleted_at TIMESTAMP NULL, FOREIGN KEY (folder_id) REFERENCES x_folders(id))",
+					"INSERT INTO x_folders (id) VALUES (1), (2), (3)",
+					"INSERT INTO x_docs (id, folder_id, deleted_at) VALUES (10, 1, CURRENT_TIMESTAMP)",
+					"INSERT INTO x_docs (id, folder_id) VALUES (20, 2)")
+				state := "CASE WHEN deleted_at IS NULL THEN 'live' ELSE 'deleted' END"
+				p := &planDB{testDB: tdb, tables: []planTable{{"x_folders", "id, " + state, "1"}, {"x_docs", "id, folder_id, " + state, "1"}}}
+				seed := map[string][]string{"x_folders": {"1|" + live, "2|" + live, "3|" + live}, "x_docs": {"10|1|" + gone, "20|2|" + live}}
+				s := tdb.session()
+				planMust(t, "Delete", tc.register(s))
+				err := xCommit(t, s)
+				if tc.refused == nil {
+					planMust(t, "Commit", err)
+					p.expect(t, planWith(seed, map[string][]string{"x_folders": tc.folders}))
+					return
+				}
+				var re *typeddelete.RestrictError
+				if !errors.Is(err, typeddelete.ErrRestricted) || !errors.As(err, &re) || *re != *tc.refused {
+					t.Fatalf("Commit error = %v, want %+v", err, *tc.refused)
+				}
+				if errors.Is(err, typeddelete.ErrForeignKey) {
+					t.Errorf("Commit error = %v: the database refused it, the check did not", err)
+				}
+				p.expect(t, seed)
+			})
+		})
+	}
 }
