@@ -184,6 +184,7 @@ type step struct {
 	hooks   bool    // actDelete: run BeforeDelete and AfterDelete
 	expect  bool    // actDelete: every key must match a row (fast mode)
 	counts  bool    // the rows count toward AtMost and WithMaxRows
+	recount bool    // actDelete: the rows replace those the unit's count step counted
 	handle  bool    // actDelete: the rows are what the bulk handle reports
 	archive string  // actDelete: table the rows are copied to first
 	why     string  // what led to the step
@@ -535,7 +536,9 @@ func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *
 			}
 			up.add(del)
 		case n.root:
-			del.sel, del.bulk, del.counts = selFilter, u.bulk, u.bulk.atMost == 0
+			// With AtMost a COUNT stood in for the rows; the DELETE's own
+			// count replaces it, in case rows came in between.
+			del.sel, del.bulk, del.counts, del.recount = selFilter, u.bulk, true, u.bulk.atMost > 0
 			del.why = "the bulk delete's filter"
 			up.add(del)
 		default:

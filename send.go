@@ -29,6 +29,7 @@ type sender struct {
 	si      *schemaInfo
 	unitN   int64 // rows the current unit touched, for AtMost
 	totalN  int64 // rows the run touched, for WithMaxRows
+	standIn int64 // rows the current unit's count step counted
 
 	dry  bool
 	pv   *Preview
@@ -91,7 +92,7 @@ func (x *sender) run(p *plan) error {
 		}
 	}
 	for _, up := range p.units {
-		x.unit, x.unitN = up, 0
+		x.unit, x.unitN, x.standIn = up, 0, 0
 		if b := up.unit.bulk; b != nil && b.none {
 			if !x.dry {
 				b.handle.set(0, true, nil)
@@ -356,6 +357,7 @@ func (x *sender) count(st *step) error {
 	if err != nil {
 		return err
 	}
+	x.standIn = n
 	return x.counted(st, n)
 }
 
@@ -614,7 +616,13 @@ func (x *sender) remove(st *step) error {
 		x.unit.unit.bulk.handle.set(total, true, objs)
 	}
 	if st.counts {
-		return x.counted(st, total)
+		n := total
+		if st.recount {
+			// The DELETE's own count replaces the COUNT that stood in
+			// for it: rows that came in between count too.
+			n -= x.standIn
+		}
+		return x.counted(st, n)
 	}
 	return nil
 }

@@ -128,3 +128,54 @@ func TestLimitMockStatements(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitMockDeleteCount checks, per dialect, that where a COUNT stands
+// in for the rows of a bulk delete (AtMost on rows not read), the
+// DELETE's own row count is checked against the limits too: rows that
+// came in between the two fail the Commit, which rolls back and keeps the
+// work pending.
+func TestLimitMockDeleteCount(t *testing.T) {
+	stmts := map[string][2]string{
+		"sqlite":   {`SELECT COUNT(*) FROM "pets" WHERE "owner_id" = ?`, `DELETE FROM "pets" WHERE "owner_id" = ?`},
+		"postgres": {`SELECT COUNT(*) FROM "pets" WHERE "owner_id" = $1`, `DELETE FROM "pets" WHERE "owner_id" = $1`},
+		"mysql":    {"SELECT COUNT(*) FROM `pets` WHERE `owner_id` = ?", "DELETE FROM `pets` WHERE `owner_id` = ?"},
+	}
+	cases := []struct {
+		name    string
+		maxRows int64 // WithMaxRows, 0 for none
+		atMost  int64
+		want    typeddelete.TooManyRowsError
+	}{
+		{"AtMost(2) fails when the COUNT finds 2 rows and the DELETE removes 3", 0, 2,
+			typeddelete.TooManyRowsError{Table: "pets", Limit: 2, Count: 3, Scope: "AtMost"}},
+		{"WithMaxRows(2) fails when the COUNT for AtMost(5) finds 2 rows and the DELETE removes 3", 2, 5,
+			typeddelete.TooManyRowsError{Table: "pets", Limit: 2, Count: 3, Scope: "WithMaxRows"}},
+	}
+	for _, tc := range cases {
+		for _, d := range planDialects {
+			t.Run(tc.name+" on "+d.name, func(t *testing.T) {
+				opts := []typeddelete.Option{typeddelete.WithDialect(d.make())}
+				if tc.maxRows > 0 {
+					opts = append(opts, typeddelete.WithMaxRows(tc.maxRows))
+				}
+				s, mock, _ := newMockSession(t, opts...)
+				h, err := typeddelete.Query[planPet](s).FilterBy("owner_id", int64(1)).AtMost(tc.atMost).Delete()
+				planMust(t, "Query.Delete", err)
+				mockExpect(mock,
+					mockBegin{},
+					mockQuery{query: stmts[d.name][0], args: mockArgs(1), cols: []string{"n"}, rows: planCount(2)},
+					mockExec{query: stmts[d.name][1], args: mockArgs(1), rows: 3},
+					mockRollback{},
+				)
+				err = s.Commit(context.Background())
+				var e *typeddelete.TooManyRowsError
+				if !errors.Is(err, typeddelete.ErrTooManyRows) || !errors.As(err, &e) || *e != tc.want {
+					t.Errorf("Commit error = %v, want %+v", err, tc.want)
+				}
+				mockVerify(t, mock)
+				mockPending(t, s, 0, 1)
+				mockRows(t, h, 0, false)
+			})
+		}
+	}
+}
