@@ -16,8 +16,11 @@ import (
 //
 // The plan has one unitPlan per unit of pending work (the object deletes
 // of one model, or one bulk delete), in registration order, except that a
-// unit whose table references another unit's table goes first. Each
-// unitPlan has three phases:
+// unit whose table references another unit's table goes first, and so
+// does a unit that removes rows another unit would otherwise see: rows its
+// Restrict or Protect check counts, rows its deletes would leave
+// referencing a deleted row, rows it would set a foreign key of (see
+// orderUnits). Each unitPlan has three phases:
 //
 //  1. Reads fix the rows the unit reaches before anything changes, parents
 //     before children: the rows a bulk filter matches, the children a
@@ -311,24 +314,25 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 			}
 		}
 	}
-	ordered, err := orderUnits(units, models, si)
-	if err != nil {
-		return nil, err
-	}
-	p := &plan{precise: precise, si: si}
+	ups := make([]*unitPlan, 0, len(units))
 	deleted := make(map[*model]bool) // tables the plan removes rows from
-	for _, u := range ordered {
+	for _, u := range units {
 		up, err := buildGraph(u, si)
 		if err != nil {
 			return nil, err
 		}
-		p.units = append(p.units, up)
+		ups = append(ups, up)
 		for _, n := range up.nodes {
 			if !n.restore {
 				deleted[n.m] = true
 			}
 		}
 	}
+	ordered, err := orderUnits(ups, models, si)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{units: ordered, precise: precise, si: si}
 	for _, up := range p.units {
 		if err := up.emit(s.dialect, precise, deleted, si); err != nil {
 			return nil, err
@@ -344,6 +348,7 @@ type graph struct {
 	byModel   map[*model]*node
 	sets      []edge // SetNull, SetDefault and SetValue relations from removed rows
 	restricts []edge // Restrict and Protect relations from removed rows
+	dbs       []edge // Database relations from removed rows
 	si        *schemaInfo
 }
 

@@ -50,4 +50,6 @@ func reassignPolicy(g *graph, from *node, r *relation) {
 }
 
 // databasePolicy leaves the children to the database's own ON DELETE.
-func databasePolicy(*graph, *node, *relation) {}
+func databasePolicy(g *graph, from *node, r *relation) {
+	g.dbs = append(g.dbs, edge{r: r, from: from})
+}

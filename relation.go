@@ -13,7 +13,9 @@ type OnDelete int
 
 const (
 	// Restrict fails the Commit, naming the child table and how many child
-	// rows exist, when a deleted parent still has children. A soft-deleted
+	// rows exist, when a deleted parent still has children. Children the
+	// same Commit deletes, through another relation or other work
+	// registered with it, do not count. A soft-deleted
 	// child counts when its parent is deleted, since its row still
 	// references the parent, and not when the parent is soft-deleted.
 	Restrict OnDelete = iota + 1

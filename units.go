@@ -242,12 +242,12 @@ func reaches(g map[string]map[string]bool, from, to string) bool {
 	return false
 }
 
-// deleteOrder returns the indexes of tables in the order their rows must be
-// deleted: a table that references another (in g, directly or through
-// others) first; otherwise in the order given, and a table given twice
-// keeps its two places in that order. Tables that reference each other
-// fail with ErrCycle.
-func deleteOrder(tables []string, g map[string]map[string]bool) ([]int, error) {
+// precedence returns the order in which rows of tables must be deleted,
+// as first(i, j), true when the rows of tables[i] must go before those of
+// tables[j]: tables[i] references tables[j] in g, directly or through
+// others; a table given twice keeps its two places in the order given.
+// Tables that reference each other fail with ErrCycle.
+func precedence(tables []string, g map[string]map[string]bool) (func(i, j int) bool, error) {
 	n := len(tables)
 	// Reachability between the distinct tables, computed once.
 	reach := make(map[[2]string]bool)
@@ -259,7 +259,6 @@ func deleteOrder(tables []string, g map[string]map[string]bool) ([]int, error) {
 			}
 		}
 	}
-	// first(i, j): i must go before j.
 	first := func(i, j int) bool {
 		if tables[i] == tables[j] {
 			return i < j
@@ -274,6 +273,14 @@ func deleteOrder(tables []string, g map[string]map[string]bool) ([]int, error) {
 			}
 		}
 	}
+	return first, nil
+}
+
+// topoOrder returns the indexes 0..n-1 in an order where i comes before j
+// whenever first(i, j), taking at each point the lowest index free to go,
+// so that the order given is kept wherever first allows; false when first
+// has a cycle.
+func topoOrder(n int, first func(i, j int) bool) ([]int, bool) {
 	indeg := make([]int, n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
@@ -292,24 +299,183 @@ func deleteOrder(tables []string, g map[string]map[string]bool) ([]int, error) {
 				break
 			}
 		}
-		if next < 0 { // unreachable: cycles were rejected above
-			return nil, fmt.Errorf("%w: no delete order found", ErrCycle)
+		if next < 0 {
+			return nil, false
 		}
 		done[next] = true
 		out = append(out, next)
 		for i := 0; i < n; i++ {
-			if !done[i] && first(next, i) {
+			if !done[i] && i != next && first(next, i) {
 				indeg[i]--
 			}
 		}
 	}
-	return out, nil
+	return out, true
 }
 
-// orderUnits sorts units so that a unit whose table references another's
-// comes first, keeping registration order wherever the references allow.
-func orderUnits(units []*unit, models map[*model]bool, si *schemaInfo) ([]*unit, error) {
-	return inDeleteOrder(units, func(u *unit) *model { return u.m }, models, si)
+// orderUnits sorts unit plans so that foreign keys hold between units,
+// keeping registration order wherever they allow:
+//
+//   - a unit whose table references another's comes first (precedence);
+//   - so does a unit that removes rows which reference rows another unit
+//     deletes and that the other leaves in place (a Restrict or Protect
+//     relation, or a foreign key of the catalog it does not follow): the
+//     other unit's check then sees them gone, and the database its foreign
+//     key satisfied, whichever unit was registered first;
+//   - and, where that makes no cycle, a unit that deletes rows another
+//     unit would set a foreign key of, so that no UPDATE is sent for rows
+//     the Commit deletes.
+func orderUnits(ups []*unitPlan, models map[*model]bool, si *schemaInfo) ([]*unitPlan, error) {
+	if len(ups) < 2 {
+		return ups, nil
+	}
+	tables := make([]string, len(ups))
+	for i, up := range ups {
+		tables[i] = up.unit.m.table
+	}
+	base, err := tablePrecedence(tables, models, si)
+	if err != nil {
+		return nil, err
+	}
+	refs := unactedRefs(si)
+	removes := make([]map[string]bool, len(ups))
+	clears := make([]clearance, len(ups))
+	cross := false
+	for i, up := range ups {
+		removes[i] = up.removes()
+		clears[i] = up.clearance(refs)
+		cross = cross || len(clears[i].need) > 0 || len(clears[i].prefer) > 0
+	}
+	if cross {
+		// need[j][i]: unit j removes rows unit i needs gone; prefer[j][i]:
+		// rows unit i would update.
+		need, prefer := make([][]bool, len(ups)), make([][]bool, len(ups))
+		for j := range ups {
+			need[j], prefer[j] = make([]bool, len(ups)), make([]bool, len(ups))
+			for i := range ups {
+				if i == j {
+					continue
+				}
+				for t, hard := range removes[j] {
+					if onlyDelete, ok := clears[i].need[t]; ok && (hard || !onlyDelete) {
+						need[j][i] = true
+					}
+					if hard && clears[i].prefer[t] {
+						prefer[j][i] = true
+					}
+				}
+			}
+		}
+		if idx, ok := topoOrder(len(ups), func(i, j int) bool { return base(i, j) || need[i][j] || prefer[i][j] }); ok {
+			return pick(ups, idx), nil
+		}
+		if idx, ok := topoOrder(len(ups), func(i, j int) bool { return base(i, j) || need[i][j] }); ok {
+			return pick(ups, idx), nil
+		}
+	}
+	idx, _ := topoOrder(len(ups), base) // acyclic: precedence rejected cycles
+	return pick(ups, idx), nil
+}
+
+// pick returns items in the order of idx.
+func pick[T any](items []T, idx []int) []T {
+	out := make([]T, len(idx))
+	for i, j := range idx {
+		out[i] = items[j]
+	}
+	return out
+}
+
+// clearance is what a unit needs removed before it runs. need holds the
+// tables whose rows reference rows the unit removes and that it leaves in
+// place: true when only a delete clears them (the unit deletes the rows
+// they reference), false when a soft delete does too (the unit soft-deletes
+// them, and only a Restrict or Protect check counts live rows). prefer
+// holds the tables whose rows the unit sets a foreign key of.
+type clearance struct {
+	need   map[string]bool
+	prefer map[string]bool
+}
+
+// unactedRefs returns, per table, the tables of the catalog that reference
+// it by a foreign key without an ON DELETE action.
+func unactedRefs(si *schemaInfo) map[string][]string {
+	if si == nil {
+		return nil
+	}
+	out := make(map[string][]string)
+	for child, fks := range si.byChild {
+		for _, fk := range fks {
+			if fk.parent != child && !fk.hasAction() {
+				out[fk.parent] = append(out[fk.parent], child)
+			}
+		}
+	}
+	return out
+}
+
+// none reports whether the unit is a bulk delete that matches no row:
+// nothing of it is sent.
+func (up *unitPlan) none() bool { return up.unit.bulk != nil && up.unit.bulk.none }
+
+// removes returns the tables the unit deletes (true) or soft-deletes
+// (false) rows of.
+func (up *unitPlan) removes() map[string]bool {
+	out := make(map[string]bool)
+	if up.unit.restore() || up.none() {
+		return out
+	}
+	for _, n := range up.nodes {
+		out[n.m.table] = out[n.m.table] || !n.soft
+	}
+	return out
+}
+
+// clearance returns what the unit needs removed before it runs; refs is
+// unactedRefs of the catalog.
+func (up *unitPlan) clearance(refs map[string][]string) clearance {
+	c := clearance{need: make(map[string]bool), prefer: make(map[string]bool)}
+	if up.unit.restore() || up.none() {
+		return c
+	}
+	g := up.graph
+	// Tables whose rows referencing a node's rows the unit cascades to,
+	// reassigns or leaves to the database.
+	followed := make(map[*node]map[string]bool)
+	follow := func(e edge) {
+		if followed[e.from] == nil {
+			followed[e.from] = make(map[string]bool)
+		}
+		followed[e.from][e.r.child.table] = true
+	}
+	for _, n := range up.nodes {
+		for _, e := range n.in {
+			follow(e)
+		}
+	}
+	for _, e := range g.dbs {
+		follow(e)
+	}
+	for _, e := range g.sets {
+		follow(e)
+		c.prefer[e.r.child.table] = true
+	}
+	for _, e := range g.restricts {
+		if !e.r.self() {
+			c.need[e.r.child.table] = c.need[e.r.child.table] || !e.from.soft
+		}
+	}
+	for _, n := range up.nodes {
+		if n.soft {
+			continue // the row stays: foreign keys hold
+		}
+		for _, child := range refs[n.m.table] {
+			if child != n.m.table && !followed[n][child] {
+				c.need[child] = true
+			}
+		}
+	}
+	return c
 }
 
 // writeOrder orders a unit's nodes for writing, children first.
@@ -321,8 +487,8 @@ func writeOrder(nodes []*node, si *schemaInfo) ([]*node, error) {
 	return inDeleteOrder(nodes, func(n *node) *model { return n.m }, models, si)
 }
 
-// inDeleteOrder returns items in deleteOrder of their tables, with the
-// references of models and the catalog.
+// inDeleteOrder returns items in the delete order of their tables
+// (precedence), with the references of models and the catalog.
 func inDeleteOrder[T any](items []T, modelOf func(T) *model, models map[*model]bool, si *schemaInfo) ([]T, error) {
 	if len(items) < 2 {
 		return items, nil
@@ -331,28 +497,34 @@ func inDeleteOrder[T any](items []T, modelOf func(T) *model, models map[*model]b
 	for i, it := range items {
 		tables[i] = modelOf(it).table
 	}
+	first, err := tablePrecedence(tables, models, si)
+	if err != nil {
+		return nil, err
+	}
+	idx, _ := topoOrder(len(items), first) // acyclic: precedence rejected cycles
+	return pick(items, idx), nil
+}
+
+// tablePrecedence is precedence over the references of models and the
+// catalog; where tables reference each other, over the references a
+// SetNull, SetDefault or SetValue relation, or an ON DELETE action, does
+// not break.
+func tablePrecedence(tables []string, models map[*model]bool, si *schemaInfo) (func(i, j int) bool, error) {
 	g, err := referenceGraph(models, si, false)
 	if err != nil {
 		return nil, err
 	}
-	idx, err := deleteOrder(tables, g)
+	first, err := precedence(tables, g)
 	if errors.Is(err, ErrCycle) {
 		// Tables that reference each other: a reference cleared before
 		// its parent goes may break the cycle.
 		if g, err = referenceGraph(models, si, true); err != nil {
 			return nil, err
 		}
-		idx, err = deleteOrder(tables, g)
+		first, err = precedence(tables, g)
 		if err != nil {
 			return nil, fmt.Errorf("%w, and no SetNull, SetDefault or SetValue relation breaks the cycle", err)
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]T, len(idx))
-	for i, j := range idx {
-		out[i] = items[j]
-	}
-	return out, nil
+	return first, err
 }

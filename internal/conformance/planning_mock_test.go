@@ -894,3 +894,86 @@ func TestPlanningMockSessionState(t *testing.T) {
 }
 
 var _ sqlmock.Argument = planNow{}
+
+// TestPlanningMockUnits checks the order in which the units of one Commit
+// are sent: a unit that removes rows another unit's Restrict check or
+// SetNull update would see goes first.
+func TestPlanningMockUnits(t *testing.T) {
+	planRunMock(t, []planMockCase{
+		{
+			name: "a unit that deletes rows another unit's Restrict check counts goes first, whatever the registration order",
+			register: func(t *testing.T, s *typeddelete.Session) {
+				planMust(t, "Delete", s.Delete(&xTop{ID: 1}, &xKeeper{ID: 1}))
+			},
+			sent: map[string][]mockExpectation{
+				"sqlite": {
+					mockBegin{},
+					mockExec{query: `DELETE FROM "x_bottoms" WHERE "keeper_id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockExec{query: `DELETE FROM "x_keepers" WHERE "id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockQuery{query: `SELECT "id" FROM "x_b1" WHERE "top_id" IN (?)`, args: mockArgs(1), cols: []string{"id"}, rows: [][]driver.Value{{10}}},
+					mockQuery{query: `SELECT COUNT(*) FROM "x_bottoms" WHERE "b1_id" IN (?)`, args: mockArgs(10), cols: []string{"n"}, rows: planCount(0)},
+					mockExec{query: `DELETE FROM "x_b1" WHERE "id" IN (?)`, args: mockArgs(10), rows: 1},
+					mockExec{query: `DELETE FROM "x_tops" WHERE "id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockCommit{},
+				},
+				"postgres": {
+					mockBegin{},
+					mockExec{query: `DELETE FROM "x_bottoms" WHERE "keeper_id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+					mockExec{query: `DELETE FROM "x_keepers" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+					mockQuery{query: `SELECT "id" FROM "x_b1" WHERE "top_id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{1}), cols: []string{"id"}, rows: [][]driver.Value{{10}}},
+					mockQuery{query: `SELECT COUNT(*) FROM "x_bottoms" WHERE "b1_id" = ANY($1)`, args: mockArgs([]int64{10}), cols: []string{"n"}, rows: planCount(0)},
+					mockExec{query: `DELETE FROM "x_b1" WHERE "id" = ANY($1)`, args: mockArgs([]int64{10}), rows: 1},
+					mockExec{query: `DELETE FROM "x_tops" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+					mockCommit{},
+				},
+				"mysql": {
+					mockBegin{},
+					mockExec{query: "DELETE FROM `x_bottoms` WHERE `keeper_id` IN (1)", rows: 1},
+					mockExec{query: "DELETE FROM `x_keepers` WHERE `id` IN (1)", rows: 1},
+					mockQuery{query: "SELECT `id` FROM `x_b1` WHERE `top_id` IN (1) FOR UPDATE", cols: []string{"id"}, rows: [][]driver.Value{{10}}},
+					mockQuery{query: "SELECT COUNT(*) FROM `x_bottoms` WHERE `b1_id` IN (10)", cols: []string{"n"}, rows: planCount(0)},
+					mockExec{query: "DELETE FROM `x_b1` WHERE `id` IN (10)", rows: 1},
+					mockExec{query: "DELETE FROM `x_tops` WHERE `id` IN (1)", rows: 1},
+					mockCommit{},
+				},
+			},
+			after: planDeleted(map[string]int64{"x_bottoms": 1, "x_keepers": 1, "x_b1": 1, "x_tops": 1}),
+		},
+		{
+			name: "a unit that deletes rows another unit's SetNull would update goes first, and the update reads what remains",
+			register: func(t *testing.T, s *typeddelete.Session) {
+				planMust(t, "Delete", s.Delete(&xAuthor{ID: 1}, &xPub{ID: 1}))
+			},
+			sent: map[string][]mockExpectation{
+				"sqlite": {
+					mockBegin{},
+					mockExec{query: `DELETE FROM "x_books" WHERE "pub_id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockExec{query: `DELETE FROM "x_pubs" WHERE "id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockQuery{query: `SELECT "id" FROM "x_books" WHERE "author_id" IN (?)`, args: mockArgs(1), cols: []string{"id"}, rows: [][]driver.Value{{11}}},
+					mockExec{query: `UPDATE "x_books" SET "author_id" = ? WHERE "id" IN (?)`, args: mockArgs(nil, 11), rows: 1},
+					mockExec{query: `DELETE FROM "x_authors" WHERE "id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockCommit{},
+				},
+				"postgres": {
+					mockBegin{},
+					mockExec{query: `DELETE FROM "x_books" WHERE "pub_id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+					mockExec{query: `DELETE FROM "x_pubs" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+					mockQuery{query: `SELECT "id" FROM "x_books" WHERE "author_id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{1}), cols: []string{"id"}, rows: [][]driver.Value{{11}}},
+					mockExec{query: `UPDATE "x_books" SET "author_id" = $1 WHERE "id" = ANY($2)`, args: mockArgs(nil, []int64{11}), rows: 1},
+					mockExec{query: `DELETE FROM "x_authors" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+					mockCommit{},
+				},
+				"mysql": {
+					mockBegin{},
+					mockExec{query: "DELETE FROM `x_books` WHERE `pub_id` IN (1)", rows: 1},
+					mockExec{query: "DELETE FROM `x_pubs` WHERE `id` IN (1)", rows: 1},
+					mockQuery{query: "SELECT `id` FROM `x_books` WHERE `author_id` IN (1) FOR UPDATE", cols: []string{"id"}, rows: [][]driver.Value{{11}}},
+					mockExec{query: "UPDATE `x_books` SET `author_id` = ? WHERE `id` IN (11)", args: mockArgs(nil), rows: 1},
+					mockExec{query: "DELETE FROM `x_authors` WHERE `id` IN (1)", rows: 1},
+					mockCommit{},
+				},
+			},
+			after: planDeleted(map[string]int64{"x_books": 1, "x_pubs": 1, "x_authors": 1}),
+		},
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -449,6 +450,182 @@ func TestRestrictCountsSoftDeletedChildrenOnDelete(t *testing.T) {
 					t.Errorf("Commit error = %v: the database refused it, the check did not", err)
 				}
 				p.expect(t, seed)
+			})
+		})
+	}
+}
+
+// Work registered together is split into units (one per bulk delete, one
+// per model of object deletes), which the planner may send in another
+// order than they were registered. What a Commit deletes depends on
+// neither order.
+
+// Restrict across units: top cascades to b1, which restricts bottoms;
+// keeper cascades to bottoms.
+
+type xTop struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (xTop) TableName() string { return "x_tops" }
+func (xTop) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xB1](typeddelete.Cascade, "top_id")}
+}
+
+type xB1 struct {
+	ID    int64 `db:"id,pk"`
+	TopID int64 `db:"top_id"`
+}
+
+func (xB1) TableName() string { return "x_b1" }
+func (xB1) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xBottom](typeddelete.Restrict, "b1_id")}
+}
+
+type xKeeper struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (xKeeper) TableName() string { return "x_keepers" }
+func (xKeeper) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xBottom](typeddelete.Cascade, "keeper_id")}
+}
+
+type xBottom struct {
+	ID       int64 `db:"id,pk"`
+	B1ID     int64 `db:"b1_id"`
+	KeeperID int64 `db:"keeper_id"`
+}
+
+func (xBottom) TableName() string { return "x_bottoms" }
+
+// TestRestrictAcrossUnits checks that a Restrict relation lets go the rows
+// another unit of the same Commit deletes, and refuses one that would
+// remain, whichever unit was registered first.
+func TestRestrictAcrossUnits(t *testing.T) {
+	setup := func(t *testing.T, tdb *testDB, survivor bool) *planDB {
+		tdb.exec(t, "CREATE TABLE x_tops (id BIGINT PRIMARY KEY)",
+			"CREATE TABLE x_keepers (id BIGINT PRIMARY KEY)",
+			"CREATE TABLE x_b1 (id BIGINT PRIMARY KEY, top_id BIGINT NOT NULL, FOREIGN KEY (top_id) REFERENCES x_tops(id))",
+			"CREATE TABLE x_bottoms (id BIGINT PRIMARY KEY, b1_id BIGINT NOT NULL, keeper_id BIGINT NOT NULL, FOREIGN KEY (b1_id) REFERENCES x_b1(id), FOREIGN KEY (keeper_id) REFERENCES x_keepers(id))",
+			"INSERT INTO x_tops (id) VALUES (1)", "INSERT INTO x_keepers (id) VALUES (1), (2)",
+			"INSERT INTO x_b1 (id, top_id) VALUES (10, 1)",
+			// Bottom 100 goes with keeper 1.
+			"INSERT INTO x_bottoms (id, b1_id, keeper_id) VALUES (100, 10, 1)")
+		if survivor {
+			// Bottom 101 references b1 10 but hangs under keeper 2, kept.
+			tdb.exec(t, "INSERT INTO x_bottoms (id, b1_id, keeper_id) VALUES (101, 10, 2)")
+		}
+		return &planDB{testDB: tdb, tables: []planTable{{"x_tops", "id", "1"}, {"x_keepers", "id", "1"}, {"x_b1", "id", "1"}, {"x_bottoms", "id", "1"}}}
+	}
+	seed := map[string][]string{"x_tops": {"1"}, "x_keepers": {"1", "2"}, "x_b1": {"10"}, "x_bottoms": {"100", "101"}}
+	for _, keeperFirst := range []bool{false, true} {
+		order, objs := "Delete(top, keeper)", []any{&xTop{ID: 1}, &xKeeper{ID: 1}}
+		if keeperFirst {
+			order, objs = "Delete(keeper, top)", []any{&xKeeper{ID: 1}, &xTop{ID: 1}}
+		}
+		t.Run(order+" succeeds when the Commit deletes every restricted row", func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				p := setup(t, tdb, false)
+				s := tdb.session()
+				planMust(t, "Delete", s.Delete(objs...))
+				planMust(t, "Commit", xCommit(t, s))
+				p.expect(t, map[string][]string{"x_tops": nil, "x_keepers": {"2"}, "x_b1": nil, "x_bottoms": nil})
+				want := map[string]int64{"x_tops": 1, "x_keepers": 1, "x_b1": 1, "x_bottoms": 1}
+				if got := s.LastCommit().Deleted; !reflect.DeepEqual(got, want) {
+					t.Errorf("LastCommit().Deleted = %v, want %v", got, want)
+				}
+			})
+		})
+		t.Run(order+" is refused when a restricted row would remain", func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				p := setup(t, tdb, true)
+				s := tdb.session()
+				planMust(t, "Delete", s.Delete(objs...))
+				err := xCommit(t, s)
+				var re *typeddelete.RestrictError
+				want := typeddelete.RestrictError{Parent: "x_b1", Child: "x_bottoms", Count: 1, Policy: typeddelete.Restrict}
+				if !errors.Is(err, typeddelete.ErrRestricted) || !errors.As(err, &re) || *re != want {
+					t.Fatalf("Commit error = %v, want a RestrictError of x_b1 for 1 row of x_bottoms", err)
+				}
+				p.expect(t, seed)
+				if o, b := s.Pending(); o != 2 || b != 0 {
+					t.Errorf("Pending() = (%d, %d), want both deletes pending", o, b)
+				}
+			})
+		})
+	}
+}
+
+// SetNull across units: an author's books keep their rows with a NULL
+// author; a publisher's books go with it.
+
+type xPub struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (xPub) TableName() string { return "x_pubs" }
+func (xPub) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xBook](typeddelete.Cascade, "pub_id")}
+}
+
+type xAuthor struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (xAuthor) TableName() string { return "x_authors" }
+func (xAuthor) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xBook](typeddelete.SetNull, "author_id")}
+}
+
+type xBook struct {
+	ID       int64  `db:"id,pk"`
+	AuthorID *int64 `db:"author_id"`
+	PubID    int64  `db:"pub_id"`
+}
+
+func (xBook) TableName() string { return "x_books" }
+
+// TestSetNullAcrossUnits checks that no UPDATE is sent for children that
+// another unit of the same Commit deletes, whichever was registered first,
+// and that the children that remain are updated.
+func TestSetNullAcrossUnits(t *testing.T) {
+	for _, pubFirst := range []bool{false, true} {
+		order, objs := "Delete(author, publisher)", []any{&xAuthor{ID: 1}, &xPub{ID: 1}}
+		if pubFirst {
+			order, objs = "Delete(publisher, author)", []any{&xPub{ID: 1}, &xAuthor{ID: 1}}
+		}
+		t.Run(order+" updates only the books that remain", func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				tdb.exec(t, "CREATE TABLE x_pubs (id BIGINT PRIMARY KEY)",
+					"CREATE TABLE x_authors (id BIGINT PRIMARY KEY)",
+					"CREATE TABLE x_books (id BIGINT PRIMARY KEY, author_id BIGINT, pub_id BIGINT NOT NULL, FOREIGN KEY (author_id) REFERENCES x_authors(id), FOREIGN KEY (pub_id) REFERENCES x_pubs(id))",
+					"INSERT INTO x_pubs (id) VALUES (1), (2)", "INSERT INTO x_authors (id) VALUES (1)",
+					// Book 10 goes with publisher 1; book 11 stays, without its author.
+					"INSERT INTO x_books (id, author_id, pub_id) VALUES (10, 1, 1), (11, 1, 2)")
+				p := &planDB{testDB: tdb, tables: []planTable{{"x_pubs", "id", "1"}, {"x_authors", "id", "1"}, {"x_books", "id, author_id, pub_id", "1"}}}
+				log := &mockLog{}
+				s := tdb.session(typeddelete.WithLogger(slog.New(log)))
+				planMust(t, "Delete", s.Delete(objs...))
+				before := len(log.sent())
+				planMust(t, "Commit", xCommit(t, s))
+				p.expect(t, map[string][]string{"x_pubs": {"2"}, "x_authors": nil, "x_books": {"11|NULL|2"}})
+				res := s.LastCommit()
+				if want := map[string]int64{"x_books": 1}; !reflect.DeepEqual(res.Updated, want) {
+					t.Errorf("LastCommit().Updated = %v, want %v: book 11 only", res.Updated, want)
+				}
+				if want := map[string]int64{"x_pubs": 1, "x_authors": 1, "x_books": 1}; !reflect.DeepEqual(res.Deleted, want) {
+					t.Errorf("LastCommit().Deleted = %v, want %v", res.Deleted, want)
+				}
+				var updates []string
+				for _, st := range log.sent()[before:] {
+					if strings.HasPrefix(st.sql, "UPDATE") {
+						updates = append(updates, st.sql)
+					}
+				}
+				if len(updates) != 1 {
+					t.Errorf("the Commit sent the UPDATEs %q, want one, of book 11", updates)
+				}
 			})
 		})
 	}
