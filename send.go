@@ -366,6 +366,19 @@ func (x *sender) count(st *step) error {
 // sends the count too, rather than a dry run alone.
 func (x *sender) countRows(st *step, src *rowSet, record bool) (int64, error) {
 	var total int64
+	if x.dry && x.goneByKey(st) {
+		// Rows earlier units removed by key are still there in a dry
+		// run: read the keys and leave those out.
+		kids, err := x.keysOf(st, src, false)
+		if err != nil || !record {
+			return int64(kids.len()), err
+		}
+		err = x.batches(st, src, func(cond string, args []any, _ []int) error {
+			x.record(x.sel(st, []string{"COUNT(*)"}, cond, args, false))
+			return nil
+		})
+		return int64(kids.len()), err
+	}
 	err := x.batches(st, src, func(cond string, args []any, _ []int) error {
 		q := x.sel(st, []string{"COUNT(*)"}, cond, args, false)
 		n, err := x.s.count(x.ctx, x.conn, x.kind(st), x.runSel(st, []string{"COUNT(*)"}, cond, args, false))
@@ -395,7 +408,7 @@ func (x *sender) restrict(st *step) error {
 	} else {
 		// A dry run reads the keys, to leave out rows earlier units
 		// removed, and shows the statement a Commit sends.
-		kids, err := x.keysOf(st, !counting)
+		kids, err := x.keysOf(st, nil, !counting)
 		if err != nil {
 			return err
 		}
@@ -428,7 +441,7 @@ func (x *sender) restrict(st *step) error {
 // setRead reads the children a reassigning relation will update, leaving
 // out the ones the unit removes before their parent.
 func (x *sender) setRead(st *step) error {
-	kids, err := x.keysOf(st, true)
+	kids, err := x.keysOf(st, nil, true)
 	if err != nil {
 		return err
 	}
@@ -441,12 +454,13 @@ func (x *sender) setRead(st *step) error {
 	return x.counted(st, int64(st.targets.len()))
 }
 
-// keysOf reads the keys of the rows a step selects; record says whether a
-// Commit sends the read too.
-func (x *sender) keysOf(st *step, record bool) (*rowSet, error) {
+// keysOf reads the keys of the rows a step selects, by the keys of src
+// (nil for the step's own set); record says whether a Commit sends the
+// read too.
+func (x *sender) keysOf(st *step, src *rowSet, record bool) (*rowSet, error) {
 	out := newRowSet(st.m)
 	lock := st.act == actSetRead
-	err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
+	err := x.batches(st, src, func(cond string, args []any, _ []int) error {
 		q := x.sel(st, x.d.quoteAll(st.m.pkColumns()), cond, args, lock)
 		rows, err := x.s.query(x.ctx, x.conn, x.kind(st), x.runSel(st, x.d.quoteAll(st.m.pkColumns()), cond, args, lock))
 		if err != nil {
@@ -763,6 +777,17 @@ func (x *sender) goneKeys(st *step) []goneKey {
 		ks = append(ks, goneKey{m: st.m, fk: strings.Join(st.rel.fkColumns(), ",")})
 	}
 	return ks
+}
+
+// goneByKey reports, in a dry run, whether earlier units removed or
+// updated rows by key that a step's reads would see.
+func (x *sender) goneByKey(st *step) bool {
+	for _, gk := range x.goneKeys(st) {
+		if g := x.gone[gk]; g != nil && len(g.keys) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // isGone reports, in a dry run, whether an earlier unit removed or updated

@@ -65,6 +65,14 @@ func TestPreviewMatchesCommit(t *testing.T) {
 			seed: map[string][]string{"owners": {"1", "2"}, "pets": {"10|1|rex", "11|1|tom", "20|2|kit"}},
 		},
 		{
+			name:     "a delete of a child and of its parent, whose other children go without a read",
+			fixtures: []planFixture{planTeams},
+			register: func(t *testing.T, s *typeddelete.Session) {
+				planMust(t, "Delete", s.Delete(&planProject{ID: 10}, &planTask{ID: 100}))
+			},
+			seed: planTeamsSeed,
+		},
+		{
 			name:     "SetNull",
 			fixtures: []planFixture{planAuthors},
 			register: func(t *testing.T, s *typeddelete.Session) {
