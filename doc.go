@@ -86,7 +86,12 @@
 //  1. Reads fix the rows before anything changes, locked where the database
 //     locks (FOR UPDATE): the rows a bulk filter matches, the children a
 //     relation reaches, the descendants of a tree. A table whose rows
-//     nothing else needs is not read; its rows are deleted set-based.
+//     nothing else needs is not read; its rows are deleted set-based. A
+//     bulk filter matches the rows it matched when the Commit began,
+//     whatever other work goes before it: its rows are read before any
+//     unit writes, unless its filter reads only its own row and no unit
+//     before it updates its table. Flush first to filter on what other
+//     deletes leave.
 //  2. Checks: Restrict and Protect, and the children a SetNull, SetDefault
 //     or SetValue relation will update.
 //  3. Writes, children first: updates of foreign keys, then hooks and the

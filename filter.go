@@ -49,6 +49,10 @@ func (s *Session) renderFilter(ctx context.Context, op *bulkOp, probing bool) er
 	return nil
 }
 
+// ownRow reports whether the filter of a bulk delete reads only the row it
+// is evaluated on: it has no Raw term, which may read other tables.
+func (op *bulkOp) ownRow() bool { return len(rawLeaves(op.preds)) == 0 }
+
 // namesColumn reports whether a Raw term's SQL has a column of m as a
 // word: it then depends on the row, and needs no probe.
 func namesColumn(m *model, leaf *rawLeaf) bool {

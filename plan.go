@@ -27,7 +27,12 @@ import (
 //     relation reaches, the descendants of a tree. Each read locks its rows
 //     (FOR UPDATE) and fills a node's rowSet. A table whose rows nothing
 //     else needs is not read: its rows are deleted set-based, by the keys
-//     of its parent.
+//     of its parent. The read of a bulk filter after other units is the
+//     unit's early step, sent before any unit's steps: the filter then
+//     matches the rows it matched before the Commit changed anything,
+//     whatever the order of the units. A filter that reads only its own
+//     row, on a table no unit before it updates, needs no early read:
+//     deleting other rows cannot change what it matches.
 //  2. Checks: Restrict and Protect relations, and the children a SetNull,
 //     SetDefault or SetValue relation will update, read against the rows
 //     the unit deletes.
@@ -95,6 +100,7 @@ type unitPlan struct {
 	root  *node
 	nodes []*node // tables the unit removes rows from, parents before children
 	graph *graph
+	early []*step // steps sent before any unit's steps: a bulk filter's read
 	steps []*step
 }
 
@@ -179,6 +185,7 @@ type step struct {
 	soft  bool      // actDelete: a soft-delete UPDATE
 
 	into    *node   // actRead, actTree: the node whose set the rows join
+	again   bool    // actRead: read the node's own rows again, keeping those still there
 	minus   *node   // actRestrict, actSetRead: rows the unit removes anyway
 	targets *rowSet // actSetRead fills it, actSet updates its rows
 	values  []any   // actSet: the value of each foreign-key column
@@ -186,6 +193,7 @@ type step struct {
 	order   bool    // actDelete: rows referencing others of the set go first
 	hooks   bool    // actDelete: run BeforeDelete and AfterDelete
 	expect  bool    // actDelete: every key must match a row (fast mode)
+	stale   bool    // actDelete: the set was read early; units before may have removed some of its rows
 	counts  bool    // the rows count toward AtMost and WithMaxRows
 	recount bool    // actDelete: the rows replace those the unit's count step counted
 	handle  bool    // actDelete: the rows are what the bulk handle reports
@@ -333,9 +341,19 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 		return nil, err
 	}
 	p := &plan{units: ordered, precise: precise, si: si}
-	for _, up := range p.units {
-		if err := up.emit(s.dialect, precise, deleted, si); err != nil {
+	var touched map[string]bool // what the units before the one emitted change (see touches)
+	var acted map[string][]*dbForeignKey
+	for i, up := range p.units {
+		if err := up.emit(s.dialect, precise, deleted, touched, si); err != nil {
 			return nil, err
+		}
+		if i < len(p.units)-1 && !up.none() {
+			if touched == nil {
+				touched, acted = make(map[string]bool), actedRefs(si)
+			}
+			for t, upd := range up.touches(si, acted) {
+				touched[t] = touched[t] || upd
+			}
 		}
 	}
 	return p, nil
@@ -393,8 +411,11 @@ func buildGraph(u *unit, si *schemaInfo) (*unitPlan, error) {
 // reassigning relation in one of them are read first, after what earlier
 // units removed, and those the unit removes before their parent are left
 // out, so that no UPDATE is sent for rows the Commit has deleted or is
-// deleting.
-func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *schemaInfo) error {
+// deleting. touched holds the tables the units before this one change
+// (see touches): a bulk delete's filter is read at the start of the run
+// (its early step) when one of their writes could change which rows it
+// matches.
+func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, touched map[string]bool, si *schemaInfo) error {
 	g, u := up.graph, up.unit
 	if u.restore() {
 		up.emitRestore()
@@ -438,8 +459,19 @@ func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *
 			}
 		}
 	}
+	// A bulk delete after other units reads its filter's rows before any
+	// of them writes, unless its filter reads only the row it is on and
+	// none of them updates rows of its table: deleting rows makes no other
+	// row match such a filter. Otherwise the filter would match other rows
+	// at its turn.
+	early := touched != nil && u.bulk != nil && u.bulk.fixed == nil &&
+		(!u.bulk.ownRow() || touched[up.root.m.table])
+	if r := up.root; early && !r.read {
+		r.read, r.set = true, newRowSet(r.m)
+	}
 
 	// 1. Reads, parents before children.
+	stale := false // the root's rows were read early, and units before may remove some
 	for _, n := range up.nodes {
 		if !n.read {
 			// A Purge chunk's rows are its keys, counted as they go.
@@ -457,8 +489,22 @@ func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *
 			up.add(&step{act: actRead, m: n.m, sel: selSet, set: n.set, into: n, live: n.soft,
 				counts: true, why: "the rows of the chunk"})
 		case n.root:
-			up.add(&step{act: actRead, m: n.m, sel: selFilter, bulk: u.bulk, into: n, live: n.soft,
-				counts: true, why: "the rows the bulk delete matches, fixed before anything changes"})
+			st := &step{act: actRead, m: n.m, sel: selFilter, bulk: u.bulk, into: n, live: n.soft,
+				counts: true, why: "the rows the bulk delete matches, fixed before anything changes"}
+			if !early {
+				up.add(st)
+				break
+			}
+			up.early = append(up.early, st)
+			_, stale = touched[n.m.table]
+			if stale && (n.rows || len(n.self) > 0) {
+				stale = false
+				// Hooks, DeleteReturning and the order of a tree need the
+				// rows as they are now: without those the units before
+				// removed, with their current references.
+				up.add(&step{act: actRead, m: n.m, sel: selSet, set: n.set, into: n, live: n.soft, again: true,
+					why: "which rows the bulk delete matched are still there"})
+			}
 		default:
 			for _, e := range n.in {
 				up.add(&step{act: actRead, m: n.m, sel: selFK, set: e.from.set, rel: e.r, into: n, live: n.soft,
@@ -534,6 +580,7 @@ func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, si *
 		case n.set != nil:
 			del.sel, del.set = selSet, n.set
 			del.expect = n.root && u.objs != nil && !n.read
+			del.stale = n.root && stale
 			del.counts = n.root && !n.read // rows known without a read count as sent
 			del.why = "the rows read above"
 			if del.expect {

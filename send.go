@@ -27,9 +27,10 @@ type sender struct {
 	res     *CommitResult
 	unit    *unitPlan
 	si      *schemaInfo
-	unitN   int64 // rows the current unit touched, for AtMost
-	totalN  int64 // rows the run touched, for WithMaxRows
-	standIn int64 // rows the current unit's count step counted
+	unitN   int64               // rows the current unit touched, for AtMost
+	totalN  int64               // rows the run touched, for WithMaxRows
+	earlyN  map[*unitPlan]int64 // rows each unit's early steps touched
+	standIn int64               // rows the current unit's count step counted
 
 	dry  bool
 	pv   *Preview
@@ -91,8 +92,25 @@ func (x *sender) run(p *plan) error {
 			return err
 		}
 	}
+	// Early steps first: the reads that fix a bulk filter's rows before
+	// any unit writes.
 	for _, up := range p.units {
-		x.unit, x.unitN, x.standIn = up, 0, 0
+		if len(up.early) == 0 || up.none() {
+			continue
+		}
+		x.unit, x.unitN = up, 0
+		for _, st := range up.early {
+			if err := actions[st.act](x, st); err != nil {
+				return err
+			}
+		}
+		if x.earlyN == nil {
+			x.earlyN = make(map[*unitPlan]int64)
+		}
+		x.earlyN[up] = x.unitN
+	}
+	for _, up := range p.units {
+		x.unit, x.unitN, x.standIn = up, x.earlyN[up], 0
 		if b := up.unit.bulk; b != nil && b.none {
 			if !x.dry {
 				b.handle.set(0, true, nil)
@@ -158,13 +176,18 @@ func (p *plan) stamps() bool {
 
 // read reads rows into a node's set: whole rows when the node keeps them,
 // else keys, with the self-reference columns of a table that references
-// itself. A read of registered keys settles which of them exist.
+// itself. A read of registered keys settles which of them exist; a read
+// again keeps only the rows of the node's set it finds.
 func (x *sender) read(st *step) error {
 	n := st.into
 	found := newRowSet(n.m)
 	err := x.scanRows(st, n, st.set, found)
 	if err != nil {
 		return err
+	}
+	if st.again {
+		*n.set = *found
+		return nil
 	}
 	if reg := n.set.reg; reg != nil && st.sel == selSet {
 		kept, err := x.settle(st, n.set, found)
@@ -570,7 +593,7 @@ func (x *sender) remove(st *step) error {
 				if x.dry {
 					x.record(q)
 					n = int64(len(rows))
-					if st.expect {
+					if st.expect || st.stale {
 						// Would every key match a row? Not one an earlier
 						// unit removed.
 						var alive []int

@@ -414,6 +414,23 @@ func unactedRefs(si *schemaInfo) map[string][]string {
 	return out
 }
 
+// actedRefs returns, per table, the foreign keys of the catalog with an ON
+// DELETE action that reference it.
+func actedRefs(si *schemaInfo) map[string][]*dbForeignKey {
+	if si == nil {
+		return nil
+	}
+	out := make(map[string][]*dbForeignKey)
+	for _, fks := range si.byChild {
+		for _, fk := range fks {
+			if fk.hasAction() {
+				out[fk.parent] = append(out[fk.parent], fk)
+			}
+		}
+	}
+	return out
+}
+
 // none reports whether the unit is a bulk delete that matches no row:
 // nothing of it is sent.
 func (up *unitPlan) none() bool { return up.unit.bulk != nil && up.unit.bulk.none }
@@ -476,6 +493,54 @@ func (up *unitPlan) clearance(refs map[string][]string) clearance {
 		}
 	}
 	return c
+}
+
+// touches returns the tables whose rows the unit changes, directly or
+// through the database's ON DELETE actions: true where it updates rows
+// (soft-deletes, restores or sets a foreign key of them), false where it
+// only deletes them. acted is actedRefs of the catalog; without a catalog
+// every child of a Database relation counts as updated.
+func (up *unitPlan) touches(si *schemaInfo, acted map[string][]*dbForeignKey) map[string]bool {
+	out := make(map[string]bool)
+	var stack []string
+	for _, n := range up.nodes {
+		upd := n.soft || n.restore
+		out[n.m.table] = out[n.m.table] || upd
+		if !upd {
+			stack = append(stack, n.m.table)
+		}
+	}
+	for _, e := range up.graph.sets {
+		out[e.r.child.table] = true
+	}
+	if si == nil {
+		for _, e := range up.graph.dbs {
+			if !e.from.soft {
+				out[e.r.child.table] = true
+			}
+		}
+		return out
+	}
+	seen := make(map[string]bool)
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		for _, fk := range acted[t] {
+			if fk.onDelete != "CASCADE" {
+				out[fk.child] = true // SET NULL, SET DEFAULT
+				continue
+			}
+			if _, ok := out[fk.child]; !ok {
+				out[fk.child] = false
+			}
+			stack = append(stack, fk.child)
+		}
+	}
+	return out
 }
 
 // writeOrder orders a unit's nodes for writing, children first.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/DATA-DOG/go-sqlmock"
+	sq "github.com/Masterminds/squirrel"
 
 	"github.com/typeddelete/typeddelete"
 )
@@ -896,10 +897,45 @@ func TestPlanningMockSessionState(t *testing.T) {
 var _ sqlmock.Argument = planNow{}
 
 // TestPlanningMockUnits checks the order in which the units of one Commit
-// are sent: a unit that removes rows another unit's Restrict check or
-// SetNull update would see goes first.
+// are sent: a bulk filter's rows are read before any unit writes, a unit
+// that removes rows another unit's Restrict check or SetNull update would
+// see goes first.
 func TestPlanningMockUnits(t *testing.T) {
+	const noPet = "NOT EXISTS (SELECT 1 FROM pets p WHERE p.owner_id = owners.id)"
+	const where = "(" + noPet + ")"
 	planRunMock(t, []planMockCase{
+		{
+			name: "a bulk delete after another unit reads its filter's rows before that unit writes, and deletes them by key",
+			register: func(t *testing.T, s *typeddelete.Session) {
+				planMust(t, "Delete", s.Delete(&planPet{ID: 20}))
+				_, err := typeddelete.Query[planOwner](s).Filter(typeddelete.Raw[planOwner](sq.Expr(noPet))).Delete()
+				planMust(t, "Query.Delete", err)
+			},
+			sent: map[string][]mockExpectation{
+				"sqlite": {
+					mockBegin{},
+					mockQuery{query: `SELECT "id" FROM "owners" WHERE ` + where, cols: []string{"id"}, rows: [][]driver.Value{{3}}},
+					mockExec{query: `DELETE FROM "pets" WHERE "id" IN (?)`, args: mockArgs(20), rows: 1},
+					mockExec{query: `DELETE FROM "owners" WHERE "id" IN (?)`, args: mockArgs(3), rows: 1},
+					mockCommit{},
+				},
+				"postgres": {
+					mockBegin{},
+					mockQuery{query: `SELECT "id" FROM "owners" WHERE ` + where + ` FOR UPDATE`, cols: []string{"id"}, rows: [][]driver.Value{{3}}},
+					mockExec{query: `DELETE FROM "pets" WHERE "id" = ANY($1)`, args: mockArgs([]int64{20}), rows: 1},
+					mockExec{query: `DELETE FROM "owners" WHERE "id" = ANY($1)`, args: mockArgs([]int64{3}), rows: 1},
+					mockCommit{},
+				},
+				"mysql": {
+					mockBegin{},
+					mockQuery{query: "SELECT `id` FROM `owners` WHERE " + where + " FOR UPDATE", cols: []string{"id"}, rows: [][]driver.Value{{3}}},
+					mockExec{query: "DELETE FROM `pets` WHERE `id` IN (20)", rows: 1},
+					mockExec{query: "DELETE FROM `owners` WHERE `id` IN (3)", rows: 1},
+					mockCommit{},
+				},
+			},
+			after: planDeleted(map[string]int64{"pets": 1, "owners": 1}),
+		},
 		{
 			name: "a unit that deletes rows another unit's Restrict check counts goes first, whatever the registration order",
 			register: func(t *testing.T, s *typeddelete.Session) {

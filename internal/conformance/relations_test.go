@@ -630,3 +630,86 @@ func TestSetNullAcrossUnits(t *testing.T) {
 		})
 	}
 }
+
+// A team is deleted with its projects.
+
+type xTeam struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (xTeam) TableName() string { return "x_teams" }
+func (xTeam) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xProject](typeddelete.Cascade, "team_id")}
+}
+
+type xProject struct {
+	ID     int64  `db:"id,pk"`
+	TeamID int64  `db:"team_id"`
+	Status string `db:"status"`
+}
+
+func (xProject) TableName() string { return "x_projects" }
+
+// TestBulkFilterAcrossUnits checks that a bulk delete matches the rows its
+// filter matched before the Commit changed anything, even where another
+// unit of the same Commit, registered before or after it, goes first and
+// changes what the filter reads.
+func TestBulkFilterAcrossUnits(t *testing.T) {
+	for _, deleteFirst := range []bool{false, true} {
+		order := "registered after"
+		if deleteFirst {
+			order = "registered before"
+		}
+		t.Run("a filter on children, with a delete of one of them "+order, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				p := &planDB{testDB: tdb, tables: []planTable{{"x_teams", "id", "1"}, {"x_projects", "id, team_id, status", "1"}}}
+				tdb.exec(t, "CREATE TABLE x_teams (id BIGINT PRIMARY KEY)",
+					"CREATE TABLE x_projects (id BIGINT PRIMARY KEY, team_id BIGINT NOT NULL, status VARCHAR(10) NOT NULL, FOREIGN KEY (team_id) REFERENCES x_teams(id))",
+					"INSERT INTO x_teams (id) VALUES (1), (2)",
+					"INSERT INTO x_projects (id, team_id, status) VALUES (10, 1, 'done'), (11, 1, 'open'), (20, 2, 'open')")
+				s := tdb.session()
+				if deleteFirst {
+					planMust(t, "Delete", s.Delete(&xProject{ID: 10}))
+				}
+				done := typeddelete.Raw[xTeam](sq.Expr("EXISTS (SELECT 1 FROM x_projects p WHERE p.team_id = x_teams.id AND p.status = 'done')"))
+				d, err := typeddelete.Query[xTeam](s).Filter(done).Delete()
+				planMust(t, "Query.Delete", err)
+				if !deleteFirst {
+					planMust(t, "Delete", s.Delete(&xProject{ID: 10}))
+				}
+				planMust(t, "Commit", xCommit(t, s))
+				if n, ok := d.RowsAffected(); n != 1 || !ok {
+					t.Errorf("RowsAffected() = %d, %v; want 1, true: team 1 had a done project before the Commit", n, ok)
+				}
+				p.expect(t, map[string][]string{"x_teams": {"2"}, "x_projects": {"20|2|open"}})
+				if got, want := s.LastCommit().Deleted, map[string]int64{"x_teams": 1, "x_projects": 2}; !reflect.DeepEqual(got, want) {
+					t.Errorf("LastCommit().Deleted = %v, want %v", got, want)
+				}
+			})
+		})
+		t.Run("a filter on another table, for rows deleted without a read, with a delete "+order, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				p := planSetup(t, tdb, planOwners)
+				s := tdb.session()
+				if deleteFirst {
+					planMust(t, "Delete", s.Delete(&planPet{ID: 20}))
+				}
+				// Every owner has a pet until pet 20, oscar's only one, goes.
+				noPet := typeddelete.Raw[planOwner](sq.Expr("NOT EXISTS (SELECT 1 FROM pets p WHERE p.owner_id = owners.id)"))
+				d, err := typeddelete.Query[planOwner](s).Filter(noPet).Delete()
+				planMust(t, "Query.Delete", err)
+				if !deleteFirst {
+					planMust(t, "Delete", s.Delete(&planPet{ID: 20}))
+				}
+				planMust(t, "Commit", xCommit(t, s))
+				if n, ok := d.RowsAffected(); n != 0 || !ok {
+					t.Errorf("RowsAffected() = %d, %v; want 0, true: every owner had a pet before the Commit", n, ok)
+				}
+				p.expect(t, map[string][]string{"owners": {"1", "2"}, "pets": {"10|1|rex", "11|1|tom"}})
+				if got, want := s.LastCommit().Deleted, map[string]int64{"pets": 1}; !reflect.DeepEqual(got, want) {
+					t.Errorf("LastCommit().Deleted = %v, want %v", got, want)
+				}
+			})
+		})
+	}
+}
