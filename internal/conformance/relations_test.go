@@ -712,4 +712,38 @@ func TestBulkFilterAcrossUnits(t *testing.T) {
 			})
 		})
 	}
+	t.Run("hooks run once for a row a delete before the bulk delete removed", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planShips)
+			s := tdb.session()
+			planMust(t, "Delete", s.Delete(&planShip{ID: 1}))
+			d, err := typeddelete.Query[planShip](s).Filter(typeddelete.Raw[planShip](sq.Expr("id <= ?", 2))).Delete()
+			planMust(t, "Query.Delete", err)
+			h := &planHooks{}
+			planMust(t, "Commit", s.Commit(h.with(context.Background())))
+			want := []string{"crew.before 10", "crew.before 11", "crew.after 10", "crew.after 11", "ship.before 1", "ship.after 1",
+				"crew.before 20", "crew.after 20", "ship.before 2", "ship.after 2"}
+			if got := h.inOrder(); !slices.Equal(got, want) {
+				t.Errorf("hook calls = %q, want %q", got, want)
+			}
+			if n, _ := d.RowsAffected(); n != 1 {
+				t.Errorf("RowsAffected() = %d, want 1: ship 1 was gone at its turn", n)
+			}
+			p.expect(t, map[string][]string{"ships": {"3"}, "crew": nil, "audit": nil})
+		})
+	})
+	t.Run("DeleteReturning returns only the rows it deleted, not one a delete before it removed", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := planSetup(t, tdb, planOwners)
+			s := tdb.session()
+			planMust(t, "Delete", s.Delete(&planPet{ID: 10}))
+			r, err := typeddelete.Query[planPet](s).Filter(typeddelete.Raw[planPet](sq.Expr("id < ?", 12))).DeleteReturning()
+			planMust(t, "Query.DeleteReturning", err)
+			planMust(t, "Commit", xCommit(t, s))
+			if got := planFmt(r.Rows()); got != "[{ID:11 OwnerID:1 Name:tom}]" {
+				t.Errorf("Rows() = %s, want pet 11 only", got)
+			}
+			p.expect(t, map[string][]string{"owners": {"1", "2"}, "pets": {"20|2|kit"}})
+		})
+	})
 }
