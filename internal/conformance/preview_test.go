@@ -282,8 +282,20 @@ func TestLimits(t *testing.T) {
 			always := typeddelete.Raw[planPet](sq.Expr("name IS NOT NULL"))
 			_, err := typeddelete.Query[planPet](s).Filter(always).Delete()
 			planMust(t, "Query.Delete", err)
-			tooMany(t, s.Commit(ctx), typeddelete.TooManyRowsError{Table: "pets", Limit: 2, Count: 3, Scope: "WithMaxRows"})
-			p.expect(t, map[string][]string{"owners": {"1", "2"}, "pets": {"10|1|rex", "11|1|tom", "20|2|kit"}})
+			want := typeddelete.TooManyRowsError{Table: "pets", Limit: 2, Count: 3, Scope: "WithMaxRows"}
+			tooMany(t, s.Commit(ctx), want)
+			seed := map[string][]string{"owners": {"1", "2"}, "pets": {"10|1|rex", "11|1|tom", "20|2|kit"}}
+			p.expect(t, seed)
+			// The work stays pending: a second Commit sends it again and
+			// is refused again.
+			if o, b := s.Pending(); o != 0 || b != 1 {
+				t.Errorf("Pending() = (%d, %d), want the bulk delete pending", o, b)
+			}
+			tooMany(t, s.Commit(ctx), want)
+			p.expect(t, seed)
+			if o, b := s.Pending(); o != 0 || b != 1 {
+				t.Errorf("Pending() = (%d, %d) after the second Commit, want the bulk delete pending", o, b)
+			}
 		})
 	})
 	t.Run("WithMaxRows counts every table of the Commit", func(t *testing.T) {
@@ -293,6 +305,9 @@ func TestLimits(t *testing.T) {
 			planMust(t, "Delete", s.Delete(&planPet{ID: 10}, &planPet{ID: 11}, &planTeam{ID: 1}))
 			tooMany(t, s.Commit(ctx), typeddelete.TooManyRowsError{Table: "teams", Limit: 7, Count: 8, Scope: "WithMaxRows"})
 			p.expect(t, planWith(planTeamsSeed, map[string][]string{"owners": {"1", "2"}, "pets": {"10|1|rex", "11|1|tom", "20|2|kit"}}))
+			if o, b := s.Pending(); o != 3 || b != 0 {
+				t.Errorf("Pending() = (%d, %d), want the three deletes pending", o, b)
+			}
 		})
 	})
 	t.Run("a limit that is not positive is refused", func(t *testing.T) {
