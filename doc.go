@@ -97,6 +97,14 @@
 //  3. Writes, children first: updates of foreign keys, then hooks and the
 //     DELETE (or soft-delete UPDATE) of each table.
 //
+// Units go in registration order, except that a unit goes first when
+// another unit needs its rows gone: its table references the other's, it
+// deletes the Restrict or Protect children (or children by a foreign key
+// of the catalog) the other leaves in place, or, where no cycle forbids
+// it, it deletes rows the other would set a foreign key of. So what a
+// Commit deletes does not depend on the order its work was registered in,
+// and hooks run in delete order, children before parents.
+//
 // Keys travel in batches under the dialect's limits (pk = ANY($1) with one
 // array on PostgreSQL through pgx, integer literals on MySQL, bound
 // parameters elsewhere); a statement text sent twice in one transaction is
