@@ -73,6 +73,17 @@ func TestPreviewMatchesCommit(t *testing.T) {
 			seed: planTeamsSeed,
 		},
 		{
+			name:     "a bulk filter on another table, after a delete that changes what it reads",
+			fixtures: []planFixture{planOwners},
+			register: func(t *testing.T, s *typeddelete.Session) {
+				planMust(t, "Delete", s.Delete(&planPet{ID: 20}))
+				noPet := typeddelete.Raw[planOwner](sq.Expr("NOT EXISTS (SELECT 1 FROM pets p WHERE p.owner_id = owners.id)"))
+				_, err := typeddelete.Query[planOwner](s).Filter(noPet).Delete()
+				planMust(t, "Query.Delete", err)
+			},
+			seed: map[string][]string{"owners": {"1", "2"}, "pets": {"10|1|rex", "11|1|tom", "20|2|kit"}},
+		},
+		{
 			name:     "SetNull",
 			fixtures: []planFixture{planAuthors},
 			register: func(t *testing.T, s *typeddelete.Session) {
