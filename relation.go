@@ -15,9 +15,9 @@ const (
 	// Restrict fails the Commit, naming the child table and how many child
 	// rows exist, when a deleted parent still has children. Children the
 	// same Commit deletes, through another relation or other work
-	// registered with it, do not count. A soft-deleted
-	// child counts when its parent is deleted, since its row still
-	// references the parent, and not when the parent is soft-deleted.
+	// registered with it, do not count. A soft-deleted child counts when
+	// its parent is deleted, since its row still references the parent,
+	// and not when the parent is soft-deleted.
 	Restrict OnDelete = iota + 1
 	// Cascade deletes the children too, set-based and level by level (soft
 	// deletes them when both models are soft-deletable).
@@ -30,9 +30,10 @@ const (
 	// which must exist; only the parent delete is sent.
 	Database
 	// Protect fails the Commit while a deleted parent has children, even
-	// when the same Commit deletes those children through another
-	// relation (Restrict lets such children go). Soft-deleted children
-	// count as for Restrict. It is Django's PROTECT.
+	// when the same delete reaches those children through another
+	// relation (Restrict lets such children go). Children that other work
+	// registered with it deletes are deleted first and do not count.
+	// Soft-deleted children count as for Restrict. It is Django's PROTECT.
 	Protect
 	// SetDefault sets the children's foreign key to the column's default
 	// before the parent is deleted, on every database (InnoDB has no ON
