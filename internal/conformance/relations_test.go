@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -482,6 +483,27 @@ func (xB1) Relations() []typeddelete.Relation {
 	return []typeddelete.Relation{typeddelete.HasMany[xBottom](typeddelete.Restrict, "b1_id")}
 }
 
+// xTopProtect and xB1Protect are xTop and xB1 with Protect in place of
+// Restrict.
+type xTopProtect struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (xTopProtect) TableName() string { return "x_tops" }
+func (xTopProtect) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xB1Protect](typeddelete.Cascade, "top_id")}
+}
+
+type xB1Protect struct {
+	ID    int64 `db:"id,pk"`
+	TopID int64 `db:"top_id"`
+}
+
+func (xB1Protect) TableName() string { return "x_b1" }
+func (xB1Protect) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[xBottom](typeddelete.Protect, "b1_id")}
+}
+
 type xKeeper struct {
 	ID int64 `db:"id,pk"`
 }
@@ -499,9 +521,9 @@ type xBottom struct {
 
 func (xBottom) TableName() string { return "x_bottoms" }
 
-// TestRestrictAcrossUnits checks that a Restrict relation lets go the rows
-// another unit of the same Commit deletes, and refuses one that would
-// remain, whichever unit was registered first.
+// TestRestrictAcrossUnits checks that a Restrict or Protect relation lets
+// go the rows another unit of the same Commit deletes, and refuses one
+// that would remain, whichever unit was registered first.
 func TestRestrictAcrossUnits(t *testing.T) {
 	setup := func(t *testing.T, tdb *testDB, survivor bool) *planDB {
 		tdb.exec(t, "CREATE TABLE x_tops (id BIGINT PRIMARY KEY)",
@@ -519,11 +541,23 @@ func TestRestrictAcrossUnits(t *testing.T) {
 		return &planDB{testDB: tdb, tables: []planTable{{"x_tops", "id", "1"}, {"x_keepers", "id", "1"}, {"x_b1", "id", "1"}, {"x_bottoms", "id", "1"}}}
 	}
 	seed := map[string][]string{"x_tops": {"1"}, "x_keepers": {"1", "2"}, "x_b1": {"10"}, "x_bottoms": {"100", "101"}}
-	for _, keeperFirst := range []bool{false, true} {
-		order, objs := "Delete(top, keeper)", []any{&xTop{ID: 1}, &xKeeper{ID: 1}}
-		if keeperFirst {
-			order, objs = "Delete(keeper, top)", []any{&xKeeper{ID: 1}, &xTop{ID: 1}}
+	type registration struct {
+		order  string
+		objs   []any
+		policy typeddelete.OnDelete
+	}
+	var regs []registration
+	for _, policy := range []typeddelete.OnDelete{typeddelete.Restrict, typeddelete.Protect} {
+		var top any = &xTop{ID: 1}
+		if policy == typeddelete.Protect {
+			top = &xTopProtect{ID: 1}
 		}
+		regs = append(regs,
+			registration{fmt.Sprintf("with %s, Delete(top, keeper)", policy), []any{top, &xKeeper{ID: 1}}, policy},
+			registration{fmt.Sprintf("with %s, Delete(keeper, top)", policy), []any{&xKeeper{ID: 1}, top}, policy})
+	}
+	for _, reg := range regs {
+		order, objs := reg.order, reg.objs
 		t.Run(order+" succeeds when the Commit deletes every restricted row", func(t *testing.T) {
 			forEachDB(t, func(t *testing.T, tdb *testDB) {
 				p := setup(t, tdb, false)
@@ -544,9 +578,9 @@ func TestRestrictAcrossUnits(t *testing.T) {
 				planMust(t, "Delete", s.Delete(objs...))
 				err := xCommit(t, s)
 				var re *typeddelete.RestrictError
-				want := typeddelete.RestrictError{Parent: "x_b1", Child: "x_bottoms", Count: 1, Policy: typeddelete.Restrict}
+				want := typeddelete.RestrictError{Parent: "x_b1", Child: "x_bottoms", Count: 1, Policy: reg.policy}
 				if !errors.Is(err, typeddelete.ErrRestricted) || !errors.As(err, &re) || *re != want {
-					t.Fatalf("Commit error = %v, want a RestrictError of x_b1 for 1 row of x_bottoms", err)
+					t.Fatalf("Commit error = %v, want %+v", err, want)
 				}
 				p.expect(t, seed)
 				if o, b := s.Pending(); o != 2 || b != 0 {
