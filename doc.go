@@ -20,9 +20,9 @@
 // skips a field and embedded structs are flattened. The primary key is the
 // fields tagged `db:",pk"` (several make a composite key), else the field
 // named ID. Tag options mark special columns: version (optimistic locking:
-// a delete matches the version as loaded), softdelete (see below),
-// deletedkey (set to the key on soft delete, for unique indexes) and scope
-// (a tenant column; see WithScope).
+// a delete matches the version the object had when Delete registered it),
+// softdelete (see below), deletedkey (set to the key on soft delete, for
+// unique indexes) and scope (a tenant column; see WithScope).
 //
 // # Relations
 //

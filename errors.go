@@ -53,7 +53,8 @@ var (
 	ErrCycle = errors.New("typeddelete: foreign-key cycle")
 
 	// ErrVersionConflict reports versioned objects whose row changed or was
-	// deleted since it was loaded. Use errors.As with *StaleDataError.
+	// deleted since Delete registered them: the row no longer has the
+	// version the object had then. Use errors.As with *StaleDataError.
 	ErrVersionConflict = errors.New("typeddelete: version conflict")
 
 	// ErrMissingWhere reports a bulk delete with no filter, or with a filter
@@ -125,7 +126,7 @@ type StaleDataError struct {
 // Error names the table and the keys that matched no row.
 func (e *StaleDataError) Error() string {
 	if e.Version {
-		return fmt.Sprintf("typeddelete: version conflict: %d row(s) of %q changed or gone since loaded: %s",
+		return fmt.Sprintf("typeddelete: version conflict: %d row(s) of %q changed or gone since Delete registered them: %s",
 			len(e.Keys), e.Table, formatKeys(e.Keys))
 	}
 	return fmt.Sprintf("typeddelete: stale data: %d key(s) of %q matched no row: %s",

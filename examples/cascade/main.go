@@ -84,7 +84,8 @@ func (Category) Relations() []typeddelete.Relation {
 	return []typeddelete.Relation{typeddelete.HasMany[Category](typeddelete.Cascade, "parent_id")}
 }
 
-// Document is versioned: a delete only matches the version it was loaded with.
+// Document is versioned: a delete only matches the version the object had
+// when Delete registered it.
 type Document struct {
 	ID      int64 `db:"id,pk"`
 	Version int64 `db:"version,version"`
