@@ -258,7 +258,9 @@ func (rs *rowScanner) scan(rows *sql.Rows) (key any, obj unsafe.Pointer, refs []
 		for _, fk := range n.self {
 			parts := make([]any, len(fk))
 			for i, f := range fk {
-				parts[i] = nullValue(v.FieldByIndex(f.index))
+				if parts[i], err = nullValue(v.FieldByIndex(f.index)); err != nil {
+					return nil, nil, nil, fmt.Errorf("%w: %s.%s: Value failed: %w", ErrInvalidValue, m.table, f.column, err)
+				}
 			}
 			if k, ok := m.keyFromParts(parts); ok {
 				refs = append(refs, idOf(m.keyKind, k))

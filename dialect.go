@@ -267,22 +267,32 @@ func (d *Dialect) keysPerStatement(shape keyShape, n, batch int) int {
 //	"c" IN (1,2,...) or ("a","b") IN ((1,2),...)        integer literals
 //	("a","b") IN ((?,?),...)                            row values
 //
-// Never "a IN (...) AND b IN (...)", which matches the wrong rows.
-func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string, keys *keyList) (string, []any) {
+// Never "a IN (...) AND b IN (...)", which matches the wrong rows. A key
+// whose Value method fails, where keys travel as arrays, is an error that
+// wraps ErrInvalidValue and the method's error.
+func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string, keys *keyList) (string, []any, error) {
 	target := d.rowTarget(cols)
 	switch d.keyShapeFor(types, sqlTypes) {
 	case shapeLiterals:
-		return target + " IN (" + literalList(keys, len(cols)) + ")", nil
+		return target + " IN (" + literalList(keys, len(cols)) + ")", nil, nil
 	case shapeArray:
-		return target + " = ANY(?)", []any{arrayOf(types[0], keys, 0)}
+		a, err := arrayOf(types[0], keys, 0)
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: column %q: %w", ErrInvalidValue, cols[0], err)
+		}
+		return target + " = ANY(?)", []any{a}, nil
 	case shapeUnnest:
 		arrays := make([]any, len(cols))
 		casts := make([]string, len(cols))
 		for i, t := range types {
-			arrays[i] = arrayOf(t, keys, i)
+			a, err := arrayOf(t, keys, i)
+			if err != nil {
+				return "", nil, fmt.Errorf("%w: column %q: %w", ErrInvalidValue, cols[i], err)
+			}
+			arrays[i] = a
 			casts[i] = "?::" + arrayElemType(t, sqlType(sqlTypes, i)) + "[]"
 		}
-		return target + " IN (SELECT * FROM unnest(" + strings.Join(casts, ", ") + "))", arrays
+		return target + " IN (SELECT * FROM unnest(" + strings.Join(casts, ", ") + "))", arrays, nil
 	}
 	n := keys.len()
 	if len(cols) == 1 {
@@ -290,7 +300,7 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 		for i := range args {
 			args[i] = keys.at(i)
 		}
-		return target + " IN (" + placeholders(n) + ")", args
+		return target + " IN (" + placeholders(n) + ")", args, nil
 	}
 	args := make([]any, 0, n*len(cols))
 	var b strings.Builder
@@ -304,7 +314,7 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 		args = append(args, keys.at(i).([]any)...)
 	}
 	b.WriteByte(')')
-	return b.String(), args
+	return b.String(), args, nil
 }
 
 // rowTarget returns the left side of an IN over cols: "c", or ("a", "b").
@@ -374,13 +384,13 @@ func arrayElemType(t reflect.Type, sqlType string) string {
 // a slice the driver sends as one array: []int64, []uint64, []float64,
 // []string, []bool or [][]byte for keys of those kinds, named types
 // included; else the driver values of the keys' Valuers, or a slice of the
-// field's own type.
-func arrayOf(t reflect.Type, keys *keyList, part int) any {
+// field's own type. It fails when a key's Value method does.
+func arrayOf(t reflect.Type, keys *keyList, part int) (any, error) {
 	switch keys.kind {
 	case intKeys:
-		return keys.ints
+		return keys.ints, nil
 	case strKeys:
-		return keys.strs
+		return keys.strs, nil
 	}
 	n := keys.len()
 	get := func(j int) any {
@@ -396,10 +406,13 @@ func arrayOf(t reflect.Type, keys *keyList, part int) any {
 	if t.Implements(valuerType) {
 		out := make([]any, n)
 		for j := range n {
-			v, _ := get(j).(driver.Valuer).Value()
+			v, err := get(j).(driver.Valuer).Value()
+			if err != nil {
+				return nil, fmt.Errorf("key %#v: Value failed: %w", get(j), err)
+			}
 			out[j] = v
 		}
-		return valuesArray(out)
+		return valuesArray(out), nil
 	}
 	switch kindClass(t) {
 	case 1:
@@ -409,43 +422,43 @@ func arrayOf(t reflect.Type, keys *keyList, part int) any {
 			for j := range n {
 				out[j] = reflect.ValueOf(get(j)).Int()
 			}
-			return out
+			return out, nil
 		case t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uintptr:
 			out := make([]uint64, n)
 			for j := range n {
 				out[j] = reflect.ValueOf(get(j)).Uint()
 			}
-			return out
+			return out, nil
 		}
 		out := make([]float64, n)
 		for j := range n {
 			out[j] = reflect.ValueOf(get(j)).Float()
 		}
-		return out
+		return out, nil
 	case 2:
 		out := make([]string, n)
 		for j := range n {
 			out[j] = reflect.ValueOf(get(j)).String()
 		}
-		return out
+		return out, nil
 	case 3:
 		out := make([]bool, n)
 		for j := range n {
 			out[j] = reflect.ValueOf(get(j)).Bool()
 		}
-		return out
+		return out, nil
 	case 4:
 		out := make([][]byte, n)
 		for j := range n {
 			out[j] = reflect.ValueOf(get(j)).Bytes()
 		}
-		return out
+		return out, nil
 	}
 	out := reflect.MakeSlice(reflect.SliceOf(t), n, n)
 	for j := range n {
 		out.Index(j).Set(reflect.ValueOf(get(j)))
 	}
-	return out.Interface()
+	return out.Interface(), nil
 }
 
 // valuesArray turns driver values of one kind into a typed slice: []int64,

@@ -29,8 +29,9 @@ var (
 	// ErrUnknownColumn reports a column name that the model does not map.
 	ErrUnknownColumn = errors.New("typeddelete: unknown column")
 
-	// ErrInvalidValue reports a value whose type does not fit its column, or
-	// a wrong number of primary-key values.
+	// ErrInvalidValue reports a value whose type does not fit its column, a
+	// wrong number of primary-key values, or a key whose Value method fails
+	// (the method's error is wrapped; nothing of the Commit is kept).
 	ErrInvalidValue = errors.New("typeddelete: invalid value")
 
 	// ErrInvalidPredicate reports a predicate that cannot be rendered: the

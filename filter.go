@@ -58,6 +58,9 @@ func (op *bulkOp) ownRow() bool { return len(rawLeaves(op.preds)) == 0 }
 func namesColumn(m *model, leaf *rawLeaf) bool {
 	q, _, err := leaf.s.ToSql()
 	if err != nil {
+		// Not lost: the term goes to probe, which renders it again and
+		// returns the error (rendering the filter just before did not
+		// fail, so this is a Sqlizer that fails now and then).
 		return false
 	}
 	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {

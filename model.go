@@ -350,20 +350,17 @@ func (m *model) columns() []string { return fieldColumns(m.fields) }
 func (m *model) pkColumns() []string { return fieldColumns(m.pk) }
 
 // nullValue returns the value of a field that may hold NULL: nil for a nil
-// pointer or an invalid sql.Null*, else the value it holds.
-func nullValue(fv reflect.Value) any {
+// pointer or an invalid sql.Null*, else the value it holds. It fails when
+// the field's Value method does.
+func nullValue(fv reflect.Value) (any, error) {
 	if fv.Kind() == reflect.Pointer {
 		if fv.IsNil() {
-			return nil
+			return nil, nil
 		}
-		return fv.Elem().Interface()
+		return fv.Elem().Interface(), nil
 	}
 	if v, ok := fv.Interface().(driver.Valuer); ok {
-		x, err := v.Value()
-		if err != nil {
-			return nil
-		}
-		return x
+		return v.Value()
 	}
-	return fv.Interface()
+	return fv.Interface(), nil
 }

@@ -559,12 +559,17 @@ func TestCompareKeys(t *testing.T) {
 
 // unitKeyCondition is keyCond on the primary key of m, with the keys as
 // they are registered.
-func unitKeyCondition(d *Dialect, m *model, keys []any) (string, []any) {
+func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any) (string, []any) {
+	t.Helper()
 	l := newKeyList(m)
 	for _, k := range keys {
 		l.add(k)
 	}
-	return d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l)
+	cond, args, err := d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l)
+	if err != nil {
+		t.Fatalf("keyCond: %v", err)
+	}
+	return cond, args
 }
 
 // unitDeleteSQL builds DELETE FROM m WHERE cond.
@@ -621,7 +626,7 @@ func TestKeyCondition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gotSQL, gotArgs := unitKeyCondition(tt.d, tt.m, tt.keys)
+			gotSQL, gotArgs := unitKeyCondition(t, tt.d, tt.m, tt.keys)
 			if gotSQL != tt.wantSQL {
 				t.Errorf("SQL = %s\n want %s", gotSQL, tt.wantSQL)
 			}
@@ -1063,8 +1068,9 @@ func TestNullValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := nullValue(reflect.ValueOf(tt.v)); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("nullValue(%#v) = %#v, want %#v", tt.v, got, tt.want)
+			got, err := nullValue(reflect.ValueOf(tt.v))
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("nullValue(%#v) = %#v, %v; want %#v, nil", tt.v, got, err, tt.want)
 			}
 		})
 	}

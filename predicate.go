@@ -295,7 +295,10 @@ func (e inExpr) render(r *renderer) (string, []any, truth, error) {
 		s, args = d.Quote(e.f.column)+" IN (SELECT value FROM json_each(?))", []any{j}
 	default:
 		keys := keyList{kind: anyKeys, anys: e.vs}
-		s, args = d.keyCond([]string{e.f.column}, []reflect.Type{t}, nil, &keys)
+		var err error
+		if s, args, err = d.keyCond([]string{e.f.column}, []reflect.Type{t}, nil, &keys); err != nil {
+			return "", nil, depends, err
+		}
 	}
 	if e.not {
 		return "NOT (" + s + ")", args, depends, nil

@@ -307,12 +307,12 @@ func (p *purger) chunk(ctx context.Context, withRows func(DBTX, []any) error) (i
 		// The statements of this attempt are retried on a serialization
 		// failure exactly when the case below says so.
 		retry := attempt <= s.retries && (s.hookRetries || !hooked)
-		n, last, res, err := p.try(retrying(ctx, retry), withRows)
+		n, last, cursor, res, err := p.try(retrying(ctx, retry), withRows)
 		switch {
 		case err == nil:
 			if n > 0 {
 				p.cursor = last
-				p.res.Cursor = encodeCursor(last)
+				p.res.Cursor = cursor
 				p.res.Chunks++
 				addCounts(p.res.Deleted, res.Deleted)
 				addCounts(p.res.SoftDeleted, res.SoftDeleted)
@@ -333,14 +333,16 @@ func (p *purger) chunk(ctx context.Context, withRows func(DBTX, []any) error) (i
 }
 
 // try runs one attempt of a chunk.
-func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n int64, last []any, res *CommitResult, err error) {
+func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n int64, last []any, cursor string, res *CommitResult, err error) {
 	s := p.s
 	if err := s.begin(ctx); err != nil {
-		return 0, nil, nil, err
+		return 0, nil, "", nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			s.undo(ctx)
+			// The panic goes on, and a failed rollback cannot be
+			// returned; the logger has it.
+			_ = s.undo(ctx)
 			panic(r)
 		}
 		if err != nil {
@@ -353,7 +355,7 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 	keys := &objBatch{m: p.m, keys: newKeyList(p.m)}
 	rows, err := s.query(ctx, s.conn(), "purge read", p.next(true))
 	if err != nil {
-		return 0, nil, nil, inner(fmt.Sprintf("read from %q", p.m.table), err)
+		return 0, nil, "", nil, inner(fmt.Sprintf("read from %q", p.m.table), err)
 	}
 	sc := newRowScanner(p.m, nil)
 	err = scanAll(rows, func() error {
@@ -364,22 +366,25 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 		return err
 	})
 	if err != nil {
-		return 0, nil, nil, inner(fmt.Sprintf("read from %q", p.m.table), err)
+		return 0, nil, "", nil, inner(fmt.Sprintf("read from %q", p.m.table), err)
 	}
 	if keys.keys.len() == 0 {
-		return 0, nil, nil, s.finish(ctx)
+		return 0, nil, "", nil, s.finish(ctx)
 	}
 	last = p.m.keyParts(keys.keys.at(keys.keys.len() - 1))
+	if cursor, err = encodeCursor(last); err != nil {
+		return 0, nil, "", nil, fmt.Errorf("%w: the key %s of %q cannot be a cursor: %w", ErrInvalidValue, formatKeys([][]any{last}), p.m.table, err)
+	}
 	op := *p.op
 	op.fixed = keys
 	op.handle = &Deletion{table: p.m.table}
 	plan, err := s.plan(ctx, []item{{bulk: &op}}, false)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, "", nil, err
 	}
 	x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: stampNow(), attempt: s.attempt, res: newResult()}
 	if err := x.run(plan); err != nil {
-		return 0, nil, nil, err
+		return 0, nil, "", nil, err
 	}
 	n, _ = op.handle.RowsAffected()
 	if withRows != nil && op.returning {
@@ -387,16 +392,16 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 		objs := op.handle.objs
 		op.handle.mu.Unlock()
 		if err := withRows(s.conn(), objs); err != nil {
-			return 0, nil, nil, inner("WithRows", err)
+			return 0, nil, "", nil, inner("WithRows", err)
 		}
 	}
 	if err := s.finish(ctx); err != nil {
-		return 0, nil, nil, wrapError("commit", err)
+		return 0, nil, "", nil, wrapError("commit", err)
 	}
 	for _, st := range x.stamped {
 		st.apply()
 	}
-	return n, last, x.res, nil
+	return n, last, cursor, x.res, nil
 }
 
 // progress reports a chunk: to OnChunk, and to the logger at Info.
@@ -433,13 +438,13 @@ func addCounts(dst, src map[string]int64) {
 const cursorVersion = "v1."
 
 // encodeCursor encodes a key as an opaque string that survives a restart:
-// its parts as JSON, in base64.
-func encodeCursor(parts []any) string {
+// its parts as JSON, in base64. It fails for a key that JSON cannot hold.
+func encodeCursor(parts []any) (string, error) {
 	b, err := json.Marshal(parts)
 	if err != nil {
-		return ""
+		return "", err
 	}
-	return cursorVersion + base64.RawURLEncoding.EncodeToString(b)
+	return cursorVersion + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // decodeCursor decodes a cursor into key parts of m's key field types.

@@ -83,9 +83,14 @@ var actions = [...]func(*sender, *step) error{
 	actRestore:  (*sender).restore,
 }
 
-// run sends the plan.
-func (x *sender) run(p *plan) error {
-	defer x.close()
+// run sends the plan. It fails with the first error: of a step, else of
+// closing the statements it prepared.
+func (x *sender) run(p *plan) (err error) {
+	defer func() {
+		if cerr := x.close(); err == nil {
+			err = cerr
+		}
+	}()
 	x.si = p.si
 	if x.s.dbClock && p.stamps() {
 		if err := x.readClock(); err != nil {
@@ -157,7 +162,9 @@ func (x *sender) readClock() error {
 	if err != nil {
 		return err
 	}
-	x.record(rawSQL{sql: x.d.clock, d: x.d})
+	if err := x.record(rawSQL{sql: x.d.clock, d: x.d}); err != nil {
+		return inner("read the database's clock", err)
+	}
 	x.now = t
 	return nil
 }
@@ -262,7 +269,9 @@ func (x *sender) scanRows(st *step, n *node, src *rowSet, into *rowSet) error {
 		if err != nil {
 			return x.fail(st, err)
 		}
-		x.record(q)
+		if err := x.record(q); err != nil {
+			return x.fail(st, err)
+		}
 		return nil
 	})
 }
@@ -344,7 +353,10 @@ func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) error {
 		var parts []string
 		var args []any
 		for _, i := range idx[:n] {
-			cond, a := x.d.keyCond(reg.m.pkColumns(), fieldTypes(reg.m.pk), nil, keysOf(reg.m, reg.keys.at(i)))
+			cond, a, err := x.d.keyCond(reg.m.pkColumns(), fieldTypes(reg.m.pk), nil, keysOf(reg.m, reg.keys.at(i)))
+			if err != nil {
+				return x.fail(st, err)
+			}
 			cond, a = x.scoped(reg.m, cond, a)
 			parts = append(parts, fmt.Sprintf("SELECT %d%s WHERE EXISTS (SELECT 1 FROM %s WHERE %s)", i, x.d.fromDual, x.d.quoteTable(reg.m.table), cond))
 			args = append(args, a...)
@@ -367,7 +379,9 @@ func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) error {
 		if err != nil {
 			return x.fail(st, err)
 		}
-		x.record(q)
+		if err := x.record(q); err != nil {
+			return x.fail(st, err)
+		}
 		idx = idx[n:]
 	}
 	return nil
@@ -409,7 +423,9 @@ func (x *sender) countRows(st *step, src *rowSet, record bool) (int64, error) {
 			return x.fail(st, err)
 		}
 		if record {
-			x.record(q)
+			if err := x.record(q); err != nil {
+				return x.fail(st, err)
+			}
 		}
 		total += n
 		return nil
@@ -437,7 +453,9 @@ func (x *sender) restrict(st *step) error {
 		}
 		if counting {
 			err := x.batches(st, nil, func(cond string, args []any, _ []int) error {
-				x.record(x.sel(st, []string{"COUNT(*)"}, cond, args, false))
+				if err := x.record(x.sel(st, []string{"COUNT(*)"}, cond, args, false)); err != nil {
+					return x.fail(st, err)
+				}
 				return nil
 			})
 			if err != nil {
@@ -501,7 +519,9 @@ func (x *sender) keysOf(st *step, src *rowSet, record bool) (*rowSet, error) {
 			return x.fail(st, err)
 		}
 		if record {
-			x.record(q)
+			if err := x.record(q); err != nil {
+				return x.fail(st, err)
+			}
 		}
 		return nil
 	})
@@ -591,7 +611,9 @@ func (x *sender) remove(st *step) error {
 				}
 				var n int64
 				if x.dry {
-					x.record(q)
+					if err := x.record(q); err != nil {
+						return x.fail(st, err)
+					}
 					n = int64(len(rows))
 					if st.expect || st.stale {
 						// Would every key match a row? Not one an earlier
@@ -694,7 +716,9 @@ func (x *sender) copyOut(st *step, cond string, args []any) error {
 		return err
 	}
 	if x.dry {
-		x.record(q)
+		if err := x.record(q); err != nil {
+			return x.fail(st, err)
+		}
 		return nil
 	}
 	if _, err := x.exec(st, q); err != nil {
@@ -714,7 +738,9 @@ func (x *sender) setBased(st *step, stmt func(*step, string, []any) sqlizer, gon
 			return err
 		}
 		if x.dry {
-			x.record(q)
+			if err := x.record(q); err != nil {
+				return x.fail(st, err)
+			}
 			if gone != nil {
 				x.goneBy(*gone, cond, args)
 			}
@@ -883,16 +909,20 @@ func (x *sender) goneBy(k goneKey, c string, args []any) {
 	g.conds = append(g.conds, cond{c, args})
 }
 
-// record adds a statement to the Preview of a dry run.
-func (x *sender) record(q sqlizer) {
+// record counts a statement a Commit sent, or adds one to the Preview of
+// a dry run; a statement that cannot be rendered is an error, not left
+// out.
+func (x *sender) record(q sqlizer) error {
 	if !x.dry {
 		x.res.Statements++
-		return
+		return nil
 	}
 	sql, args, err := q.ToSql()
-	if err == nil {
-		x.pv.Statements = append(x.pv.Statements, Statement{SQL: sql, Args: args})
+	if err != nil {
+		return err
 	}
+	x.pv.Statements = append(x.pv.Statements, Statement{SQL: sql, Args: args})
+	return nil
 }
 
 // fail wraps a step's error with what the step was doing.
@@ -989,12 +1019,17 @@ func (x *sender) prepared(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// close releases the run's prepared statements.
-func (x *sender) close() {
+// close releases the run's prepared statements, all of them, and returns
+// the first error.
+func (x *sender) close() error {
+	var first error
 	for _, st := range x.stmts {
-		st.Close()
+		if err := st.Close(); err != nil && first == nil {
+			first = inner("close a prepared statement", classify(err))
+		}
 	}
 	x.stmts = nil
+	return first
 }
 
 // subset returns the rows at idx of rs as a set of their own.

@@ -85,7 +85,9 @@ func NewSession(db DBTX, opts ...Option) *Session {
 	case !s.dialect.valid():
 		s.err = fmt.Errorf("%w: WithDialect got a Dialect not made by SQLiteDialect, PostgresDialect, PostgresINDialect or MySQLDialect", ErrUnknownDialect)
 	default:
-		// A dialect given for a driver the package knows must match it.
+		// A dialect given for a driver the package knows must match it;
+		// for one it does not know (detection fails), the caller's
+		// dialect is all there is.
 		if found, err := detectDialect(db); err == nil && found.name != s.dialect.name {
 			s.err = fmt.Errorf("%w: WithDialect(%s) on a %s database", ErrDialectMismatch, s.dialect.name, found.name)
 		}
@@ -96,24 +98,30 @@ func NewSession(db DBTX, opts ...Option) *Session {
 // Run runs fn with a new session over db and commits what fn registered:
 // the unit-of-work pattern of a request handler. When fn returns an error
 // or panics, nothing is sent (or what fn flushed is rolled back) and Run
-// returns the error or panics again. It returns what the Commit did.
+// returns the error, joined with the rollback's own error if it fails, or
+// panics again. It returns what the Commit did.
 func Run(ctx context.Context, db DBTX, fn func(*Session) error, opts ...Option) (CommitResult, error) {
 	s := NewSession(db, opts...)
 	if s.err != nil {
 		return CommitResult{}, s.err
 	}
-	ok := false
+	done := false
 	defer func() {
-		if !ok {
-			s.Rollback(ctx)
+		if !done {
+			// fn panicked: the panic goes on, and a failed rollback
+			// cannot be returned; the logger has it.
+			_ = s.Rollback(ctx)
 		}
 	}()
-	if err := fn(s); err != nil {
-		return CommitResult{}, err
+	err := fn(s)
+	if err == nil {
+		err = s.Commit(ctx)
 	}
-	ok = true
-	if err := s.Commit(ctx); err != nil {
-		s.Rollback(ctx)
+	done = true
+	if err != nil {
+		if rerr := s.Rollback(ctx); rerr != nil {
+			return CommitResult{}, errors.Join(err, rerr)
+		}
 		return CommitResult{}, err
 	}
 	return s.LastCommit(), nil
@@ -549,7 +557,9 @@ func (s *Session) Rollback(ctx context.Context) error {
 // deferred Unlock.
 func (s *Session) recoverPanic(ctx context.Context) {
 	if r := recover(); r != nil {
-		s.abort(ctx, nil)
+		// The panic goes on, and a failed rollback cannot be returned;
+		// the logger has it.
+		_ = s.abort(ctx, nil)
 		panic(r)
 	}
 }
@@ -653,7 +663,9 @@ func (s *Session) retryCommit(ctx context.Context, err error) (int, error) {
 	if !errors.Is(err, ErrSerialization) || !s.commitRetryable() {
 		return 0, s.abort(ctx, err)
 	}
-	s.abort(ctx, nil)
+	if rerr := s.abort(ctx, nil); rerr != nil {
+		return 0, errors.Join(prefixed(err), rerr)
+	}
 	if werr := backoff(ctx, attempt); werr != nil {
 		return 0, errors.Join(prefixed(err), werr)
 	}
@@ -709,15 +721,23 @@ func backoff(ctx context.Context, n int) error {
 }
 
 // hasHooks reports whether a model of items, or a model its relations
-// reach, has BeforeDelete or AfterDelete.
+// reach, has BeforeDelete or AfterDelete. Models whose relations do not
+// resolve count as hooked, so that nothing runs twice on a guess; the
+// plan of the same items fails with that error itself.
 func hasHooks(items []item) bool {
 	models := make(map[*model]bool)
 	for _, it := range items {
+		var ms []*model
 		if it.bulk != nil {
-			collectModels(it.bulk.m, models)
+			ms = append(ms, it.bulk.m)
 		}
 		for _, b := range it.objs {
-			collectModels(b.m, models)
+			ms = append(ms, b.m)
+		}
+		for _, m := range ms {
+			if err := collectModels(m, models); err != nil {
+				return true
+			}
 		}
 	}
 	for m := range models {
@@ -798,7 +818,8 @@ func (s *Session) undo(ctx context.Context) error {
 
 // abort rolls back after a failure, makes everything the transaction did
 // pending again, and returns cause (joined with a rollback failure, if
-// any) with the package's prefix.
+// any) with the package's prefix; with no cause, the rollback failure
+// alone.
 func (s *Session) abort(ctx context.Context, cause error) error {
 	uerr := s.undo(ctx)
 	resetHandles(s.flushed)
@@ -806,10 +827,10 @@ func (s *Session) abort(ctx context.Context, cause error) error {
 	s.pending = append(s.flushed, s.pending...)
 	s.flushed, s.flushRes, s.stamped, s.fastType = nil, nil, nil, nil
 	s.attempt = 0
-	if cause == nil {
-		return nil
-	}
-	if uerr != nil {
+	switch {
+	case cause == nil:
+		return wrapError("rollback", uerr)
+	case uerr != nil:
 		return errors.Join(prefixed(cause), wrapError("rollback", uerr))
 	}
 	return prefixed(cause)

@@ -33,6 +33,13 @@ type builtSQL struct {
 // ToSql returns the statement.
 func (b builtSQL) ToSql() (string, []any, error) { return b.sql, b.args, nil }
 
+// sqlFunc is a statement built from others when it is rendered, so that
+// their errors come out of its ToSql.
+type sqlFunc func() (string, []any, error)
+
+// ToSql returns the statement, or the error of one it is built from.
+func (f sqlFunc) ToSql() (string, []any, error) { return f() }
+
 // argMark stands for the i-th argument of a condition while a statement
 // is rendered once, to learn where each argument goes.
 type argMark int
@@ -150,7 +157,10 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}
-		cond, args := x.d.keyCond(cols, types, sqlTypes, &batch)
+		cond, args, err := x.d.keyCond(cols, types, sqlTypes, &batch)
+		if err != nil {
+			return x.fail(st, err)
+		}
 		if via != "" {
 			cond = via + cond + ")"
 		}
@@ -292,14 +302,21 @@ func (x *sender) archiveStmt(st *step, cond string, args []any) sqlizer {
 	cols := strings.Join(d.quoteAll(m.columns()), ", ")
 	into := "INSERT INTO " + d.quoteTable(st.archive) + " (" + cols + ") "
 	if d.cteDelete && !st.soft {
-		del, dargs, err := x.removeStmt(st, cond, args).ToSql()
-		if err != nil {
-			return rawSQL{sql: "", d: d}
-		}
-		return builtSQL{"WITH d AS (" + del + " RETURNING " + cols + ") " + into + "SELECT " + cols + " FROM d", dargs}
+		return sqlFunc(func() (string, []any, error) {
+			del, dargs, err := x.removeStmt(st, cond, args).ToSql()
+			if err != nil {
+				return "", nil, err
+			}
+			return "WITH d AS (" + del + " RETURNING " + cols + ") " + into + "SELECT " + cols + " FROM d", dargs, nil
+		})
 	}
-	q, qargs, _ := x.sel(st, d.quoteAll(m.columns()), cond, args, false).ToSql()
-	return builtSQL{into + q, qargs}
+	return sqlFunc(func() (string, []any, error) {
+		q, qargs, err := x.sel(st, d.quoteAll(m.columns()), cond, args, false).ToSql()
+		if err != nil {
+			return "", nil, err
+		}
+		return into + q, qargs, nil
+	})
 }
 
 // setStmt builds the UPDATE that sets a relation's foreign key to the
