@@ -47,13 +47,18 @@ type Dialect struct {
 	maxTuples int
 	// fromDual is what a SELECT without a table needs: "" or " FROM DUAL".
 	fromDual string
-	// jsonEach: long IN lists travel as one JSON array through json_each.
-	jsonEach bool
+	// jsonList: an IN list of more values than this travels as one JSON
+	// array through json_each (inJSON); 0 where it never does.
+	jsonList int
+	// maxCompound caps the SELECTs one UNION ALL statement joins: SQLite
+	// refuses more than 500 (SQLITE_MAX_COMPOUND_SELECT), PostgreSQL's
+	// parser recurses per term.
+	maxCompound int
 	// errorsAbortTx: a failed statement aborts the transaction, so a
 	// statement that may fail runs in a savepoint.
 	errorsAbortTx bool
 	// cteDelete: a DELETE ... RETURNING can feed an INSERT in one
-	// statement, WITH d AS (DELETE ...) INSERT ... SELECT FROM d.
+	// statement (deleteInto).
 	cteDelete bool
 	// txOptions are the options of the session's own transactions.
 	txOptions *sql.TxOptions
@@ -70,7 +75,7 @@ type Dialect struct {
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
-		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonEach: true,
+		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonList: 1000, maxCompound: 200,
 		fks: sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults,
 		clock: "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"}
 }
@@ -91,7 +96,7 @@ func PostgresDialect() *Dialect {
 func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
 		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
-		maxTuples: 1000, errorsAbortTx: true, cteDelete: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes,
+		maxTuples: 1000, maxCompound: 1000, errorsAbortTx: true, cteDelete: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes,
 		clock: "SELECT CAST(now() AT TIME ZONE 'UTC' AS text)"}
 }
 
@@ -108,7 +113,7 @@ func PostgresINDialect() *Dialect {
 func MySQLDialect() *Dialect {
 	return &Dialect{name: "mysql", placeholder: sq.Question, quote: '`',
 		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, lockRows: "FOR UPDATE",
-		intLiterals: true, literalBatch: 50000, fromDual: " FROM DUAL",
+		intLiterals: true, literalBatch: 50000, fromDual: " FROM DUAL", maxCompound: 1000,
 		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		fks:       mysqlForeignKeys, keys: mysqlUniqueKeys, clock: "SELECT UTC_TIMESTAMP(6)"}
 }
@@ -315,6 +320,35 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 	}
 	b.WriteByte(')')
 	return b.String(), args, nil
+}
+
+// inJSON returns the condition that column holds one of the values of the
+// JSON array array, sent as one parameter, for a dialect with jsonList:
+//
+//	"c" IN (SELECT value FROM json_each(?))
+func (d *Dialect) inJSON(column, array string) (string, []any) {
+	return d.Quote(column) + " IN (SELECT value FROM json_each(?))", []any{array}
+}
+
+// deleteInto returns one statement that runs the DELETE del (with
+// args) and copies the rows it deletes, their columns cols, into table
+// archive, for a dialect with cteDelete:
+//
+//	WITH d AS (DELETE ... RETURNING cols) INSERT INTO archive (cols) SELECT cols FROM d
+func (d *Dialect) deleteInto(del, archive string, cols []string) string {
+	c := strings.Join(d.quoteAll(cols), ", ")
+	return "WITH d AS (" + del + " RETURNING " + c + ") INSERT INTO " + d.quoteTable(archive) + " (" + c + ") SELECT " + c + " FROM d"
+}
+
+// compoundTerms returns how many SELECTs of params parameters each one
+// UNION ALL statement joins: at most maxCompound, and no more than the
+// bind-parameter limit holds.
+func (d *Dialect) compoundTerms(params int) int {
+	n := d.maxCompound
+	if params > 0 {
+		n = min(n, d.maxParams/params)
+	}
+	return max(n, 1)
 }
 
 // rowTarget returns the left side of an IN over cols: "c", or ("a", "b").

@@ -27,23 +27,6 @@ func (unitBadRelations) Relations() []Relation {
 	return []Relation{HasMany[unitPost](Cascade, "no_such_column")}
 }
 
-func TestArchiveStatementCarriesErrors(t *testing.T) {
-	m, err := modelFor(reflect.TypeFor[unitPost]())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []*Dialect{SQLiteDialect(), PostgresDialect(), MySQLDialect()} {
-		t.Run("on "+d.Name()+" a condition that cannot be rendered is the archive statement's error", func(t *testing.T) {
-			x := &sender{d: d}
-			st := &step{act: actDelete, m: m, archive: "posts_archive"}
-			q, args, err := x.archiveStmt(st, `"id" = ?`, []any{unitFailingSQL{}}).ToSql()
-			if !errors.Is(err, errUnitRender) {
-				t.Errorf("archiveStmt(...).ToSql() = %q, %v, %v; want the condition's error", q, args, err)
-			}
-		})
-	}
-}
-
 func TestRecordFailsOnAStatementItCannotRender(t *testing.T) {
 	x := &sender{dry: true, pv: &Preview{}}
 	if err := x.record(unitFailingSQL{}); !errors.Is(err, errUnitRender) {

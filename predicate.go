@@ -270,8 +270,8 @@ type inExpr struct {
 }
 
 // render sends the values as the dialect sends keys: one array on
-// PostgreSQL, integers as literals on MySQL, else bound parameters (on
-// SQLite, past 1000 values, one JSON array through json_each), so that a
+// PostgreSQL, integers as literals on MySQL, else bound parameters (past
+// the dialect's jsonList values, one JSON array, on SQLite), so that a
 // list longer than the bind-parameter limit still works.
 func (e inExpr) render(r *renderer) (string, []any, truth, error) {
 	d := r.d
@@ -287,12 +287,12 @@ func (e inExpr) render(r *renderer) (string, []any, truth, error) {
 	switch {
 	case t.Kind() == reflect.Pointer || t.Implements(valuerType):
 		s, args = d.Quote(e.f.column)+" IN ("+placeholders(len(e.vs))+")", e.vs
-	case d.jsonEach && len(e.vs) > 1000 && jsonable(t):
+	case d.jsonList > 0 && len(e.vs) > d.jsonList && jsonable(t):
 		j, err := jsonArray(e.vs)
 		if err != nil {
 			return "", nil, depends, fmt.Errorf("%w: In on %s: %v", ErrInvalidValue, e.f.column, err)
 		}
-		s, args = d.Quote(e.f.column)+" IN (SELECT value FROM json_each(?))", []any{j}
+		s, args = d.inJSON(e.f.column, j)
 	default:
 		keys := keyList{kind: anyKeys, anys: e.vs}
 		var err error

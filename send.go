@@ -349,7 +349,7 @@ func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) error {
 		}
 	}
 	for len(idx) > 0 {
-		n := min(len(idx), 200) // SQLite caps a compound SELECT at 500 terms
+		n := min(len(idx), x.d.compoundTerms(len(reg.m.pk)+1)) // a key and the scope per term
 		var parts []string
 		var args []any
 		for _, i := range idx[:n] {

@@ -294,22 +294,20 @@ func (x *sender) restoreStmt(st *step, cond string, args []any) sqlizer {
 
 // archiveStmt builds the INSERT that copies a step's rows to its archive
 // table, column by column, before they are deleted; where the dialect
-// takes it, for a delete, one statement that does both:
-//
-//	WITH d AS (DELETE FROM t WHERE ... RETURNING cols) INSERT INTO archive (cols) SELECT cols FROM d
+// takes it, for a delete, one statement that does both (deleteInto).
 func (x *sender) archiveStmt(st *step, cond string, args []any) sqlizer {
 	d, m := x.d, st.m
-	cols := strings.Join(d.quoteAll(m.columns()), ", ")
-	into := "INSERT INTO " + d.quoteTable(st.archive) + " (" + cols + ") "
 	if d.cteDelete && !st.soft {
 		return sqlFunc(func() (string, []any, error) {
 			del, dargs, err := x.removeStmt(st, cond, args).ToSql()
 			if err != nil {
 				return "", nil, err
 			}
-			return "WITH d AS (" + del + " RETURNING " + cols + ") " + into + "SELECT " + cols + " FROM d", dargs, nil
+			return d.deleteInto(del, st.archive, m.columns()), dargs, nil
 		})
 	}
+	cols := strings.Join(d.quoteAll(m.columns()), ", ")
+	into := "INSERT INTO " + d.quoteTable(st.archive) + " (" + cols + ") "
 	return sqlFunc(func() (string, []any, error) {
 		q, qargs, err := x.sel(st, d.quoteAll(m.columns()), cond, args, false).ToSql()
 		if err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -298,4 +300,80 @@ func TestMockConflictsAtCommitAreRetried(t *testing.T) {
 		mockVerify(t, mock)
 		mockPending(t, s, 2, 0)
 	})
+}
+
+// TestMockCollationMatchesSplitPerDialect checks that the keys a read did
+// not find, asked of the database one SELECT each joined by UNION ALL, go
+// in statements of as many SELECTs as the dialect takes: 200 on SQLite,
+// which refuses more than 500, and 1000 on the servers.
+func TestMockCollationMatchesSplitPerDialect(t *testing.T) {
+	ctx := context.Background()
+	const n = 201
+	keys := make([]driver.Value, n)
+	objs := make([]any, n)
+	for i := range n {
+		k := fmt.Sprintf("K%03d", i)
+		keys[i], objs[i] = k, &ciUser{Name: k}
+	}
+	// union returns the UNION ALL of the keys from..to, as d writes it.
+	union := func(d string, from, to int) (string, []driver.Value) {
+		var parts []string
+		var args []driver.Value
+		for i := from; i < to; i++ {
+			switch d {
+			case "sqlite":
+				parts = append(parts, fmt.Sprintf(`SELECT %d WHERE EXISTS (SELECT 1 FROM "ci_users" WHERE "name" IN (?))`, i))
+				args = append(args, keys[i])
+			case "postgres":
+				parts = append(parts, fmt.Sprintf(`SELECT %d WHERE EXISTS (SELECT 1 FROM "ci_users" WHERE "name" = ANY($%d))`, i, i-from+1))
+				args = append(args, []string{keys[i].(string)})
+			case "mysql":
+				parts = append(parts, fmt.Sprintf("SELECT %d FROM DUAL WHERE EXISTS (SELECT 1 FROM `ci_users` WHERE `name` IN (?))", i))
+				args = append(args, keys[i])
+			}
+		}
+		return strings.Join(parts, " UNION ALL "), args
+	}
+	for _, d := range planDialects {
+		t.Run(fmt.Sprintf("on %s %d keys a read did not find are asked in %s", d.name, n, map[string]string{
+			"sqlite": "two statements, 200 and 1", "postgres": "one statement", "mysql": "one statement"}[d.name]), func(t *testing.T) {
+			s, mock, _ := newMockSession(t, typeddelete.WithDialect(d.make()))
+			planMust(t, "Delete", s.Delete(objs...))
+			var del, read, delOne mockExpectation
+			switch d.name {
+			case "sqlite":
+				del = mockExec{query: `DELETE FROM "ci_users" WHERE "name" IN (` + strings.TrimSuffix(strings.Repeat("?,", n), ",") + `)`, args: keys, rows: 1}
+				read = mockQuery{query: `SELECT "name" FROM "ci_users" WHERE "name" IN (` + strings.TrimSuffix(strings.Repeat("?,", n), ",") + `)`, args: keys, cols: []string{"name"}, rows: [][]driver.Value{{"k000"}}}
+				delOne = mockExec{query: `DELETE FROM "ci_users" WHERE "name" IN (?)`, args: mockArgs("K000"), rows: 1}
+			case "postgres":
+				all := make([]string, n)
+				for i, k := range keys {
+					all[i] = k.(string)
+				}
+				del = mockExec{query: `DELETE FROM "ci_users" WHERE "name" = ANY($1)`, args: mockArgs(all), rows: 1}
+				read = mockQuery{query: `SELECT "name" FROM "ci_users" WHERE "name" = ANY($1) FOR UPDATE`, args: mockArgs(all), cols: []string{"name"}, rows: [][]driver.Value{{"k000"}}}
+				delOne = mockExec{query: `DELETE FROM "ci_users" WHERE "name" = ANY($1)`, args: mockArgs([]string{"K000"}), rows: 1}
+			case "mysql":
+				del = mockExec{query: "DELETE FROM `ci_users` WHERE `name` IN (" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")", args: keys, rows: 1}
+				read = mockQuery{query: "SELECT `name` FROM `ci_users` WHERE `name` IN (" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ") FOR UPDATE", args: keys, cols: []string{"name"}, rows: [][]driver.Value{{"k000"}}}
+				delOne = mockExec{query: "DELETE FROM `ci_users` WHERE `name` IN (?)", args: mockArgs("K000"), rows: 1}
+			}
+			mockExpect(mock, mockBegin{}, del, mockRollback{}, mockBegin{}, read)
+			if d.name == "sqlite" {
+				q, args := union(d.name, 0, 200)
+				mockExpect(mock, mockQuery{query: q, args: args, cols: []string{"i"}, rows: [][]driver.Value{{0}}})
+				q, args = union(d.name, 200, n)
+				mockExpect(mock, mockQuery{query: q, args: args, cols: []string{"i"}})
+			} else {
+				q, args := union(d.name, 0, n)
+				mockExpect(mock, mockQuery{query: q, args: args, cols: []string{"i"}, rows: [][]driver.Value{{0}}})
+			}
+			mockExpect(mock, delOne, mockCommit{})
+			planMust(t, "Commit", s.Commit(ctx))
+			mockVerify(t, mock)
+			if got := s.LastCommit(); got.Deleted["ci_users"] != 1 || len(got.Missing) != n-1 {
+				t.Errorf("LastCommit() deleted %d and missed %d keys, want 1 and %d", got.Deleted["ci_users"], len(got.Missing), n-1)
+			}
+		})
+	}
 }

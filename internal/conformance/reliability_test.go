@@ -324,6 +324,44 @@ func TestCaseInsensitiveKeys(t *testing.T) {
 	})
 }
 
+// TestCaseInsensitiveKeysInLongLists checks the same with more keys than
+// one statement asks the database about: 1001 keys in upper case, each
+// matching a row in lower case only by the collation, all go and none is
+// missing (on PostgreSQL none matches).
+func TestCaseInsensitiveKeysInLongLists(t *testing.T) {
+	const n = 1001
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		ddl := "CREATE TABLE ci_users (name VARCHAR(50) PRIMARY KEY)"
+		switch {
+		case strings.HasPrefix(tdb.Name, "sqlite"):
+			ddl = "CREATE TABLE ci_users (name TEXT COLLATE NOCASE PRIMARY KEY)"
+		case tdb.tidb():
+			ddl = "CREATE TABLE ci_users (name VARCHAR(50) COLLATE utf8mb4_general_ci PRIMARY KEY)"
+		}
+		values := make([]string, n)
+		objs := make([]any, n)
+		for i := range n {
+			values[i] = fmt.Sprintf("('user%04d')", i)
+			objs[i] = &ciUser{Name: fmt.Sprintf("USER%04d", i)}
+		}
+		tdb.exec(t, ddl, "INSERT INTO ci_users (name) VALUES "+strings.Join(values, ", "))
+		s := tdb.session()
+		planMust(t, "Delete", s.Delete(objs...))
+		planMust(t, "Commit", s.Commit(context.Background()))
+		last := s.LastCommit()
+		wantDeleted, wantMissing, wantLeft := int64(n), 0, 0
+		if tdb.Name == "postgres" {
+			wantDeleted, wantMissing, wantLeft = 0, n, n
+		}
+		if last.Deleted["ci_users"] != wantDeleted || len(last.Missing) != wantMissing {
+			t.Errorf("LastCommit() deleted %d and missed %d keys, want %d and %d", last.Deleted["ci_users"], len(last.Missing), wantDeleted, wantMissing)
+		}
+		if got := tdb.count(t, "ci_users"); got != wantLeft {
+			t.Errorf("%d rows left, want %d", got, wantLeft)
+		}
+	})
+}
+
 type memberByUser struct {
 	UserID int64 `db:"user_id,pk"`
 }
