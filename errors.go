@@ -40,9 +40,10 @@ var (
 	ErrInvalidPredicate = errors.New("typeddelete: invalid predicate")
 
 	// ErrInvalidRelation reports a Relation declaration that does not fit the
-	// models or the database: an unknown column, two policies on one
-	// relation, SetNull on a column that cannot be NULL, Database where the
-	// foreign key has no ON DELETE action.
+	// models or the database: an unknown column, a foreign-key field whose
+	// type cannot hold the values of the column it references, two policies
+	// on one relation, SetNull on a column that cannot be NULL, Database
+	// where the foreign key has no ON DELETE action.
 	ErrInvalidRelation = errors.New("typeddelete: invalid relation")
 
 	// ErrRestricted reports a delete refused by a Restrict relation because

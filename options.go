@@ -75,7 +75,10 @@ func WithoutHookRetries() Option {
 
 // WithoutSchemaIntrospection stops the session from reading the database's
 // catalog; deletes are then ordered by the declared Relations alone, and
-// relations and model keys are not checked against the schema.
+// relations and model keys are not checked against the schema. Only the Go
+// types of a relation's fields are checked: a foreign key that in fact
+// references another column of the parent, of the same type as the
+// declared one, is followed as if it referenced the declared one.
 func WithoutSchemaIntrospection() Option {
 	return func(s *Session) { s.introspect = false }
 }

@@ -92,8 +92,10 @@ type Relation struct {
 //	}
 //
 // Relations is called once per type, on a zero value. The declarations are
-// checked when the model is first used: an unknown column, two policies on
-// one relation, or SetNull on a column that cannot be NULL is an error then.
+// checked when the model is first used: an unknown column, a foreign-key
+// field whose Go type cannot hold the values of the parent field it
+// references (a string following an int64 key, say), two policies on one
+// relation, or SetNull on a column that cannot be NULL is an error then.
 type Relational interface {
 	Relations() []Relation
 }
@@ -286,10 +288,18 @@ func (m *model) resolve(decl Relation, where string) (*relation, error) {
 		}
 		return nil, bad("%d foreign-key column(s) for a %d-column %s of %q", len(cols), len(rel.ref), what, m.table)
 	}
-	for _, c := range cols {
+	for i, c := range cols {
 		f, ok := child.byColumn[c]
 		if !ok {
 			return nil, bad("%q is not a column of %s (table %q)", c, child.typ, child.table)
+		}
+		if ref := rel.ref[i]; !keyTypesMatch(f.typ, ref.typ) {
+			hint := ""
+			if decl.refs == nil {
+				hint = "; if it references another column of the parent, declare it with References"
+			}
+			return nil, bad("%s.%s (%s) cannot hold the values of %s.%s (%s), the column it is declared to reference%s",
+				child.table, f.column, f.typ, m.table, ref.column, ref.typ, hint)
 		}
 		rel.fk = append(rel.fk, f)
 	}
@@ -319,6 +329,65 @@ func (m *model) resolve(decl Relation, where string) (*relation, error) {
 		}
 	}
 	return rel, nil
+}
+
+// keyTypesMatch reports whether a foreign-key field of type fk can hold
+// the values of the referenced field of type ref. Pointers and Null
+// wrappers (sql.NullInt64, sql.Null[T], any struct of a value and a Valid
+// bool) are looked through; then the types must be the same, or both
+// integers (of any size), floats, strings, bools or byte slices. A type
+// of neither kind with a Value method of its own sends what the method
+// returns, which only the catalog can check: it matches.
+func keyTypesMatch(fk, ref reflect.Type) bool {
+	a, b := nullableOf(fk), nullableOf(ref)
+	if a == b {
+		return true
+	}
+	ka, kb := valueKindOf(a), valueKindOf(b)
+	if ka != "" && kb != "" {
+		return ka == kb
+	}
+	return implementsValuer(a) || implementsValuer(b)
+}
+
+// nullableOf returns the type a pointer or a Null wrapper holds, through
+// any number of them.
+func nullableOf(t reflect.Type) reflect.Type {
+	for {
+		switch {
+		case t.Kind() == reflect.Pointer:
+			t = t.Elem()
+		case t.Kind() == reflect.Struct && t.NumField() == 2:
+			v, ok := t.FieldByName("Valid")
+			if !ok || v.Type.Kind() != reflect.Bool || len(v.Index) != 1 {
+				return t
+			}
+			other := t.Field(1 - v.Index[0])
+			if !other.IsExported() {
+				return t
+			}
+			t = other.Type
+		default:
+			return t
+		}
+	}
+}
+
+// valueKindOf names the kind of values of t a key compares as: "int",
+// "float", "string", "bool" or "bytes", or "" for any other type.
+func valueKindOf(t reflect.Type) string {
+	switch {
+	case isInteger(t):
+		return "int"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "float"
+	}
+	return [...]string{"", "", "string", "bool", "bytes"}[kindClass(t)]
+}
+
+// implementsValuer reports whether t or *t has a Value method.
+func implementsValuer(t reflect.Type) bool {
+	return t.Implements(valuerType) || reflect.PointerTo(t).Implements(valuerType)
 }
 
 // valueFits reports whether v can be stored in a field of type t: nil where

@@ -55,11 +55,13 @@ func TestBulkFilterOnChildren(t *testing.T) {
 	})
 }
 
-// A parent whose children reference a UNIQUE column rather than its key.
+// A parent whose children reference a UNIQUE column rather than its key,
+// of the key's type: only the catalog tells the relation follows the
+// wrong column.
 
 type refParent struct {
-	ID   int64  `db:"id,pk"`
-	Code string `db:"code"`
+	ID   int64 `db:"id,pk"`
+	Code int64 `db:"code"`
 }
 
 func (refParent) TableName() string { return "ref_parents" }
@@ -68,8 +70,8 @@ func (refParent) Relations() []typeddelete.Relation {
 }
 
 type refChild struct {
-	ID         int64  `db:"id,pk"`
-	ParentCode string `db:"parent_code"`
+	ID         int64 `db:"id,pk"`
+	ParentCode int64 `db:"parent_code"`
 }
 
 func (refChild) TableName() string { return "ref_children" }
@@ -80,10 +82,10 @@ func (refChild) TableName() string { return "ref_children" }
 // values to the wrong rows.
 func TestRelationOnAnotherColumnIsRefused(t *testing.T) {
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
-		tdb.exec(t, "CREATE TABLE ref_parents (id BIGINT PRIMARY KEY, code VARCHAR(20) NOT NULL UNIQUE)",
-			"CREATE TABLE ref_children (id BIGINT PRIMARY KEY, parent_code VARCHAR(20) NOT NULL, FOREIGN KEY (parent_code) REFERENCES ref_parents(code))",
-			"INSERT INTO ref_parents (id, code) VALUES (1, '2'), (2, '1')",
-			"INSERT INTO ref_children (id, parent_code) VALUES (10, '1'), (20, '2')")
+		tdb.exec(t, "CREATE TABLE ref_parents (id BIGINT PRIMARY KEY, code BIGINT NOT NULL UNIQUE)",
+			"CREATE TABLE ref_children (id BIGINT PRIMARY KEY, parent_code BIGINT NOT NULL, FOREIGN KEY (parent_code) REFERENCES ref_parents(code))",
+			"INSERT INTO ref_parents (id, code) VALUES (1, 2), (2, 1)",
+			"INSERT INTO ref_children (id, parent_code) VALUES (10, 1), (20, 2)")
 		log := &mockLog{}
 		s := tdb.session(typeddelete.WithLogger(slog.New(log)))
 		planMust(t, "Delete", s.Delete(&refParent{ID: 1}))
@@ -94,6 +96,60 @@ func TestRelationOnAnotherColumnIsRefused(t *testing.T) {
 		planNothingButCatalog(t, log)
 		if n := tdb.count(t, "ref_children"); n != 2 {
 			t.Errorf("%d rows left in ref_children, want 2", n)
+		}
+	})
+}
+
+// A parent whose children reference its text column code, declared as if
+// they referenced its integer key.
+
+type wrongParent struct {
+	ID   int64  `db:"id,pk"`
+	Code string `db:"code"`
+}
+
+func (wrongParent) TableName() string { return "wrong_parents" }
+func (wrongParent) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[wrongChild](typeddelete.Cascade, "parent_code")}
+}
+
+type wrongChild struct {
+	ID         int64  `db:"id,pk"`
+	ParentCode string `db:"parent_code"`
+}
+
+func (wrongChild) TableName() string { return "wrong_children" }
+
+// TestRelationOfAnotherTypeIsRefusedWithoutCatalog checks that, without
+// the catalog, a relation whose foreign key cannot hold the values of the
+// parent's key (text codes following integer ids) is refused at Delete,
+// before anything is sent: SQLite and MariaDB would compare '1' with 1 and
+// delete another parent's children.
+func TestRelationOfAnotherTypeIsRefusedWithoutCatalog(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		tdb.exec(t, "CREATE TABLE wrong_parents (id BIGINT PRIMARY KEY, code VARCHAR(20) NOT NULL UNIQUE)",
+			"CREATE TABLE wrong_children (id BIGINT PRIMARY KEY, parent_code VARCHAR(20) NOT NULL)",
+			"INSERT INTO wrong_parents (id, code) VALUES (1, '2'), (2, '1')",
+			"INSERT INTO wrong_children (id, parent_code) VALUES (10, '1'), (20, '2')")
+		log := &mockLog{}
+		s := tdb.session(typeddelete.WithoutSchemaIntrospection(), typeddelete.WithLogger(slog.New(log)))
+		err := s.Delete(&wrongParent{ID: 1})
+		want := "typeddelete: Delete argument 0: invalid relation: conformance_test.wrongParent.Relations()[0]: " +
+			"wrong_children.parent_code (string) cannot hold the values of wrong_parents.id (int64), the column it is declared to reference; " +
+			"if it references another column of the parent, declare it with References"
+		if !errors.Is(err, typeddelete.ErrInvalidRelation) || err.Error() != want {
+			t.Fatalf("Delete error = %v, want %s", err, want)
+		}
+		if err := s.Commit(context.Background()); err != nil {
+			t.Errorf("Commit after the refused Delete: %v, want nil (nothing pending)", err)
+		}
+		if work := planWork(log); len(work) > 0 {
+			t.Errorf("the session sent %q; want nothing", work)
+		}
+		for table, want := range map[string]int{"wrong_parents": 2, "wrong_children": 2} {
+			if n := tdb.count(t, table); n != want {
+				t.Errorf("%d rows left in %s, want %d", n, table, want)
+			}
 		}
 	})
 }
