@@ -215,7 +215,7 @@ func ExampleSession_Preview() {
 	fmt.Print(preview)
 	fmt.Println("statements:", len(preview.Statements))
 	// Output:
-	// Delete of 1 ex_teams:
+	// Delete ex_teams 1:
 	//   deletes 1 row of ex_teams
 	//     sets ex_members.team_id to NULL in 1 row of ex_members (SetNull)
 	//     deletes 2 rows of ex_projects (Cascade from ex_teams)

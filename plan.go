@@ -68,23 +68,70 @@ func (u *unit) soft() bool { return u.m.softDelete != nil && u.mode() == modeDel
 // restore reports whether the unit restores soft-deleted rows.
 func (u *unit) restore() bool { return u.mode() == modeRestore }
 
-// origin describes what was registered, for Preview and errors.
+// origin describes what was registered, for Preview, so that a person
+// can tell which rows go: the keys of object deletes (the first few, then
+// how many more), the filter of a bulk delete with its arguments.
+//
+//	Delete teams 7
+//	Delete teams 1, 2, 3, 4, 5 and 12 more
+//	bulk delete of teams where "name" = ? ["red"]
 func (u *unit) origin() string {
-	if u.bulk != nil {
-		what := "bulk delete"
-		switch {
-		case u.bulk.fixed != nil:
-			what = "purge chunk"
-		case u.restore():
-			what = "bulk restore"
+	if u.bulk == nil {
+		what := "Delete"
+		if u.restore() {
+			what = "Restore"
 		}
-		return fmt.Sprintf("%s of %s", what, u.m.table)
+		return what + " " + u.m.table + " " + fewKeys(u.m, &u.objs.keys)
 	}
-	what := "Delete"
-	if u.restore() {
-		what = "Restore"
+	b := u.bulk
+	what := "bulk delete of "
+	switch {
+	case b.fixed != nil:
+		return "purge chunk of " + u.m.table + " " + fewKeys(u.m, &b.fixed.keys)
+	case u.restore():
+		what = "bulk restore of "
 	}
-	return fmt.Sprintf("%s of %d %s", what, u.objs.keys.len(), u.m.table)
+	if b.where == "" {
+		return what + u.m.table + ", every row"
+	}
+	s := what + u.m.table + " where " + b.where
+	if len(b.args) > 0 {
+		s += " [" + fewValues(b.args) + "]"
+	}
+	return s
+}
+
+// previewFew is how many keys or arguments a line of Preview names
+// before it says how many more there are.
+const previewFew = 5
+
+// fewKeys renders the first few keys of l, then how many more.
+func fewKeys(m *model, l *keyList) string {
+	n := min(l.len(), previewFew)
+	keys := make([][]any, n)
+	for i := range n {
+		keys[i] = m.keyParts(l.at(i))
+	}
+	s := formatKeys(keys)
+	if more := l.len() - n; more > 0 {
+		s += fmt.Sprintf(" and %d more", more)
+	}
+	return s
+}
+
+// fewValues renders the first few of vs, then how many more.
+func fewValues(vs []any) string {
+	var b strings.Builder
+	for i, v := range vs[:min(len(vs), previewFew)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%#v", v)
+	}
+	if more := len(vs) - previewFew; more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	return b.String()
 }
 
 // plan is everything one Commit sends, in order.

@@ -53,9 +53,11 @@ func (p *Preview) Err() error {
 }
 
 // String describes the Preview as a person would check it before
-// confirming: per unit of pending work, the rows it would delete,
-// soft-delete, update or restore in each table, indented under the table that
-// leads to them, then what would refuse the Commit.
+// confirming: per unit of pending work, what was registered (the keys of
+// an object delete, the first five and how many more, or the filter of a
+// bulk delete with its arguments), then the rows it would delete,
+// soft-delete, update or restore in each table, indented under the table
+// that leads to them; then missing keys and what would refuse the Commit.
 func (p *Preview) String() string {
 	var b strings.Builder
 	for _, u := range p.units {

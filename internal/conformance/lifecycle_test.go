@@ -147,7 +147,7 @@ func TestRestoreFollowsTheStamp(t *testing.T) {
 		planMust(t, "Restore", s.Restore(team))
 		pv, err := s.Preview(ctx)
 		planMust(t, "Preview", err)
-		for _, line := range []string{"Restore of 1 lc_teams:", "restores 1 row of lc_teams", "restores 1 row of lc_projects (Cascade from lc_teams)", "restores 2 rows of lc_tasks (Cascade from lc_projects)"} {
+		for _, line := range []string{"Restore lc_teams 1:", "restores 1 row of lc_teams", "restores 1 row of lc_projects (Cascade from lc_teams)", "restores 2 rows of lc_tasks (Cascade from lc_projects)"} {
 			if !strings.Contains(pv.String(), line) {
 				t.Errorf("Preview:\n%s\nwant a line %q", pv, line)
 			}

@@ -231,14 +231,14 @@ func TestPreviewReport(t *testing.T) {
 		planMust(t, "Delete", s.Delete(&planTeam{ID: 1}, &planAuthor{ID: 1}, &planCustomer{ID: 1}))
 		pv, err := s.Preview(ctx)
 		planMust(t, "Preview", err)
-		want := `Delete of 1 teams:
+		want := `Delete teams 1:
   deletes 1 row of teams
     deletes 2 rows of projects (Cascade from teams)
       deletes 3 rows of tasks (Cascade from projects)
-Delete of 1 authors:
+Delete authors 1:
   deletes 1 row of authors
     sets books.author_id to NULL in 2 rows of books (SetNull)
-Delete of 1 customers:
+Delete customers 1:
   deletes 1 row of customers
 refused: delete restricted by child rows: cannot delete from "customers": 3 row(s) of "orders" reference it (Restrict)
 `
@@ -248,6 +248,39 @@ refused: delete restricted by child rows: cannot delete from "customers": 3 row(
 		wantRestricted := []typeddelete.RestrictError{{Parent: "customers", Child: "orders", Count: 3, Policy: typeddelete.Restrict}}
 		if !reflect.DeepEqual(pv.Restricted, wantRestricted) {
 			t.Errorf("Preview.Restricted = %+v, want %+v", pv.Restricted, wantRestricted)
+		}
+	})
+}
+
+// TestPreviewReportNamesWhatGoes checks that each unit of a Preview names
+// the rows it was registered for: a bulk delete its filter and
+// arguments, an object delete its keys, the first five of them.
+func TestPreviewReportNamesWhatGoes(t *testing.T) {
+	ctx := context.Background()
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		planSetup(t, tdb, planTeams)
+		s := tdb.session()
+		_, err := typeddelete.Query[planTeam](s).FilterBy("name", "blue").Delete()
+		planMust(t, "Query.Delete", err)
+		var tasks []any
+		for _, id := range []int64{100, 101, 110, 300, 400, 500, 600} {
+			tasks = append(tasks, &planTask{ID: id})
+		}
+		planMust(t, "Delete", s.Delete(tasks...))
+		pv, err := s.Preview(ctx)
+		planMust(t, "Preview", err)
+		want := `Delete tasks 100, 101, 110, 300, 400 and 2 more:
+  deletes 4 rows of tasks
+bulk delete of teams where ` + s.Dialect().Quote("name") + ` = ? ["blue"]:
+  deletes 1 row of teams
+    deletes 1 row of projects (Cascade from teams)
+      deletes 1 row of tasks (Cascade from projects)
+missing: tasks key 400
+missing: tasks key 500
+missing: tasks key 600
+`
+		if got := pv.String(); got != want {
+			t.Errorf("Preview.String() =\n%s\nwant\n%s", got, want)
 		}
 	})
 }
