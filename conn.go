@@ -87,9 +87,10 @@ func (s *Session) count(ctx context.Context, db DBTX, kind string, q sqlizer) (i
 	return n, err
 }
 
-// checked classifies a statement's error, and turns a panic in a caller's
+// checked classifies a statement's error, turns a panic in a caller's
 // Valuer, which safeArgs caught, back into a panic once database/sql has
-// released everything.
+// released everything, and an error of a caller's Valuer into
+// ErrInvalidValue.
 func (s *Session) checked(err error, safe []any, perr error) error {
 	if perr != nil {
 		err = perr
@@ -98,8 +99,19 @@ func (s *Session) checked(err error, safe []any, perr error) error {
 	if errors.As(err, &p) {
 		panic(p.value)
 	}
+	var v *valuerError
+	if errors.As(err, &v) {
+		return fmt.Errorf("%w: %w", ErrInvalidValue, err)
+	}
 	return classify(err)
 }
+
+// valuerError is the error of a caller's Value method, marked by
+// safeValuer as it passes through database/sql.
+type valuerError struct{ err error }
+
+func (e *valuerError) Error() string { return "Value failed: " + e.err.Error() }
+func (e *valuerError) Unwrap() error { return e.err }
 
 // panicError carries a panic out of code database/sql calls (a Valuer, a
 // Scanner), so that database/sql returns normally and releases its locks;
@@ -118,7 +130,10 @@ func (s safeValuer) Value() (v driver.Value, err error) {
 			err = &panicError{r}
 		}
 	}()
-	return s.v.Value()
+	if v, err = s.v.Value(); err != nil {
+		return nil, &valuerError{err}
+	}
+	return v, nil
 }
 
 // safeArgs wraps each argument that implements driver.Valuer, so that a

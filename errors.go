@@ -30,8 +30,9 @@ var (
 	ErrUnknownColumn = errors.New("typeddelete: unknown column")
 
 	// ErrInvalidValue reports a value whose type does not fit its column, a
-	// wrong number of primary-key values, or a key whose Value method fails
-	// (the method's error is wrapped; nothing of the Commit is kept).
+	// wrong number of primary-key values, or a key or other argument whose
+	// Value method fails (the method's error is wrapped; nothing of the
+	// Commit is kept).
 	ErrInvalidValue = errors.New("typeddelete: invalid value")
 
 	// ErrInvalidPredicate reports a predicate that cannot be rendered: the

@@ -40,21 +40,30 @@ func (failDoc) TableName() string { return "fail_docs" }
 func TestMockFailuresReachTheCaller(t *testing.T) {
 	ctx := context.Background()
 
-	t.Run("a key whose Value fails, sent as an array, fails the Commit with ErrInvalidValue and sends nothing", func(t *testing.T) {
-		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
-		planMust(t, "Delete", s.Delete(&failDoc{Code: "ok"}, &failDoc{Code: "bad"}))
-		mockExpect(mock, mockBegin{}, mockRollback{})
-		err := s.Commit(ctx)
-		if !errors.Is(err, typeddelete.ErrInvalidValue) || !errors.Is(err, errFailKey) {
-			t.Errorf("Commit error = %v, want ErrInvalidValue wrapping the Value method's error", err)
-		}
-		want := `typeddelete: delete from "fail_docs": invalid value: column "code": key "bad": Value failed: failKey: no value for bad`
-		if err == nil || err.Error() != want {
-			t.Errorf("error = %q, want %q", err, want)
-		}
-		mockVerify(t, mock)
-		mockPending(t, s, 2, 0)
-	})
+	for _, d := range planDialects {
+		t.Run("on "+d.name+" a key whose Value fails fails the Commit with ErrInvalidValue and sends nothing", func(t *testing.T) {
+			s, mock, _ := newMockSession(t, typeddelete.WithDialect(d.make()))
+			planMust(t, "Delete", s.Delete(&failDoc{Code: "ok"}, &failDoc{Code: "bad"}))
+			mockExpect(mock, mockBegin{}, mockRollback{})
+			err := s.Commit(ctx)
+			if !errors.Is(err, typeddelete.ErrInvalidValue) || !errors.Is(err, errFailKey) {
+				t.Errorf("Commit error = %v, want ErrInvalidValue wrapping the Value method's error", err)
+			}
+			want := map[string]string{
+				// Keys go as one array, which the session builds.
+				"postgres": `typeddelete: delete from "fail_docs": invalid value: column "code": key "bad": Value failed: failKey: no value for bad`,
+				// Keys go as parameters, which database/sql converts; "bad"
+				// sorts first.
+				"sqlite": `typeddelete: delete from "fail_docs": invalid value: sql: converting argument $1 type: Value failed: failKey: no value for bad`,
+				"mysql":  `typeddelete: delete from "fail_docs": invalid value: sql: converting argument $1 type: Value failed: failKey: no value for bad`,
+			}[d.name]
+			if err == nil || err.Error() != want {
+				t.Errorf("error = %q, want %q", err, want)
+			}
+			mockVerify(t, mock)
+			mockPending(t, s, 2, 0)
+		})
+	}
 
 	t.Run("a key whose Value fails fails the Preview the same way", func(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
