@@ -95,15 +95,21 @@ func (s *Session) checked(err error, safe []any, perr error) error {
 	if perr != nil {
 		err = perr
 	}
-	var p *panicError
-	if errors.As(err, &p) {
-		panic(p.value)
-	}
+	repanic(err)
 	var v *valuerError
 	if errors.As(err, &v) {
 		return fmt.Errorf("%w: %w", ErrInvalidValue, err)
 	}
 	return classify(err)
+}
+
+// repanic raises again the panic that err carries from a safeValuer or a
+// safeScanner, if it does.
+func repanic(err error) {
+	var p *panicError
+	if errors.As(err, &p) {
+		panic(p.value)
+	}
 }
 
 // valuerError is the error of a caller's Value method, marked by
@@ -189,10 +195,7 @@ func scanAll(rows *sql.Rows, fn func() error) error {
 	if err == nil {
 		err = cerr
 	}
-	var p *panicError
-	if errors.As(err, &p) {
-		panic(p.value)
-	}
+	repanic(err)
 	return classify(err)
 }
 

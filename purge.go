@@ -342,7 +342,7 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 		if r := recover(); r != nil {
 			// The panic goes on, and a failed rollback cannot be
 			// returned; the logger has it.
-			_ = s.undo(ctx)
+			_ = s.undoWithin(ctx, panicRollbackWait)
 			panic(r)
 		}
 		if err != nil {

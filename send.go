@@ -767,10 +767,10 @@ func (x *sender) hooks(st *step, set *rowSet, rows []int, before bool) error {
 		if before {
 			which = "BeforeDelete"
 			if h, ok := obj.(BeforeDeleter); ok {
-				err = h.BeforeDelete(ctx, x.conn)
+				err = h.BeforeDelete(ctx, hookTx{x.conn})
 			}
 		} else if h, ok := obj.(AfterDeleter); ok {
-			err = h.AfterDelete(ctx, x.conn)
+			err = h.AfterDelete(ctx, hookTx{x.conn})
 		}
 		if err != nil {
 			return fmt.Errorf("%s of %q key %v: %w", which, st.m.table, formatKeys([][]any{st.m.keyParts(set.keys.at(r))}), err)

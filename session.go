@@ -559,10 +559,18 @@ func (s *Session) recoverPanic(ctx context.Context) {
 	if r := recover(); r != nil {
 		// The panic goes on, and a failed rollback cannot be returned;
 		// the logger has it.
+		_ = s.undoWithin(ctx, panicRollbackWait)
 		_ = s.abort(ctx, nil)
 		panic(r)
 	}
 }
+
+// panicRollbackWait bounds the wait for the rollback after a panic. A
+// panic inside database/sql itself (a driver's, or a Valuer's in a
+// statement a hook prepared) leaves the transaction's lock held, and its
+// Rollback never returns: the session then gives the transaction and its
+// connection up.
+const panicRollbackWait = 2 * time.Second
 
 // open reports whether the session has a transaction or savepoint open.
 func (s *Session) open() bool { return s.tx != nil || s.inUnit }
@@ -793,16 +801,19 @@ func (s *Session) finish(ctx context.Context) error {
 
 // undo rolls back the session's transaction or savepoint, if open. The
 // rollback is sent even when ctx is cancelled; it is logged with ctx.
-func (s *Session) undo(ctx context.Context) error {
+func (s *Session) undo(ctx context.Context) error { return s.undoWithin(ctx, 0) }
+
+// undoWithin is undo waiting at most wait (when positive) for the
+// session's own transaction to roll back; past it the transaction is
+// forgotten, its Rollback left running.
+func (s *Session) undoWithin(ctx context.Context, wait time.Duration) error {
 	sendCtx := context.WithoutCancel(ctx)
 	if s.tx != nil {
-		start := time.Now()
-		err := s.tx.Rollback()
-		if errors.Is(err, sql.ErrTxDone) {
-			err = nil
-		}
-		s.log(ctx, "rollback", "ROLLBACK", nil, start, -1, err)
+		tx := s.tx
 		s.tx = nil
+		start := time.Now()
+		err := rollbackWithin(tx, wait)
+		s.log(ctx, "rollback", "ROLLBACK", nil, start, -1, err)
 		return err
 	}
 	if s.inUnit {
@@ -814,6 +825,28 @@ func (s *Session) undo(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// rollbackWithin rolls tx back, waiting at most wait when it is positive.
+func rollbackWithin(tx *sql.Tx, wait time.Duration) error {
+	var err error
+	if wait <= 0 {
+		err = tx.Rollback()
+	} else {
+		done := make(chan error, 1)
+		go func() { done <- tx.Rollback() }()
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case err = <-done:
+		case <-t.C:
+			return fmt.Errorf("ROLLBACK has not returned after %v: the transaction and its connection are given up", wait)
+		}
+	}
+	if errors.Is(err, sql.ErrTxDone) {
+		err = nil
+	}
+	return err
 }
 
 // abort rolls back after a failure, makes everything the transaction did

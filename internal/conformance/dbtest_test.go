@@ -56,7 +56,17 @@ type dbKind struct {
 // how to set it, except under CI=true, where that is a failure.
 func forEachDB(t *testing.T, fn func(t *testing.T, tdb *testDB)) {
 	t.Helper()
+	forEachDBWhere(t, func(string) bool { return true }, fn)
+}
+
+// forEachDBWhere is forEachDB over the databases whose name is kept by
+// keep, for a case that only some of them can show.
+func forEachDBWhere(t *testing.T, keep func(name string) bool, fn func(t *testing.T, tdb *testDB)) {
+	t.Helper()
 	for _, k := range dbKinds {
+		if !keep(k.name) {
+			continue
+		}
 		t.Run(k.name, func(t *testing.T) {
 			db := k.open(t)
 			fn(t, &testDB{Name: k.name, DB: db, Dialect: typeddelete.NewSession(db).Dialect()})
