@@ -33,7 +33,14 @@ func (i *pnItem) BeforeDelete(ctx context.Context, tx typeddelete.DBTX) error {
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO pn_audit (row_id) VALUES (%d)", i.ID)); err != nil {
 		return err
 	}
-	if ctx.Value(pnPanic{}) != nil {
+	if ctx.Value(pnPanic{}) == "BeforeDelete" {
+		panic("hook panics")
+	}
+	return nil
+}
+
+func (i *pnItem) AfterDelete(ctx context.Context, tx typeddelete.DBTX) error {
+	if ctx.Value(pnPanic{}) == "AfterDelete" {
 		panic("hook panics")
 	}
 	return nil
@@ -46,43 +53,51 @@ func recovered(fn func()) (r any) {
 	return nil
 }
 
-// TestPanicInHookRollsBack checks that a hook that panics inside Commit
-// rolls back, releases the connection, keeps the work pending and panics
-// again; the next Commit then runs cleanly, its audit row written once.
+// TestPanicInHookRollsBack checks that a hook that panics inside Commit,
+// before or after its row is deleted, rolls back, releases the
+// connection, keeps the work pending and panics again; the next Commit
+// then runs cleanly, its audit row written once.
 func TestPanicInHookRollsBack(t *testing.T) {
 	ctx := context.Background()
-	forEachDB(t, func(t *testing.T, tdb *testDB) {
-		tdb.exec(t, "CREATE TABLE pn_items (id BIGINT PRIMARY KEY)", "CREATE TABLE pn_audit (row_id BIGINT NOT NULL)",
-			"INSERT INTO pn_items (id) VALUES (1), (2)")
-		s := tdb.session()
-		planMust(t, "Delete", s.Delete(&pnItem{ID: 1}))
-		r := recovered(func() { s.Commit(context.WithValue(ctx, pnPanic{}, true)) })
-		if r != "hook panics" {
-			t.Fatalf("Commit panicked with %v, want the hook's panic", r)
-		}
-		if n := tdb.DB.Stats().InUse; n != 0 {
-			t.Errorf("%d connection(s) in use after the panic, want 0", n)
-		}
-		// Another writer is not blocked by a transaction left open.
-		wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		if _, err := tdb.DB.ExecContext(wctx, "INSERT INTO pn_items (id) VALUES (3)"); err != nil {
-			t.Fatalf("a write after the panic: %v", err)
-		}
-		if n := tdb.count(t, "pn_audit"); n != 0 {
-			t.Errorf("%d audit row(s) after the panic, want 0: the panicked attempt must not commit", n)
-		}
-		if o, _ := s.Pending(); o != 1 {
-			t.Fatalf("Pending() = %d objects after the panic, want 1", o)
-		}
-		planMust(t, "Commit after the panic", s.Commit(ctx))
-		if got := tdb.ids(t, "pn_items"); !slices.Equal(got, []int64{2, 3}) {
-			t.Errorf("rows left = %v, want [2 3]", got)
-		}
-		if n := tdb.count(t, "pn_audit"); n != 1 {
-			t.Errorf("%d audit row(s), want 1", n)
-		}
-	})
+	for _, hook := range []string{"BeforeDelete", "AfterDelete"} {
+		t.Run(hook, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				tdb.exec(t, "CREATE TABLE pn_items (id BIGINT PRIMARY KEY)", "CREATE TABLE pn_audit (row_id BIGINT NOT NULL)",
+					"INSERT INTO pn_items (id) VALUES (1), (2)")
+				s := tdb.session()
+				planMust(t, "Delete", s.Delete(&pnItem{ID: 1}))
+				r := recovered(func() { s.Commit(context.WithValue(ctx, pnPanic{}, hook)) })
+				if r != "hook panics" {
+					t.Fatalf("Commit panicked with %v, want the hook's panic", r)
+				}
+				if n := tdb.DB.Stats().InUse; n != 0 {
+					t.Errorf("%d connection(s) in use after the panic, want 0", n)
+				}
+				// Another writer is not blocked by a transaction left open.
+				wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+				defer cancel()
+				if _, err := tdb.DB.ExecContext(wctx, "INSERT INTO pn_items (id) VALUES (3)"); err != nil {
+					t.Fatalf("a write after the panic: %v", err)
+				}
+				if got := tdb.ids(t, "pn_items"); !slices.Equal(got, []int64{1, 2, 3}) {
+					t.Errorf("rows after the panic = %v, want [1 2 3]: the delete must be rolled back", got)
+				}
+				if n := tdb.count(t, "pn_audit"); n != 0 {
+					t.Errorf("%d audit row(s) after the panic, want 0: the panicked attempt must not commit", n)
+				}
+				if o, _ := s.Pending(); o != 1 {
+					t.Fatalf("Pending() = %d objects after the panic, want 1", o)
+				}
+				planMust(t, "Commit after the panic", s.Commit(ctx))
+				if got := tdb.ids(t, "pn_items"); !slices.Equal(got, []int64{2, 3}) {
+					t.Errorf("rows left = %v, want [2 3]", got)
+				}
+				if n := tdb.count(t, "pn_audit"); n != 1 {
+					t.Errorf("%d audit row(s), want 1", n)
+				}
+			})
+		})
+	}
 }
 
 // pnBoom is a Valuer that always panics.
