@@ -22,10 +22,12 @@ import (
 // statement from tx.PrepareContext is database/sql's own: a panic inside
 // it leaves the transaction locked, and the Commit then gives the
 // transaction and its connection up rather than wait for a rollback that
-// cannot run. When the database aborts the transaction on a deadlock and
-// the Commit retries (WithRetries), the hook runs again in the new
-// transaction; its writes through tx were rolled back with the old one,
-// anything else it did was not. HookInfoFrom(ctx) tells a soft delete from
+// cannot run. A deadlock or serialization failure the hook returns from
+// its statements, wrapped or not, is ErrSerialization as the Commit's own
+// are. When the database aborts the transaction on one and the Commit
+// retries (WithRetries, unless WithoutHookRetries), the hook runs again in
+// the new transaction; its writes through tx were rolled back with the old
+// one, anything else it did was not. HookInfoFrom(ctx) tells a soft delete from
 // a hard one, and the attempt.
 type BeforeDeleter interface {
 	BeforeDelete(ctx context.Context, tx DBTX) error

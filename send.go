@@ -773,6 +773,9 @@ func (x *sender) hooks(st *step, set *rowSet, rows []int, before bool) error {
 			err = h.AfterDelete(ctx, hookTx{x.conn})
 		}
 		if err != nil {
+			// A deadlock in the hook's own statement aborted the
+			// transaction as one in the session's would: it is retried.
+			err = classify(err)
 			return fmt.Errorf("%s of %q key %v: %w", which, st.m.table, formatKeys([][]any{st.m.keyParts(set.keys.at(r))}), err)
 		}
 	}

@@ -147,6 +147,72 @@ func TestMockHooksAreRetried(t *testing.T) {
 	})
 }
 
+// TestMockHookDeadlocksAreRetried checks that a deadlock or serialization
+// failure in a statement a hook sends (its audit INSERT) is
+// ErrSerialization, as in the session's own statements: the Commit runs
+// again, hooks included; with WithoutHookRetries it fails with the error.
+func TestMockHookDeadlocksAreRetried(t *testing.T) {
+	ctx := context.Background()
+	audit := func(event string, id int64) mockExec {
+		return mockExec{query: fmt.Sprintf("INSERT INTO audit (event, row_id) VALUES ('%s', %d)", event, id), rows: 1}
+	}
+	reads := []mockExpectation{
+		mockBegin{},
+		mockQuery{query: "SELECT `id` FROM `ships` WHERE `id` IN (1) FOR UPDATE", cols: []string{"id"}, rows: [][]driver.Value{{1}}},
+		mockQuery{query: "SELECT `id`, `ship_id`, `name` FROM `crew` WHERE `ship_id` IN (1) FOR UPDATE", cols: []string{"id", "ship_id", "name"}, rows: [][]driver.Value{{10, 1, "x"}}},
+	}
+	deadlocked := audit("crew.before", 10)
+	deadlocked.err = mockDeadlockMySQL
+	t.Run("a MySQL deadlock in a hook's INSERT is retried", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.MySQLDialect()))
+		planMust(t, "Delete", s.Delete(&planShip{ID: 1, Name: "ark"}))
+		mockExpect(mock, reads...)
+		mockExpect(mock, deadlocked, mockRollback{})
+		mockExpect(mock, reads...)
+		mockExpect(mock,
+			audit("crew.before", 10),
+			mockExec{query: "DELETE FROM `crew` WHERE `id` IN (10)", rows: 1},
+			audit("crew.after", 10),
+			audit("ship.before", 1),
+			mockExec{query: "DELETE FROM `ships` WHERE `id` IN (1)", rows: 1},
+			audit("ship.after", 1),
+			mockCommit{},
+		)
+		h := &planHooks{audit: true, attempts: true}
+		planMust(t, "Commit", s.Commit(h.with(ctx)))
+		mockVerify(t, mock)
+		want := []string{"crew.before 10 (attempt 1)",
+			"crew.before 10 (attempt 2)", "crew.after 10 (attempt 2)", "ship.before 1 (attempt 2)", "ship.after 1 (attempt 2)"}
+		if got := h.inOrder(); !slices.Equal(got, want) {
+			t.Errorf("hook calls = %q, want %q", got, want)
+		}
+		mockLastCommit(t, s, typeddelete.CommitResult{Statements: 4, Deleted: map[string]int64{"ships": 1, "crew": 1}})
+	})
+	t.Run("with WithoutHookRetries a PostgreSQL serialization failure in a hook is ErrSerialization", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()), typeddelete.WithoutHookRetries())
+		planMust(t, "Delete", s.Delete(&planShip{ID: 1, Name: "ark"}))
+		serialization := &pgconn.PgError{Severity: "ERROR", Code: "40001", Message: "could not serialize access due to concurrent update"}
+		mockExpect(mock,
+			mockBegin{},
+			mockQuery{query: `SELECT "id" FROM "ships" WHERE "id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{1}), cols: []string{"id"}, rows: [][]driver.Value{{1}}},
+			mockQuery{query: `SELECT "id", "ship_id", "name" FROM "crew" WHERE "ship_id" = ANY($1) FOR UPDATE`, args: mockArgs([]int64{1}), cols: []string{"id", "ship_id", "name"}, rows: [][]driver.Value{{10, 1, "x"}}},
+			mockExec{query: "INSERT INTO audit (event, row_id) VALUES ('crew.before', 10)", err: serialization},
+			mockRollback{},
+		)
+		h := &planHooks{audit: true}
+		err := s.Commit(h.with(ctx))
+		var pe *pgconn.PgError
+		if !errors.Is(err, typeddelete.ErrSerialization) || !errors.As(err, &pe) || pe.Code != "40001" {
+			t.Errorf("Commit error = %v, want ErrSerialization wrapping the driver's 40001", err)
+		}
+		if want := `typeddelete: BeforeDelete of "crew" key 10: serialization failure: ERROR: could not serialize access due to concurrent update (SQLSTATE 40001)`; err == nil || err.Error() != want {
+			t.Errorf("error = %q, want %q", err, want)
+		}
+		mockVerify(t, mock)
+		mockPending(t, s, 1, 0)
+	})
+}
+
 // Scoped models for the exact statements of a tenant scope.
 
 type sProject struct {
