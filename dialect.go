@@ -234,12 +234,13 @@ func allIntegers(types []reflect.Type) bool {
 	return true
 }
 
-// keysPerStatement is how many keys of these column types go in one
-// statement: all of them when they travel as arrays; for literals, the
-// dialect's literal batch; else the batch size (the session's, or the
-// dialect's default) capped by the bind-parameter limit and, for row
-// values, by maxTuples.
-func (d *Dialect) keysPerStatement(shape keyShape, n, batch int) int {
+// keysPerStatement is how many keys of n columns of these types go in
+// one statement that sends other more bind parameters besides: all of
+// them when they travel as arrays; for literals, the dialect's literal
+// batch; else the batch size (the session's, or the dialect's default)
+// capped by what the bind-parameter limit leaves and, for row values, by
+// maxTuples.
+func (d *Dialect) keysPerStatement(shape keyShape, n, batch, other int) int {
 	switch shape {
 	case shapeArray, shapeUnnest:
 		if batch <= 0 {
@@ -254,7 +255,7 @@ func (d *Dialect) keysPerStatement(shape keyShape, n, batch int) int {
 	if batch <= 0 {
 		batch = d.batchSize
 	}
-	if limit := d.maxParams / n; batch > limit {
+	if limit := (d.maxParams - other) / n; batch > limit {
 		batch = limit
 	}
 	if n > 1 && d.maxTuples > 0 && batch > d.maxTuples {

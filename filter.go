@@ -11,8 +11,10 @@ import (
 // into op.where, op.args and op.none, refusing a filter that is always
 // true unless AllRows. With probing, Raw terms that name no column are
 // first evaluated by the database (probe), so "2=2" counts as always
-// true. The rendered filter must fit the dialect's bind-parameter limit.
-func (s *Session) renderFilter(ctx context.Context, op *bulkOp, probing bool) error {
+// true. The rendered filter, with the other parameters of its statements
+// and reserve more (a Purge's cursor), must fit the dialect's
+// bind-parameter limit.
+func (s *Session) renderFilter(ctx context.Context, op *bulkOp, probing bool, reserve int) error {
 	r := &renderer{d: s.dialect}
 	_, _, t, err := r.render(boolExpr{"AND", op.preds})
 	if err != nil {
@@ -42,6 +44,9 @@ func (s *Session) renderFilter(ctx context.Context, op *bulkOp, probing bool) er
 		return fmt.Errorf("%w: delete from %q renders an empty condition", ErrInvalidPredicate, op.m.table)
 	case len(args) > s.dialect.maxParams:
 		return fmt.Errorf("%w: delete from %q has a filter of %d parameters, over %s's %d", ErrInvalidPredicate, op.m.table, len(args), s.dialect.name, s.dialect.maxParams)
+	case len(args)+op.m.otherParams()+reserve > s.dialect.maxParams:
+		return fmt.Errorf("%w: delete from %q has a filter of %d parameters, and its statements send up to %d more (scope, soft delete): over %s's %d",
+			ErrInvalidPredicate, op.m.table, len(args), op.m.otherParams()+reserve, s.dialect.name, s.dialect.maxParams)
 	default:
 		op.where, op.args = w, args
 	}

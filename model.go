@@ -51,6 +51,24 @@ type model struct {
 	relErr  error
 }
 
+// otherParams is at most how many bind parameters a statement on m's rows
+// sends besides its keys or filter: the scope's value; for a
+// soft-deletable model, the value its column is set to, a zero time it is
+// compared with, and the value a restore sets the deleted-key column to.
+func (m *model) otherParams() int {
+	n := 0
+	if m.scope != nil {
+		n++
+	}
+	if m.softDelete != nil {
+		n += 2
+		if m.deletedKey != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // field is one mapped column of a model.
 type field struct {
 	name   string       // Go field path, e.g. "Base.ID"

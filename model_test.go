@@ -708,33 +708,38 @@ func TestKeysPerStatement(t *testing.T) {
 		columns int
 		batch   int
 		want    int
+		other   int
 	}{
-		{"sqlite defaults to 500 keys", SQLiteDialect(), shapeParams, 1, 0, 500},
-		{"postgres sends every one-column key in one array", PostgresDialect(), shapeArray, 1, 0, math.MaxInt},
-		{"postgres sends every composite key in one array per column", PostgresDialect(), shapeUnnest, 2, 0, math.MaxInt},
-		{"postgres keeps a chosen batch size for arrays", PostgresDialect(), shapeArray, 1, 700, 700},
-		{"postgres defaults to 1000 composite keys as row values", PostgresDialect(), shapeParams, 2, 0, 1000},
-		{"postgres without arrays defaults to 1000 keys", PostgresINDialect(), shapeParams, 1, 0, 1000},
-		{"postgres without arrays caps a one-column key at 65535 parameters", PostgresINDialect(), shapeParams, 1, 100000, 65535},
-		{"mysql defaults to 5000 keys as parameters", MySQLDialect(), shapeParams, 2, 0, 5000},
-		{"mysql writes 50000 integer keys as literals in one statement", MySQLDialect(), shapeLiterals, 1, 0, 50000},
-		{"mysql keeps a chosen batch size for literals, past the parameter limit", MySQLDialect(), shapeLiterals, 1, 100000, 100000},
-		{"a small batch size is kept", MySQLDialect(), shapeParams, 3, 50, 50},
-		{"sqlite caps a one-column key at 32766 parameters", SQLiteDialect(), shapeParams, 1, 40000, 32766},
-		{"sqlite caps a 3-column key at 32766/3 keys", SQLiteDialect(), shapeParams, 3, 20000, 10922},
-		{"postgres caps a 2-column key at 1000 row values whatever the batch size", PostgresINDialect(), shapeParams, 2, 100000, 1000},
-		{"postgres keeps a smaller batch of composite keys", PostgresINDialect(), shapeParams, 2, 300, 300},
-		{"mysql caps a 4-column key at 65535/4 keys", MySQLDialect(), shapeParams, 4, 1 << 20, 16383},
-		{"a batch exactly at the limit is kept", SQLiteDialect(), shapeParams, 2, 16383, 16383},
+		{"sqlite defaults to 500 keys", SQLiteDialect(), shapeParams, 1, 0, 500, 0},
+		{"postgres sends every one-column key in one array", PostgresDialect(), shapeArray, 1, 0, math.MaxInt, 0},
+		{"postgres sends every composite key in one array per column", PostgresDialect(), shapeUnnest, 2, 0, math.MaxInt, 0},
+		{"postgres keeps a chosen batch size for arrays", PostgresDialect(), shapeArray, 1, 700, 700, 0},
+		{"postgres defaults to 1000 composite keys as row values", PostgresDialect(), shapeParams, 2, 0, 1000, 0},
+		{"postgres without arrays defaults to 1000 keys", PostgresINDialect(), shapeParams, 1, 0, 1000, 0},
+		{"postgres without arrays caps a one-column key at 65535 parameters", PostgresINDialect(), shapeParams, 1, 100000, 65535, 0},
+		{"mysql defaults to 5000 keys as parameters", MySQLDialect(), shapeParams, 2, 0, 5000, 0},
+		{"mysql writes 50000 integer keys as literals in one statement", MySQLDialect(), shapeLiterals, 1, 0, 50000, 0},
+		{"mysql keeps a chosen batch size for literals, past the parameter limit", MySQLDialect(), shapeLiterals, 1, 100000, 100000, 0},
+		{"a small batch size is kept", MySQLDialect(), shapeParams, 3, 50, 50, 0},
+		{"sqlite caps a one-column key at 32766 parameters", SQLiteDialect(), shapeParams, 1, 40000, 32766, 0},
+		{"sqlite caps a 3-column key at 32766/3 keys", SQLiteDialect(), shapeParams, 3, 20000, 10922, 0},
+		{"postgres caps a 2-column key at 1000 row values whatever the batch size", PostgresINDialect(), shapeParams, 2, 100000, 1000, 0},
+		{"postgres keeps a smaller batch of composite keys", PostgresINDialect(), shapeParams, 2, 300, 300, 0},
+		{"mysql caps a 4-column key at 65535/4 keys", MySQLDialect(), shapeParams, 4, 1 << 20, 16383, 0},
+		{"a batch exactly at the limit is kept", SQLiteDialect(), shapeParams, 2, 16383, 16383, 0},
+		{"sqlite leaves room for a scope's parameter", SQLiteDialect(), shapeParams, 1, 40000, 32765, 1},
+		{"sqlite leaves room for 3 other parameters under 2-column keys", SQLiteDialect(), shapeParams, 2, 40000, 16381, 3},
+		{"other parameters do not limit arrays", PostgresDialect(), shapeArray, 1, 0, math.MaxInt, 3},
+		{"other parameters do not limit literals", MySQLDialect(), shapeLiterals, 1, 100000, 100000, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.d.keysPerStatement(tt.shape, tt.columns, tt.batch)
+			got := tt.d.keysPerStatement(tt.shape, tt.columns, tt.batch, tt.other)
 			if got != tt.want {
-				t.Fatalf("%s.keysPerStatement(%d, %d, %d) = %d, want %d", tt.d, tt.shape, tt.columns, tt.batch, got, tt.want)
+				t.Fatalf("%s.keysPerStatement(%d, %d, %d, %d) = %d, want %d", tt.d, tt.shape, tt.columns, tt.batch, tt.other, got, tt.want)
 			}
-			if tt.shape == shapeParams && got*tt.columns > tt.d.maxParams {
-				t.Errorf("%d keys of %d columns need %d parameters, over %s's %d", got, tt.columns, got*tt.columns, tt.d, tt.d.maxParams)
+			if tt.shape == shapeParams && got*tt.columns+tt.other > tt.d.maxParams {
+				t.Errorf("%d keys of %d columns and %d others need %d parameters, over %s's %d", got, tt.columns, tt.other, got*tt.columns+tt.other, tt.d, tt.d.maxParams)
 			}
 		})
 	}

@@ -43,7 +43,9 @@ func WithStrictRowCounts() Option {
 
 // WithBatchSize sets how many keys go in one statement where keys travel
 // as bound parameters or literals; 0 keeps the dialect's default. The
-// dialect's bind-parameter limit still caps it. A negative n is invalid.
+// dialect's bind-parameter limit still caps it, less the statement's other
+// parameters (the scope's value, a soft delete's stamp, the values SetNull
+// or SetValue sets). A negative n is invalid.
 func WithBatchSize(n int) Option {
 	return func(s *Session) {
 		if s.nonNegative("WithBatchSize", int64(n), "the dialect's default") {

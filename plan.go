@@ -341,7 +341,7 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 			return nil, err
 		}
 		if u.bulk != nil && u.bulk.fixed == nil {
-			if err := s.renderFilter(ctx, u.bulk, true); err != nil {
+			if err := s.renderFilter(ctx, u.bulk, true, 0); err != nil {
 				return nil, err
 			}
 		}

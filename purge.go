@@ -177,7 +177,7 @@ func (q *TypedQuery[T]) Purge(ctx context.Context, opts ...PurgeOption) (PurgeRe
 	if err != nil {
 		return res, err
 	}
-	if err := s.renderFilter(ctx, op, true); err != nil {
+	if err := s.renderFilter(ctx, op, true, len(q.m.pk)); err != nil {
 		return res, prefixed(err)
 	}
 	op.archive = cfg.archive

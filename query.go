@@ -366,7 +366,7 @@ func (q *TypedQuery[T]) DeleteSQL() (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := q.s.renderFilter(context.Background(), op, false); err != nil || op.none {
+	if err := q.s.renderFilter(context.Background(), op, false, 0); err != nil || op.none {
 		return "", nil, err
 	}
 	soft := q.m.softDelete != nil && !q.hard
@@ -458,7 +458,7 @@ func (q *TypedQuery[T]) bulk(returning bool, md mode) (*bulkOp, error) {
 	// Rendered now to fail early (an always-true filter, too many
 	// values); rendered again at Commit, with Raw terms evaluated.
 	check := *op
-	if err := q.s.renderFilter(context.Background(), &check, false); err != nil {
+	if err := q.s.renderFilter(context.Background(), &check, false, 0); err != nil {
 		return nil, err
 	}
 	return op, nil

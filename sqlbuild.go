@@ -149,7 +149,7 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	}
 	sqlTypes := x.si.columnTypes(table, cols)
 	shape := x.d.keyShapeFor(types, sqlTypes)
-	per := x.d.keysPerStatement(shape, len(cols), x.s.batch)
+	per := x.d.keysPerStatement(shape, len(cols), x.s.batch, otherParams(st))
 	rows := make([]int, 0, min(per, n))
 	for i := 0; i < n; i += per {
 		j := min(i+per, n)
@@ -173,6 +173,17 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		}
 	}
 	return nil
+}
+
+// otherParams is at most how many bind parameters a statement of st sends
+// besides its keys: those of every statement on its model, and the values
+// a SetNull, SetDefault or SetValue sets.
+func otherParams(st *step) int {
+	n := st.m.otherParams()
+	if st.act == actSet {
+		n += len(st.rel.fk)
+	}
+	return n
 }
 
 // withVersions returns keys with each key's version appended, as composite

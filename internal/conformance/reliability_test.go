@@ -400,6 +400,138 @@ func TestKeyListsPastTheParameterLimit(t *testing.T) {
 	})
 }
 
+// lpItem is scoped, and its code is a pointer column, whose In values
+// are bound parameters on every database.
+type lpItem struct {
+	ID       int64   `db:"id,pk"`
+	TenantID int64   `db:"tenant_id,scope"`
+	Code     *string `db:"code"`
+}
+
+func (lpItem) TableName() string { return "lp_items" }
+
+// lpSoft is lpItem's table as a soft-deletable model.
+type lpSoft struct {
+	ID        int64      `db:"id,pk"`
+	TenantID  int64      `db:"tenant_id,scope"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (lpSoft) TableName() string { return "lp_items" }
+
+// TestStatementsLeaveRoomForTheirOtherParameters checks that keys and In
+// lists sent as bound parameters leave room, under the database's limit,
+// for the other parameters of their statements: the scope's value, the
+// stamp of a soft delete. On SQLite (32,766 parameters) integer keys are
+// bound parameters; the servers send them as arrays or literals.
+func TestStatementsLeaveRoomForTheirOtherParameters(t *testing.T) {
+	ctx := context.Background()
+	const n = 33000
+	sqliteOnly := func(name string) bool { return strings.HasPrefix(name, "sqlite") }
+	// Tenant 1 has rows 1 to n, tenant 2 rows 1 to 3, with the same codes.
+	fill := func(t *testing.T, tdb *testDB) {
+		tdb.exec(t, "CREATE TABLE lp_items (tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, code VARCHAR(20), deleted_at TIMESTAMP, PRIMARY KEY (tenant_id, id))",
+			"INSERT INTO lp_items (tenant_id, id, code) VALUES (2, 1, 'c1'), (2, 2, 'c2'), (2, 3, 'c3')")
+		for lo := 0; lo < n; lo += 5000 {
+			var b strings.Builder
+			b.WriteString("INSERT INTO lp_items (tenant_id, id, code) VALUES ")
+			for i := lo + 1; i <= min(lo+5000, n); i++ {
+				if i > lo+1 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "(1, %d, 'c%d')", i, i)
+			}
+			tdb.exec(t, b.String())
+		}
+	}
+	live := func(t *testing.T, tdb *testDB, tenant int) int {
+		t.Helper()
+		var c int
+		q := fmt.Sprintf("SELECT COUNT(*) FROM lp_items WHERE tenant_id = %d AND deleted_at IS NULL", tenant)
+		if err := tdb.DB.QueryRowContext(ctx, q).Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tenant1 := typeddelete.WithScope("tenant_id", int64(1))
+	t.Run("33,000 keys of a scoped model with WithBatchSize(40000)", func(t *testing.T) {
+		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+			fill(t, tdb)
+			s := tdb.session(tenant1, typeddelete.WithBatchSize(40000))
+			objs := make([]*lpItem, n)
+			for i := range objs {
+				objs[i] = &lpItem{ID: int64(i + 1)}
+			}
+			planMust(t, "Delete", s.Delete(objs))
+			planMust(t, "Commit", s.Commit(ctx))
+			if got := s.LastCommit().Deleted["lp_items"]; got != n {
+				t.Errorf("LastCommit().Deleted = %d, want %d", got, n)
+			}
+			if a, b := live(t, tdb, 1), live(t, tdb, 2); a != 0 || b != 3 {
+				t.Errorf("rows left = %d of tenant 1, %d of tenant 2; want 0 and 3", a, b)
+			}
+		})
+	})
+	t.Run("33,000 keys of a scoped soft-deletable model with WithBatchSize(40000)", func(t *testing.T) {
+		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+			fill(t, tdb)
+			s := tdb.session(tenant1, typeddelete.WithBatchSize(40000))
+			objs := make([]*lpSoft, n)
+			for i := range objs {
+				objs[i] = &lpSoft{ID: int64(i + 1)}
+			}
+			planMust(t, "Delete", s.Delete(objs))
+			planMust(t, "Commit", s.Commit(ctx))
+			if got := s.LastCommit().SoftDeleted["lp_items"]; got != n {
+				t.Errorf("LastCommit().SoftDeleted = %d, want %d", got, n)
+			}
+			if a, b := live(t, tdb, 1), live(t, tdb, 2); a != 0 || b != 3 {
+				t.Errorf("live rows = %d of tenant 1, %d of tenant 2; want 0 and 3", a, b)
+			}
+		})
+	})
+	code := typeddelete.Col(func(i *lpItem) **string { return &i.Code })
+	codes := func(k int) []*string {
+		out := make([]*string, k)
+		for i := range out {
+			c := fmt.Sprintf("c%d", i+1)
+			out[i] = &c
+		}
+		return out
+	}
+	t.Run("an In list of 32,766 bound values on a scoped model is refused at Delete", func(t *testing.T) {
+		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+			fill(t, tdb)
+			s := tdb.session(tenant1)
+			_, err := typeddelete.Query[lpItem](s).Filter(code.In(codes(32766)...)).Delete()
+			if !errors.Is(err, typeddelete.ErrInvalidPredicate) || !strings.Contains(err.Error(), "a filter of 32766 parameters") {
+				t.Fatalf("Query.Delete = %v, want ErrInvalidPredicate naming 32766 parameters", err)
+			}
+			if o, b := s.Pending(); o+b != 0 {
+				t.Errorf("Pending() = (%d, %d), want nothing registered", o, b)
+			}
+			if a, b := live(t, tdb, 1), live(t, tdb, 2); a != n || b != 3 {
+				t.Errorf("rows = %d of tenant 1, %d of tenant 2; want %d and 3", a, b, n)
+			}
+		})
+	})
+	t.Run("an In list of 32,765 bound values on a scoped model is sent with the scope", func(t *testing.T) {
+		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+			fill(t, tdb)
+			s := tdb.session(tenant1)
+			d, err := typeddelete.Query[lpItem](s).Filter(code.In(codes(32765)...)).Delete()
+			planMust(t, "Query.Delete", err)
+			planMust(t, "Commit", s.Commit(ctx))
+			if got, ok := d.RowsAffected(); got != 32765 || !ok {
+				t.Errorf("RowsAffected() = %d, %v; want 32765, true", got, ok)
+			}
+			if a, b := live(t, tdb, 1), live(t, tdb, 2); a != n-32765 || b != 3 {
+				t.Errorf("rows left = %d of tenant 1, %d of tenant 2; want %d and 3", a, b, n-32765)
+			}
+		})
+	})
+}
+
 // injKey has a composite key of byte strings, which may hold NUL.
 type injKey struct {
 	A []byte `db:"a,pk"`
