@@ -70,6 +70,21 @@ type Dialect struct {
 	defaults func() sq.SelectBuilder
 	// clock reads the database's current time, UTC (WithDatabaseClock).
 	clock string
+	// quoting is how the database reads quotes, to find the columns a Raw
+	// term names.
+	quoting sqlQuoting
+}
+
+// sqlQuoting is how a database reads quotes and comments in SQL text.
+type sqlQuoting struct {
+	idents  string // the characters that open a quoted identifier; [ closes with ]
+	strings string // the characters that open a string literal
+	// backslash: a backslash escapes the next character of a string.
+	backslash bool
+	// dollar: $tag$...$tag$ is a string, and a string after E takes
+	// backslash escapes.
+	dollar bool
+	hash   bool // # opens a comment to the end of the line
 }
 
 // SQLiteDialect is SQLite, 3.35 or later (32766 bind parameters, RETURNING).
@@ -77,7 +92,8 @@ func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
 		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonList: 1000, maxCompound: 200,
 		fks: sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults,
-		clock: "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')"}
+		clock:   "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
+		quoting: sqlQuoting{idents: "\"`[", strings: "'"}}
 }
 
 // PostgresDialect is PostgreSQL and the databases that speak its protocol.
@@ -97,7 +113,8 @@ func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
 		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
 		maxTuples: 1000, maxCompound: 1000, errorsAbortTx: true, cteDelete: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes,
-		clock: "SELECT CAST(now() AT TIME ZONE 'UTC' AS text)"}
+		clock:   "SELECT CAST(now() AT TIME ZONE 'UTC' AS text)",
+		quoting: sqlQuoting{idents: `"`, strings: "'", dollar: true}}
 }
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their
@@ -115,7 +132,10 @@ func MySQLDialect() *Dialect {
 		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, lockRows: "FOR UPDATE",
 		intLiterals: true, literalBatch: 50000, fromDual: " FROM DUAL", maxCompound: 1000,
 		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
-		fks:       mysqlForeignKeys, keys: mysqlUniqueKeys, clock: "SELECT UTC_TIMESTAMP(6)"}
+		fks:       mysqlForeignKeys, keys: mysqlUniqueKeys, clock: "SELECT UTC_TIMESTAMP(6)",
+		// Double quotes open a string unless the server runs with
+		// ANSI_QUOTES, where they quote an identifier.
+		quoting: sqlQuoting{idents: "`", strings: `'"`, backslash: true, hash: true}}
 }
 
 // Name returns the dialect's name: "sqlite", "postgres" or "mysql".

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
 )
 
 // renderFilter renders a bulk delete's filter with the session's dialect
@@ -23,7 +22,7 @@ func (s *Session) renderFilter(ctx context.Context, op *bulkOp, probing bool, re
 	if t == depends && !op.all && probing {
 		var leaves []*rawLeaf
 		for _, leaf := range rawLeaves(op.preds) {
-			if !namesColumn(op.m, leaf) {
+			if !namesColumn(s.dialect, op.m, leaf) {
 				leaves = append(leaves, leaf)
 			}
 		}
@@ -58,9 +57,12 @@ func (s *Session) renderFilter(ctx context.Context, op *bulkOp, probing bool, re
 // is evaluated on: it has no Raw term, which may read other tables.
 func (op *bulkOp) ownRow() bool { return len(rawLeaves(op.preds)) == 0 }
 
-// namesColumn reports whether a Raw term's SQL has a column of m as a
-// word: it then depends on the row, and needs no probe.
-func namesColumn(m *model, leaf *rawLeaf) bool {
+// namesColumn reports whether a Raw term's SQL names a column of m, as
+// the dialect d reads it: it then depends on the row, and needs no probe.
+// A column's name inside a string literal or a comment names nothing; one
+// that is not there stays probed, and a probe of a term that does name a
+// column fails, which leaves it depending on the row.
+func namesColumn(d *Dialect, m *model, leaf *rawLeaf) bool {
 	q, _, err := leaf.s.ToSql()
 	if err != nil {
 		// Not lost: the term goes to probe, which renders it again and
@@ -68,10 +70,7 @@ func namesColumn(m *model, leaf *rawLeaf) bool {
 		// fail, so this is a Sqlizer that fails now and then).
 		return false
 	}
-	words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return !(r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
-	})
-	for _, w := range words {
+	for _, w := range columnWords(d.quoting, q) {
 		if f := m.byColumn[w]; f != nil {
 			return true
 		}
@@ -82,6 +81,118 @@ func namesColumn(m *model, leaf *rawLeaf) bool {
 		}
 	}
 	return false
+}
+
+// columnWords returns what in the SQL text q can name a column, read with
+// qt: each unquoted word that no "(" follows (it names a function) and no
+// quote follows (it is a prefix of a string, such as E or N), and the
+// content of each quoted identifier. String literals and comments name
+// nothing.
+func columnWords(qt sqlQuoting, q string) []string {
+	var out []string
+	for i := 0; i < len(q); {
+		c := q[i]
+		switch {
+		case strings.HasPrefix(q[i:], "--") || c == '#' && qt.hash:
+			end := strings.IndexByte(q[i:], '\n')
+			if end < 0 {
+				return out
+			}
+			i += end + 1
+		case strings.HasPrefix(q[i:], "/*"):
+			end := strings.Index(q[i+2:], "*/")
+			if end < 0 {
+				return out
+			}
+			i += 2 + end + 2
+		case strings.IndexByte(qt.strings, c) >= 0:
+			i, _ = skipQuoted(q, i+1, c, qt.backslash)
+		case strings.IndexByte(qt.idents, c) >= 0:
+			closer := c
+			if c == '[' {
+				closer = ']'
+			}
+			end, ok := skipQuoted(q, i+1, closer, false)
+			if !ok {
+				return out
+			}
+			out = append(out, strings.ReplaceAll(q[i+1:end-1], string([]byte{closer, closer}), string(closer)))
+			i = end
+		case c == '$' && qt.dollar:
+			tag := dollarTag(q[i:])
+			if tag == "" {
+				i++
+				continue
+			}
+			end := strings.Index(q[i+len(tag):], tag)
+			if end < 0 {
+				return out
+			}
+			i += len(tag) + end + len(tag)
+		case isWordByte(c):
+			j := i
+			for j < len(q) && isWordByte(q[j]) {
+				j++
+			}
+			word := q[i:j]
+			k := j
+			for k < len(q) && strings.IndexByte(" \t\r\n", q[k]) >= 0 {
+				k++
+			}
+			switch {
+			case j < len(q) && strings.IndexByte(qt.strings, q[j]) >= 0:
+				// A prefix of a string literal.
+				backslash := qt.backslash || qt.dollar && strings.EqualFold(word, "e")
+				j, _ = skipQuoted(q, j+1, q[j], backslash)
+			case k < len(q) && q[k] == '(':
+				// A function's name.
+			default:
+				out = append(out, word)
+			}
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+// skipQuoted returns the index in q just past the closer that ends the
+// quoted text starting at i, where a doubled closer (and with backslash, a
+// backslash) escapes one; ok is false when no closer ends it.
+func skipQuoted(q string, i int, closer byte, backslash bool) (end int, ok bool) {
+	for i < len(q) {
+		switch {
+		case backslash && q[i] == '\\':
+			i += 2
+		case q[i] != closer:
+			i++
+		case i+1 < len(q) && q[i+1] == closer:
+			i += 2
+		default:
+			return i + 1, true
+		}
+	}
+	return len(q), false
+}
+
+// dollarTag returns the $tag$ that opens a dollar-quoted string at the
+// start of s, or "".
+func dollarTag(s string) string {
+	j := 1
+	for j < len(s) && isWordByte(s[j]) {
+		j++
+	}
+	if j < len(s) && s[j] == '$' && (j == 1 || s[1] < '0' || s[1] > '9') {
+		return s[:j+1]
+	}
+	return ""
+}
+
+// isWordByte reports whether c can be part of an unquoted identifier or
+// keyword; every byte of a multibyte character counts.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // probe asks the database what each Raw term evaluates to with no table:

@@ -2,6 +2,7 @@ package typeddelete
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,9 +63,26 @@ func FuzzPredicateTree(f *testing.F) {
 	f.Add([]byte{8}, "", 7)
 	f.Add([]byte{8}, "( ? )", 7)
 	f.Add([]byte{11, 10, 4, 2}, "x", 1<<40)
+	// Columns' names in strings and comments, which name no column.
+	f.Add([]byte{8}, "'name' = 'name'", 0)
+	f.Add([]byte{8}, "'id' <> ''", 0)
+	f.Add([]byte{11, 8, 8}, "$$age$$ = $$age$$ /* name */", 0)
+	f.Add([]byte{8}, `"name" = '\' age' -- id`, 0)
 	f.Fuzz(func(t *testing.T, ops []byte, s string, n int) {
 		c := unitCols(t)
 		p := fuzzTree(c, ops, s, n)
+		m := unitModel[unitUser](t)
+		for _, leaf := range rawLeaves([]expr{p.e}) {
+			q, _, err := leaf.s.ToSql()
+			for _, d := range unitDialects() {
+				// A term said to name a column has a column's name in it.
+				if namesColumn(d, m, leaf) && (err != nil || !slices.ContainsFunc(m.fields, func(f *field) bool {
+					return strings.Contains(strings.ToLower(q), strings.ToLower(f.column))
+				})) {
+					t.Fatalf("%s: namesColumn(%q) is true, but no column's name is in it", d, q)
+				}
+			}
+		}
 		for _, d := range unitDialects() {
 			sql, args, tr, err := renderExpr(p.e, d)
 			if err != nil {

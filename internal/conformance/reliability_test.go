@@ -687,6 +687,12 @@ func TestConstantFiltersAreRefused(t *testing.T) {
 		{"a bound true", sq.Expr("?", true)},
 		{"an Or of an empty Eq and a column", sq.Or{sq.Eq{}, sq.Expr("owner_id > 1")}},
 		{"an And of constants", sq.And{sq.Expr("3 > 2"), sq.Expr("'a' = 'a'")}},
+		// A column's name in a string literal or a comment names no column.
+		{"'name' = 'name'", sq.Expr("'name' = 'name'")},
+		{"'id' <> ''", sq.Expr("'id' <> ''")},
+		{"'it''s name' <> 'owner_id'", sq.Expr("'it''s name' <> 'owner_id'")},
+		{"1 = 1 /* name */", sq.Expr("1 = 1 /* name */")},
+		{"a bound value compared with 'name'", sq.Expr("? = 'name'", "name")},
 	}
 	seed := map[string][]string{"owners": {"1", "2"}, "pets": {"10|1|rex", "11|1|tom", "20|2|kit"}}
 	for _, tc := range always {
@@ -704,6 +710,35 @@ func TestConstantFiltersAreRefused(t *testing.T) {
 					// PostgreSQL refuses an integer as a condition itself.
 				default:
 					t.Errorf("error = %v, want ErrMissingWhere", err)
+				}
+				p.expect(t, seed)
+			})
+		})
+	}
+	// Quoting that only some databases read so: constant there.
+	dialectConstants := []struct {
+		name string
+		on   func(string) bool
+		expr string
+	}{
+		{"a dollar-quoted string on PostgreSQL", func(n string) bool { return n == "postgres" }, "$$name$$ = $$name$$"},
+		{"a tagged dollar-quoted string on PostgreSQL", func(n string) bool { return n == "postgres" }, "$q$ id' $q$ <> 'x'"},
+		{"an escaped quote in an E string on PostgreSQL", func(n string) bool { return n == "postgres" }, `E'\' name' <> 'x'`},
+		{"double quotes around a string on MySQL", func(n string) bool { return n == "mysql" || strings.HasPrefix(n, "tidb") }, `"name" = "name"`},
+		{"an escaped quote in a string on MySQL", func(n string) bool { return n == "mysql" || strings.HasPrefix(n, "tidb") }, `'\' name' <> 'x'`},
+		{"double quotes around what is no column on SQLite", func(n string) bool { return strings.HasPrefix(n, "sqlite") }, `"nothing" = "nothing"`},
+	}
+	for _, tc := range dialectConstants {
+		t.Run(tc.name+" is refused", func(t *testing.T) {
+			forEachDBWhere(t, tc.on, func(t *testing.T, tdb *testDB) {
+				p := planSetup(t, tdb, planOwners)
+				s := tdb.session()
+				_, err := typeddelete.Query[planPet](s).Filter(typeddelete.Raw[planPet](sq.Expr(tc.expr))).Delete()
+				if err == nil {
+					err = s.Commit(ctx)
+				}
+				if !errors.Is(err, typeddelete.ErrMissingWhere) {
+					t.Errorf("%s: error = %v, want ErrMissingWhere", tc.expr, err)
 				}
 				p.expect(t, seed)
 			})
