@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -303,6 +304,37 @@ func TestMockScopeInEveryStatement(t *testing.T) {
 		)
 		planMust(t, "Commit", s.Commit(ctx))
 		mockVerify(t, mock)
+	})
+	t.Run("a Preview reads and counts in the scope, and lists scoped statements", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, tenant)
+		_, err := typeddelete.Query[sProject](s).FilterBy("name", "x").Delete()
+		planMust(t, "Query.Delete", err)
+		mockExpect(mock,
+			mockBegin{},
+			mockQuery{query: `SELECT "id" FROM "s_projects" WHERE "name" = ? AND "tenant_id" = ?`, args: mockArgs("x", 7), cols: []string{"id"}, rows: [][]driver.Value{{1}, {2}}},
+			mockQuery{query: `SELECT "id" FROM "s_invoices" WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(1, 2, 7), cols: []string{"id"}},
+			mockQuery{query: `SELECT COUNT(*) FROM "s_tasks" WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(1, 2, 7), cols: []string{"n"}, rows: planCount(3)},
+			mockQuery{query: `SELECT COUNT(*) FROM "s_notes" WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, args: mockArgs(1, 2, 7), cols: []string{"n"}, rows: planCount(1)},
+			mockRollback{},
+		)
+		pv, err := s.Preview(ctx)
+		planMust(t, "Preview", err)
+		mockVerify(t, mock)
+		ids := []any{int64(1), int64(2), int64(7)}
+		want := []typeddelete.Statement{
+			{SQL: `SELECT "id" FROM "s_projects" WHERE "name" = ? AND "tenant_id" = ?`, Args: []any{"x", int64(7)}},
+			{SQL: `SELECT COUNT(*) FROM "s_invoices" WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, Args: ids},
+			{SQL: `DELETE FROM "s_tasks" WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, Args: ids},
+			{SQL: `UPDATE "s_notes" SET "project_id" = ? WHERE "project_id" IN (?,?) AND "tenant_id" = ?`, Args: append([]any{nil}, ids...)},
+			{SQL: `DELETE FROM "s_projects" WHERE "id" IN (?,?) AND "tenant_id" = ?`, Args: ids},
+		}
+		if !reflect.DeepEqual(pv.Statements, want) {
+			t.Errorf("Preview.Statements =\n%#v\nwant\n%#v", pv.Statements, want)
+		}
+		if want := map[string]int64{"s_projects": 2, "s_tasks": 3}; !reflect.DeepEqual(pv.Deleted, want) {
+			t.Errorf("Preview.Deleted = %v, want %v", pv.Deleted, want)
+		}
+		mockPending(t, s, 0, 1)
 	})
 	t.Run("reads are scoped", func(t *testing.T) {
 		s, _, _ := newMockSession(t, tenant)

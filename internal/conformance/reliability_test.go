@@ -877,6 +877,130 @@ func TestTenantScope(t *testing.T) {
 	})
 }
 
+// tDoc is a scoped, soft-deletable model.
+type tDoc struct {
+	ID        int64      `db:"id,pk"`
+	TenantID  int64      `db:"tenant_id,scope"`
+	DeletedAt *time.Time `db:"deleted_at,softdelete"`
+}
+
+func (tDoc) TableName() string { return "t_docs" }
+
+// tNode is a scoped tree: deleting a node deletes its descendants.
+type tNode struct {
+	ID       int64  `db:"id,pk"`
+	TenantID int64  `db:"tenant_id,scope"`
+	ParentID *int64 `db:"parent_id"`
+}
+
+func (tNode) TableName() string { return "t_nodes" }
+func (tNode) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{typeddelete.HasMany[tNode](typeddelete.Cascade, "parent_id")}
+}
+
+// TestTenantScopeInEveryKindOfWrite checks, with two tenants sharing keys,
+// that soft deletes and restores, DeleteReturning, the walk of a tree and
+// Purge touch only the session's tenant: the other's rows stay as they
+// were, and its keys come back missing.
+func TestTenantScopeInEveryKindOfWrite(t *testing.T) {
+	ctx := context.Background()
+	tenant1 := typeddelete.WithScope("tenant_id", int64(1))
+	t.Run("soft deletes and restores", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			ts := "TIMESTAMP NULL"
+			if tdb.Dialect.Name() == "mysql" {
+				ts = "DATETIME(6) NULL"
+			}
+			tdb.exec(t, "CREATE TABLE t_docs (tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, deleted_at "+ts+", PRIMARY KEY (tenant_id, id))",
+				"INSERT INTO t_docs (tenant_id, id) VALUES (1, 1), (1, 2), (2, 1), (2, 2), (2, 3)")
+			p := &planDB{testDB: tdb, tables: []planTable{{"t_docs", "tenant_id, id, CASE WHEN deleted_at IS NULL THEN 'live' ELSE 'deleted' END", "1, 2"}}}
+			s := tdb.session(tenant1)
+			planMust(t, "Delete", s.Delete(&tDoc{ID: 1}, &tDoc{ID: 3}))
+			planMust(t, "Commit", s.Commit(ctx))
+			if got := planMissing(s.LastCommit()); !slices.Equal(got, []string{"t_docs:[3]"}) {
+				t.Errorf("Missing after the soft delete = %v, want doc 3, tenant 2's", got)
+			}
+			p.expect(t, map[string][]string{"t_docs": {"1|1|deleted", "1|2|live", "2|1|live", "2|2|live", "2|3|live"}})
+
+			tdb.exec(t, "UPDATE t_docs SET deleted_at = CURRENT_TIMESTAMP WHERE tenant_id = 2")
+			planMust(t, "Restore", s.Restore(&tDoc{ID: 1}, &tDoc{ID: 3}))
+			planMust(t, "Commit", s.Commit(ctx))
+			if got := planMissing(s.LastCommit()); !slices.Equal(got, []string{"t_docs:[3]"}) {
+				t.Errorf("Missing after the restore = %v, want doc 3, tenant 2's", got)
+			}
+			p.expect(t, map[string][]string{"t_docs": {"1|1|live", "1|2|live", "2|1|deleted", "2|2|deleted", "2|3|deleted"}})
+
+			_, err := typeddelete.Query[tDoc](s).FilterBy("id", int64(2)).Delete()
+			planMust(t, "Query.Delete", err)
+			planMust(t, "Commit", s.Commit(ctx))
+			tdb.exec(t, "UPDATE t_docs SET deleted_at = NULL WHERE tenant_id = 2 AND id = 1")
+			d, err := typeddelete.Query[tDoc](s).FilterBy("id", []int64{1, 2, 3}).Restore()
+			planMust(t, "Query.Restore", err)
+			planMust(t, "Commit", s.Commit(ctx))
+			if n, _ := d.RowsAffected(); n != 1 {
+				t.Errorf("RowsAffected() of the bulk restore = %d, want 1", n)
+			}
+			p.expect(t, map[string][]string{"t_docs": {"1|1|live", "1|2|live", "2|1|live", "2|2|deleted", "2|3|deleted"}})
+		})
+	})
+	// Tenant 1 has projects 1 and 3, tenant 2 projects 1, 2 and 3.
+	projects := func(t *testing.T, tdb *testDB) *planDB {
+		tdb.exec(t, "CREATE TABLE t_projects (tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, PRIMARY KEY (tenant_id, id))",
+			"CREATE TABLE t_tasks (tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, project_id BIGINT NOT NULL, PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id, project_id) REFERENCES t_projects(tenant_id, id))",
+			"INSERT INTO t_projects (tenant_id, id) VALUES (1, 1), (1, 3), (2, 1), (2, 2), (2, 3)",
+			"INSERT INTO t_tasks (tenant_id, id, project_id) VALUES (1, 10, 1), (1, 11, 3), (2, 10, 1), (2, 11, 2), (2, 30, 3)")
+		return &planDB{testDB: tdb, tables: []planTable{{"t_projects", "tenant_id, id", "1, 2"}, {"t_tasks", "tenant_id, id, project_id", "1, 2"}}}
+	}
+	tenant2 := map[string][]string{"t_projects": {"2|1", "2|2", "2|3"}, "t_tasks": {"2|10|1", "2|11|2", "2|30|3"}}
+	t.Run("DeleteReturning", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := projects(t, tdb)
+			s := tdb.session(tenant1)
+			r, err := typeddelete.Query[tTask](s).FilterBy("id", []int64{10, 30}).DeleteReturning()
+			planMust(t, "DeleteReturning", err)
+			planMust(t, "Commit", s.Commit(ctx))
+			if got := r.Rows(); len(got) != 1 || *got[0] != (tTask{ID: 10, TenantID: 1, ProjectID: 1}) {
+				t.Errorf("Rows() = %+v, want only tenant 1's task 10", got)
+			}
+			p.expect(t, map[string][]string{"t_projects": {"1|1", "1|3", "2|1", "2|2", "2|3"}, "t_tasks": {"1|11|3", "2|10|1", "2|11|2", "2|30|3"}})
+		})
+	})
+	t.Run("Purge", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			p := projects(t, tdb)
+			s := tdb.session(tenant1)
+			res, err := typeddelete.Query[tProject](s).AllRows().Purge(ctx, typeddelete.ChunkSize(1))
+			planMust(t, "Purge", err)
+			// Two chunks: the walk reads tenant 1's keys only, and key 2,
+			// tenant 2's alone, would end it with no row deleted.
+			if want := map[string]int64{"t_projects": 2, "t_tasks": 2}; !res.Done || res.Chunks != 2 || !reflect.DeepEqual(res.Deleted, want) {
+				t.Errorf("Purge = %+v, want done in 2 chunks with %v deleted", res, want)
+			}
+			p.expect(t, tenant2)
+		})
+	})
+	t.Run("a tree's descendants", func(t *testing.T) {
+		forEachDB(t, func(t *testing.T, tdb *testDB) {
+			// Both tenants have the tree 1 > 2 > 3; tenant 2 also has 4 under 1.
+			tdb.exec(t, "CREATE TABLE t_nodes (tenant_id BIGINT NOT NULL, id BIGINT NOT NULL, parent_id BIGINT, PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id, parent_id) REFERENCES t_nodes(tenant_id, id))",
+				"INSERT INTO t_nodes (tenant_id, id, parent_id) VALUES (1, 1, NULL), (2, 1, NULL)",
+				"INSERT INTO t_nodes (tenant_id, id, parent_id) VALUES (1, 2, 1), (2, 2, 1), (2, 4, 1)",
+				"INSERT INTO t_nodes (tenant_id, id, parent_id) VALUES (1, 3, 2), (2, 3, 2)")
+			p := &planDB{testDB: tdb, tables: []planTable{{"t_nodes", "tenant_id, id", "1, 2"}}}
+			s := tdb.session(tenant1)
+			planMust(t, "Delete", s.Delete(&tNode{ID: 1}, &tNode{ID: 4}))
+			planMust(t, "Commit", s.Commit(ctx))
+			if got := planMissing(s.LastCommit()); !slices.Equal(got, []string{"t_nodes:[4]"}) {
+				t.Errorf("Missing = %v, want node 4, tenant 2's", got)
+			}
+			if got := s.LastCommit().Deleted["t_nodes"]; got != 3 {
+				t.Errorf("LastCommit().Deleted = %d nodes, want 3", got)
+			}
+			p.expect(t, map[string][]string{"t_nodes": {"2|1", "2|2", "2|3", "2|4"}})
+		})
+	})
+}
+
 // ckEvent has a composite key of a string and a time.
 type ckEvent struct {
 	Source string    `db:"source,pk"`
