@@ -138,6 +138,7 @@ func fewValues(vs []any) string {
 type plan struct {
 	units   []*unitPlan
 	precise bool        // registered keys are read before they are deleted
+	clock   bool        // the database's clock is read first, for the stamps of soft deletes
 	si      *schemaInfo // the catalog, nil without introspection
 }
 
@@ -403,7 +404,20 @@ func (s *Session) plan(ctx context.Context, items []item, precise bool) (*plan, 
 			}
 		}
 	}
+	p.clock = s.dbClock && p.stamps()
 	return p, nil
+}
+
+// stamps reports whether the plan soft-deletes rows.
+func (p *plan) stamps() bool {
+	for _, up := range p.units {
+		for _, n := range up.nodes {
+			if n.soft {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // graph is a unit's tables and the relations between them, as the policy

@@ -16,6 +16,14 @@ var policies = [...]policy{
 	SetValue:   reassignPolicy,
 }
 
+// reassignWords names what each reassigning policy does to the children,
+// for the log and for errors.
+var reassignWords = [...]string{
+	SetNull:    "set null",
+	SetDefault: "set default",
+	SetValue:   "set value",
+}
+
 // cascadePolicy removes the children too, in the unit's mode; a soft
 // delete leaves children that cannot be soft-deleted as they are, and a
 // restore follows only the children a soft delete reached. A

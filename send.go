@@ -92,7 +92,7 @@ func (x *sender) run(p *plan) (err error) {
 		}
 	}()
 	x.si = p.si
-	if x.s.dbClock && p.stamps() {
+	if p.clock {
 		if err := x.readClock(); err != nil {
 			return err
 		}
@@ -167,18 +167,6 @@ func (x *sender) readClock() error {
 	}
 	x.now = t
 	return nil
-}
-
-// stamps reports whether the plan soft-deletes rows.
-func (p *plan) stamps() bool {
-	for _, up := range p.units {
-		for _, n := range up.nodes {
-			if n.soft {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // read reads rows into a node's set: whole rows when the node keeps them,
@@ -938,7 +926,7 @@ func (x *sender) fail(st *step, err error) error {
 			what = "soft delete in"
 		}
 	case actSet:
-		what = policyWords(st.rel.policy) + " in"
+		what = reassignWords[st.rel.policy] + " in"
 	case actRestore:
 		what = "restore in"
 	case actRestrict:
@@ -985,24 +973,12 @@ func (x *sender) kind(st *step) string {
 	case st.act == actDelete && st.soft:
 		k = "soft delete"
 	case st.act == actSet:
-		k = policyWords(st.rel.policy)
+		k = reassignWords[st.rel.policy]
 	}
 	if x.dry {
 		k = "preview " + k
 	}
 	return k
-}
-
-// policyWords names a reassigning policy as the log does: "set null",
-// "set default", "set value".
-func policyWords(p OnDelete) string {
-	switch p {
-	case SetDefault:
-		return "set default"
-	case SetValue:
-		return "set value"
-	}
-	return "set null"
 }
 
 // prepared returns the run's prepared statement for query, preparing it on
