@@ -654,7 +654,7 @@ func TestConformanceLargeCommit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			forEachDB(t, func(t *testing.T, tdb *testDB) {
+			forEachDBLarge(t, func(t *testing.T, tdb *testDB) {
 				n := cmp.Or(tt.rows, 100_000)
 				tdb.exec(t, confBigDDL)
 				confBulkInsert(t, tdb, "conf_big (id)", n, confBigRow)
@@ -689,7 +689,7 @@ func TestConformanceLargeCommit(t *testing.T) {
 	}
 
 	t.Run("composite keys with more key values than the bind-parameter limit are deleted at any batch size", func(t *testing.T) {
-		forEachDB(t, func(t *testing.T, tdb *testDB) {
+		forEachDBLarge(t, func(t *testing.T, tdb *testDB) {
 			// 40,000 keys are 80,000 values, above the servers' 65,535
 			// parameters; SQLite allows 32,766, so 20,000 keys (40,000
 			// values) are enough there and keep the pure-Go driver fast.

@@ -74,6 +74,25 @@ func forEachDBWhere(t *testing.T, keep func(name string) bool, fn func(t *testin
 	}
 }
 
+// forEachDBLarge is forEachDB for cases of tens of thousands of rows or
+// keys. Under the race detector it leaves out the modernc driver, whose C
+// translated to Go the detector slows tenfold: those cases then take
+// minutes there and check nothing of the library that the mattn driver
+// does not. The run without cgo, and so without the detector, covers
+// modernc.
+func forEachDBLarge(t *testing.T, fn func(t *testing.T, tdb *testDB)) {
+	t.Helper()
+	forEachDBLargeWhere(t, func(string) bool { return true }, fn)
+}
+
+// forEachDBLargeWhere is forEachDBLarge over the databases keep keeps.
+func forEachDBLargeWhere(t *testing.T, keep func(name string) bool, fn func(t *testing.T, tdb *testDB)) {
+	t.Helper()
+	forEachDBWhere(t, func(name string) bool {
+		return keep(name) && (!raceEnabled || name != "sqlite-modernc")
+	}, fn)
+}
+
 // session returns a new session over the test database.
 func (tdb *testDB) session(opts ...typeddelete.Option) *typeddelete.Session {
 	return typeddelete.NewSession(tdb.DB, opts...)

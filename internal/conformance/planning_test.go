@@ -2000,7 +2000,7 @@ func TestPlanningBindParameterEdges(t *testing.T) {
 			{"70000 keys in one array are one DELETE", nil, 70000, 1},
 		},
 	}
-	forEachDB(t, func(t *testing.T, tdb *testDB) {
+	forEachDBLarge(t, func(t *testing.T, tdb *testDB) {
 		cases := edges[tdb.Dialect.Name()]
 		for _, e := range cases {
 			t.Run(e.name, func(t *testing.T) {

@@ -345,7 +345,7 @@ func TestKeyListsPastTheParameterLimit(t *testing.T) {
 	}
 	for name, register := range roots {
 		t.Run(name+" of a tree root with 70,000 children", func(t *testing.T) {
-			forEachDB(t, func(t *testing.T, tdb *testDB) {
+			forEachDBLarge(t, func(t *testing.T, tdb *testDB) {
 				fill(t, tdb)
 				s := tdb.session()
 				planMust(t, "register", register(s))
@@ -357,7 +357,7 @@ func TestKeyListsPastTheParameterLimit(t *testing.T) {
 		})
 	}
 	t.Run("a bulk delete filtered by an In list of 70,000 names", func(t *testing.T) {
-		forEachDB(t, func(t *testing.T, tdb *testDB) {
+		forEachDBLarge(t, func(t *testing.T, tdb *testDB) {
 			fill(t, tdb)
 			names := make([]string, n)
 			for i := range names {
@@ -382,7 +382,7 @@ func TestKeyListsPastTheParameterLimit(t *testing.T) {
 		})
 	})
 	t.Run("a bulk delete filtered by an In list of 70,000 integers", func(t *testing.T) {
-		forEachDB(t, func(t *testing.T, tdb *testDB) {
+		forEachDBLarge(t, func(t *testing.T, tdb *testDB) {
 			fill(t, tdb)
 			ids := make([]int64, n)
 			for i := range ids {
@@ -455,7 +455,7 @@ func TestStatementsLeaveRoomForTheirOtherParameters(t *testing.T) {
 	}
 	tenant1 := typeddelete.WithScope("tenant_id", int64(1))
 	t.Run("33,000 keys of a scoped model with WithBatchSize(40000)", func(t *testing.T) {
-		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+		forEachDBLargeWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
 			fill(t, tdb)
 			s := tdb.session(tenant1, typeddelete.WithBatchSize(40000))
 			objs := make([]*lpItem, n)
@@ -473,7 +473,7 @@ func TestStatementsLeaveRoomForTheirOtherParameters(t *testing.T) {
 		})
 	})
 	t.Run("33,000 keys of a scoped soft-deletable model with WithBatchSize(40000)", func(t *testing.T) {
-		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+		forEachDBLargeWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
 			fill(t, tdb)
 			s := tdb.session(tenant1, typeddelete.WithBatchSize(40000))
 			objs := make([]*lpSoft, n)
@@ -500,7 +500,7 @@ func TestStatementsLeaveRoomForTheirOtherParameters(t *testing.T) {
 		return out
 	}
 	t.Run("an In list of 32,766 bound values on a scoped model is refused at Delete", func(t *testing.T) {
-		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+		forEachDBLargeWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
 			fill(t, tdb)
 			s := tdb.session(tenant1)
 			_, err := typeddelete.Query[lpItem](s).Filter(code.In(codes(32766)...)).Delete()
@@ -516,7 +516,7 @@ func TestStatementsLeaveRoomForTheirOtherParameters(t *testing.T) {
 		})
 	})
 	t.Run("an In list of 32,765 bound values on a scoped model is sent with the scope", func(t *testing.T) {
-		forEachDBWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
+		forEachDBLargeWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
 			fill(t, tdb)
 			s := tdb.session(tenant1)
 			d, err := typeddelete.Query[lpItem](s).Filter(code.In(codes(32765)...)).Delete()
