@@ -60,6 +60,12 @@ type Dialect struct {
 	// cteDelete: a DELETE ... RETURNING can feed an INSERT in one
 	// statement (deleteInto).
 	cteDelete bool
+	// orDeletes: the children one unit cascades to through several
+	// relations go in one DELETE whose condition ORs the relations'
+	// (fk1 = ANY($1) OR fk2 = ANY($2)). PostgreSQL ran it in 0.78-0.84
+	// of the time of one statement per relation; SQLite (1.02-1.05) and
+	// MariaDB (0.93-1.13) did not gain (bench/cmd/ordelete).
+	orDeletes bool
 	// txOptions are the options of the session's own transactions.
 	txOptions *sql.TxOptions
 	// catalog queries; see fkCatalog, keyCatalog and typeCatalog (nil
@@ -103,7 +109,7 @@ func SQLiteDialect() *Dialect {
 // PostgresINDialect with a driver that cannot, such as github.com/lib/pq.
 func PostgresDialect() *Dialect {
 	d := PostgresINDialect()
-	d.arrays = true
+	d.arrays, d.orDeletes = true, true
 	return d
 }
 

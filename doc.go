@@ -32,9 +32,13 @@
 // says what deleting the parent does to the children: Restrict or Protect
 // refuse, Cascade deletes them, SetNull, SetDefault and SetValue change
 // their foreign key first, Database leaves them to the database's ON
-// DELETE. Tables that reference each other are deleted when one reference
-// is declared SetNull, SetDefault or SetValue: it is cleared first; other
-// cycles fail with ErrCycle.
+// DELETE. Children a delete cascades to through several relations of one
+// table are deleted in one statement that ORs the relations' conditions
+// on PostgreSQL (PostgresDialect), which runs it faster, and in one
+// statement per relation elsewhere, where it does not. Tables that
+// reference each other are deleted when one reference is declared
+// SetNull, SetDefault or SetValue: it is cleared first; other cycles fail
+// with ErrCycle.
 //
 // # Soft delete
 //

@@ -840,14 +840,15 @@ func TestDialectForPackage(t *testing.T) {
 			}
 		})
 	}
-	t.Run("the two postgres dialects differ only in arrays", func(t *testing.T) {
+	t.Run("the two postgres dialects differ only in arrays and ORed cascade deletes", func(t *testing.T) {
 		a, in := PostgresDialect(), PostgresINDialect()
-		if !a.arrays || in.arrays {
-			t.Fatalf("arrays: PostgresDialect %v, PostgresINDialect %v; want true, false", a.arrays, in.arrays)
+		if !a.arrays || in.arrays || !a.orDeletes || in.orDeletes {
+			t.Fatalf("arrays, orDeletes: PostgresDialect %v %v, PostgresINDialect %v %v; want true true, false false",
+				a.arrays, a.orDeletes, in.arrays, in.orDeletes)
 		}
-		in.arrays = true
+		in.arrays, in.orDeletes = true, true
 		if !unitSameDialect(a, in) {
-			t.Errorf("PostgresDialect %+v and PostgresINDialect %+v differ beyond arrays", a, in)
+			t.Errorf("PostgresDialect %+v and PostgresINDialect %+v differ beyond arrays and orDeletes", a, in)
 		}
 	})
 }

@@ -247,6 +247,15 @@ type step struct {
 	handle  bool    // actDelete: the rows are what the bulk handle reports
 	archive string  // actDelete: table the rows are copied to first
 	why     string  // what led to the step
+	// or: actDelete by selFK, further relations whose children the same
+	// statement deletes, ORed with rel's (Dialect.orDeletes).
+	or []fkSel
+}
+
+// fkSel is the children of a set's rows through a relation.
+type fkSel struct {
+	set *rowSet
+	rel *relation
 }
 
 // rowSet is rows of one table by key, read or known before they are
@@ -467,6 +476,18 @@ func buildGraph(u *unit, si *schemaInfo) (*unitPlan, error) {
 	return up, nil
 }
 
+// reassigns reports whether a SetNull, SetDefault or SetValue relation of
+// the graph updates rows of m: a dry run then hides, per foreign key, the
+// rows it reassigned, which one statement for several relations cannot.
+func (g *graph) reassigns(m *model) bool {
+	for _, e := range g.sets {
+		if e.r.child == m {
+			return true
+		}
+	}
+	return false
+}
+
 // emit decides which tables are read and writes the unit's steps. deleted
 // holds the tables the whole plan removes rows from: the children of a
 // reassigning relation in one of them are read first, after what earlier
@@ -653,6 +674,21 @@ func (up *unitPlan) emit(d *Dialect, precise bool, deleted map[*model]bool, touc
 			// count replaces it, in case rows came in between.
 			del.sel, del.bulk, del.counts, del.recount = selFilter, u.bulk, true, u.bulk.atMost > 0
 			del.why = "the bulk delete's filter"
+			up.add(del)
+		case d.orDeletes && len(n.in) > 1 && !n.soft && !n.hooks && n.tree == nil && !touched[n.m.table] && !g.reassigns(n.m):
+			// One DELETE whose condition ORs the relations', where the
+			// database plans that well; the sender falls back to one
+			// statement per relation when a relation's keys need more
+			// than one statement (see orParts).
+			del.sel, del.set, del.rel, del.counts = selFK, n.in[0].from.set, n.in[0].r, true
+			from := []string{n.in[0].from.m.table}
+			for _, e := range n.in[1:] {
+				del.or = append(del.or, fkSel{set: e.from.set, rel: e.r})
+				if !slices.Contains(from, e.from.m.table) {
+					from = append(from, e.from.m.table)
+				}
+			}
+			del.why = "Cascade from " + strings.Join(from, ", ")
 			up.add(del)
 		default:
 			for _, e := range n.in {

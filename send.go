@@ -549,6 +549,23 @@ func (x *sender) reassign(st *step) error {
 // filter or a relation's children, else by key, in levels where the rows
 // reference each other, running hooks around each statement.
 func (x *sender) remove(st *step) error {
+	if len(st.or) > 0 {
+		// Relations whose keys do not fit in one statement go as steps
+		// of their own, each counted after the one before has removed
+		// its rows.
+		_, one, err := x.orParts(st)
+		if err != nil {
+			return err
+		}
+		if !one {
+			for _, each := range st.split() {
+				if err := x.remove(each); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	var total int64
 	var done []int // rows of the set deleted, for DeleteReturning and AfterDelete
 	if st.sel != selSet {
@@ -815,6 +832,9 @@ func (x *sender) goneKeys(st *step) []goneKey {
 	}
 	if st.sel == selFK {
 		ks = append(ks, goneKey{m: st.m, fk: strings.Join(st.rel.fkColumns(), ",")})
+		for _, p := range st.or {
+			ks = append(ks, goneKey{m: st.m, fk: strings.Join(p.rel.fkColumns(), ",")})
+		}
 	}
 	return ks
 }

@@ -119,6 +119,9 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	if st.sel == selFilter {
 		return fn(st.bulk.where, st.bulk.args, nil)
 	}
+	if len(st.or) > 0 && src == nil {
+		return x.orBatches(st, fn)
+	}
 	set := src
 	if set == nil {
 		set = st.set
@@ -173,6 +176,73 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		}
 	}
 	return nil
+}
+
+// orBatches is batches for a step that selects the children of several
+// relations: one statement whose condition ORs the relations' (remove
+// sends the relations' own steps instead where orParts says they do not
+// fit in one).
+func (x *sender) orBatches(st *step, fn func(cond string, args []any, rows []int) error) error {
+	parts, one, err := x.orParts(st)
+	if err != nil {
+		return err
+	}
+	if !one {
+		for _, p := range parts {
+			if err := fn(p.cond, p.args, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	conds := make([]string, len(parts))
+	var args []any
+	for i, p := range parts {
+		conds[i] = "(" + p.cond + ")"
+		args = append(args, p.args...)
+	}
+	return fn(strings.Join(conds, " OR "), args, nil)
+}
+
+// orPart is the condition and arguments of one relation's children.
+type orPart struct {
+	cond string
+	args []any
+}
+
+// orParts returns the condition of each relation of a step that selects
+// the children of several, and whether they go in one statement: each
+// relation's keys fit in one, and all of them in the dialect's bind
+// parameters.
+func (x *sender) orParts(st *step) ([]orPart, bool, error) {
+	var parts []orPart
+	split, params := false, 0
+	for _, one := range st.split() {
+		calls := 0
+		err := x.batches(one, nil, func(cond string, args []any, _ []int) error {
+			parts = append(parts, orPart{cond, args})
+			calls++
+			params += len(args)
+			return nil
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		split = split || calls > 1
+	}
+	return parts, !split && len(parts) > 1 && params <= x.d.maxParams-otherParams(st), nil
+}
+
+// split returns a step that selects the children of several relations as
+// one step per relation.
+func (st *step) split() []*step {
+	out := make([]*step, 0, 1+len(st.or))
+	for _, p := range append([]fkSel{{set: st.set, rel: st.rel}}, st.or...) {
+		one := *st
+		one.set, one.rel, one.or = p.set, p.rel, nil
+		out = append(out, &one)
+	}
+	return out
 }
 
 // otherParams is at most how many bind parameters a statement of st sends

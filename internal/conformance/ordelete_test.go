@@ -1,0 +1,136 @@
+package conformance_test
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	"github.com/typeddelete/typeddelete"
+)
+
+// A child table that one deleted row cascades to through two relations:
+// a post's author and its reviewer are both users.
+
+type planOrUser struct {
+	ID int64 `db:"id,pk"`
+}
+
+func (planOrUser) TableName() string { return "or_users" }
+func (planOrUser) Relations() []typeddelete.Relation {
+	return []typeddelete.Relation{
+		typeddelete.HasMany[planOrPost](typeddelete.Cascade, "author_id"),
+		typeddelete.HasMany[planOrPost](typeddelete.Cascade, "reviewer_id"),
+	}
+}
+
+type planOrPost struct {
+	ID         int64 `db:"id,pk"`
+	AuthorID   int64 `db:"author_id"`
+	ReviewerID int64 `db:"reviewer_id"`
+}
+
+func (planOrPost) TableName() string { return "or_posts" }
+
+var planOrPosts = planFixture{
+	tables: []planTable{{"or_users", "id", "1"}, {"or_posts", "id, author_id, reviewer_id", "1"}},
+	setup: func(string) []string {
+		return []string{
+			"CREATE TABLE or_users (id BIGINT PRIMARY KEY)",
+			"CREATE TABLE or_posts (id BIGINT PRIMARY KEY, author_id BIGINT NOT NULL, reviewer_id BIGINT NOT NULL, " +
+				"FOREIGN KEY (author_id) REFERENCES or_users(id), FOREIGN KEY (reviewer_id) REFERENCES or_users(id))",
+			"INSERT INTO or_users (id) VALUES (1), (2), (3)",
+			"INSERT INTO or_posts (id, author_id, reviewer_id) VALUES (10, 1, 2), (11, 2, 1), (12, 1, 1), (13, 2, 3), (14, 3, 2), (15, 3, 3)",
+		}
+	},
+}
+
+func TestPlanningCascadeThroughTwoRelations(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		users   []int64
+		opts    []typeddelete.Option
+		left    map[string][]string
+		deleted map[string]int64
+	}{
+		{
+			name:  "the posts a user wrote or reviewed are deleted once each, the one they did both included",
+			users: []int64{1},
+			left: map[string][]string{
+				"or_users": {"2", "3"},
+				"or_posts": {"13|2|3", "14|3|2", "15|3|3"},
+			},
+			deleted: map[string]int64{"or_users": 1, "or_posts": 3},
+		},
+		{
+			name:  "with one key per statement each relation's keys go in statements of their own, with the same rows",
+			users: []int64{1, 2},
+			opts:  []typeddelete.Option{typeddelete.WithBatchSize(1)},
+			left: map[string][]string{
+				"or_users": {"3"},
+				"or_posts": {"15|3|3"},
+			},
+			deleted: map[string]int64{"or_users": 2, "or_posts": 5},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				p := planSetup(t, tdb, planOrPosts)
+				s := tdb.session(append([]typeddelete.Option{typeddelete.WithoutSchemaIntrospection()}, tt.opts...)...)
+				for _, id := range tt.users {
+					planMust(t, "Delete", s.Delete(&planOrUser{ID: id}))
+				}
+				pv, err := s.Preview(ctx)
+				planMust(t, "Preview", err)
+				if !maps.Equal(pv.Deleted, tt.deleted) {
+					t.Errorf("Preview().Deleted = %v, want %v", pv.Deleted, tt.deleted)
+				}
+				planMust(t, "Commit", s.Commit(ctx))
+				p.expect(t, tt.left)
+				got := s.LastCommit()
+				if !maps.Equal(got.Deleted, tt.deleted) {
+					t.Errorf("LastCommit().Deleted = %v, want %v", got.Deleted, tt.deleted)
+				}
+				if got.Statements != len(pv.Statements) {
+					t.Errorf("LastCommit().Statements = %d, Preview listed %d: %q", got.Statements, len(pv.Statements), pv.Statements)
+				}
+			})
+		})
+	}
+}
+
+func TestPlanningMockCascadeThroughTwoRelations(t *testing.T) {
+	planRunMock(t, []planMockCase{
+		{
+			name: "PostgreSQL deletes a user's posts in one statement for both relations, SQLite and MySQL in one per relation",
+			register: func(t *testing.T, s *typeddelete.Session) {
+				planMust(t, "Delete", s.Delete(&planOrUser{ID: 1}))
+			},
+			sent: map[string][]mockExpectation{
+				"sqlite": {
+					mockBegin{},
+					mockExec{query: `DELETE FROM "or_posts" WHERE "author_id" IN (?)`, args: mockArgs(1), rows: 2},
+					mockExec{query: `DELETE FROM "or_posts" WHERE "reviewer_id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockExec{query: `DELETE FROM "or_users" WHERE "id" IN (?)`, args: mockArgs(1), rows: 1},
+					mockCommit{},
+				},
+				"postgres": {
+					mockBegin{},
+					mockExec{query: `DELETE FROM "or_posts" WHERE ("author_id" = ANY($1)) OR ("reviewer_id" = ANY($2))`,
+						args: mockArgs([]int64{1}, []int64{1}), rows: 3},
+					mockExec{query: `DELETE FROM "or_users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+					mockCommit{},
+				},
+				"mysql": {
+					mockBegin{},
+					mockExec{query: "DELETE FROM `or_posts` WHERE `author_id` IN (1)", rows: 2},
+					mockExec{query: "DELETE FROM `or_posts` WHERE `reviewer_id` IN (1)", rows: 1},
+					mockExec{query: "DELETE FROM `or_users` WHERE `id` IN (1)", rows: 1},
+					mockCommit{},
+				},
+			},
+			after: planDeleted(map[string]int64{"or_posts": 3, "or_users": 1}),
+		},
+	})
+}
