@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"context"
 	"maps"
+	"reflect"
 	"testing"
 
 	"github.com/typeddelete/typeddelete"
@@ -133,4 +134,51 @@ func TestPlanningMockCascadeThroughTwoRelations(t *testing.T) {
 			after: planDeleted(map[string]int64{"or_posts": 3, "or_users": 1}),
 		},
 	})
+}
+
+func TestPlanningMockCascadeThroughTwoRelationsInBatches(t *testing.T) {
+	s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()), typeddelete.WithBatchSize(1))
+	planMust(t, "Delete", s.Delete(&planOrUser{ID: 1}, &planOrUser{ID: 2}))
+	// A relation's keys need two statements: each relation goes on its
+	// own, as on the other dialects.
+	mockExpect(mock,
+		mockBegin{},
+		mockExec{query: `DELETE FROM "or_posts" WHERE "author_id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 2},
+		mockExec{query: `DELETE FROM "or_posts" WHERE "author_id" = ANY($1)`, args: mockArgs([]int64{2}), rows: 1, prepared: true},
+		mockExec{query: `DELETE FROM "or_posts" WHERE "reviewer_id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+		mockExec{query: `DELETE FROM "or_posts" WHERE "reviewer_id" = ANY($1)`, args: mockArgs([]int64{2}), rows: 1, prepared: true},
+		mockExec{query: `DELETE FROM "or_users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), rows: 1},
+		mockExec{query: `DELETE FROM "or_users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{2}), rows: 1, prepared: true},
+		mockCommit{},
+	)
+	mockNoError(t, "Commit", s.Commit(context.Background()))
+	mockVerify(t, mock)
+	planDeleted(map[string]int64{"or_posts": 5, "or_users": 2})(t, s)
+}
+
+func TestPreviewMockCascadeThroughTwoRelations(t *testing.T) {
+	s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
+	planMust(t, "Delete", s.Delete(&planOrUser{ID: 1}))
+	// The dry run counts the rows of the one statement a Commit sends,
+	// each row once.
+	mockExpect(mock,
+		mockBegin{},
+		mockQuery{query: `SELECT COUNT(*) FROM "or_posts" WHERE ("author_id" = ANY($1)) OR ("reviewer_id" = ANY($2))`,
+			args: mockArgs([]int64{1}, []int64{1}), cols: []string{"n"}, rows: planCount(3)},
+		mockQuery{query: `SELECT COUNT(*) FROM "or_users" WHERE "id" = ANY($1)`, args: mockArgs([]int64{1}), cols: []string{"n"}, rows: planCount(1)},
+		mockRollback{},
+	)
+	pv, err := s.Preview(context.Background())
+	planMust(t, "Preview", err)
+	mockVerify(t, mock)
+	list := []typeddelete.Statement{
+		{SQL: `DELETE FROM "or_posts" WHERE ("author_id" = ANY($1)) OR ("reviewer_id" = ANY($2))`, Args: []any{[]int64{1}, []int64{1}}},
+		{SQL: `DELETE FROM "or_users" WHERE "id" = ANY($1)`, Args: []any{[]int64{1}}},
+	}
+	if !reflect.DeepEqual(pv.Statements, list) {
+		t.Errorf("Preview.Statements =\n%#v\nwant\n%#v", pv.Statements, list)
+	}
+	if want := map[string]int64{"or_posts": 3, "or_users": 1}; !maps.Equal(pv.Deleted, want) {
+		t.Errorf("Preview.Deleted = %v, want %v", pv.Deleted, want)
+	}
 }
