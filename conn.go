@@ -40,21 +40,19 @@ const (
 // Exec on db when ps is nil, logs it, and returns the rows it affected.
 func (s *Session) execStmt(ctx context.Context, db DBTX, ps *sql.Stmt, kind, query string, args []any) (int64, error) {
 	start := time.Now()
-	safe, perr := safeArgs(args)
+	safe := safeArgs(args)
 	var res sql.Result
 	var err error
-	if perr == nil {
-		if ps != nil {
-			res, err = ps.ExecContext(ctx, safe...)
-		} else {
-			res, err = db.ExecContext(ctx, query, safe...)
-		}
+	if ps != nil {
+		res, err = ps.ExecContext(ctx, safe...)
+	} else {
+		res, err = db.ExecContext(ctx, query, safe...)
 	}
 	n := int64(-1)
-	if err == nil && perr == nil {
+	if err == nil {
 		n, err = res.RowsAffected()
 	}
-	err = s.checked(err, safe, perr)
+	err = checked(err)
 	s.log(ctx, kind, query, args, start, n, err)
 	return n, err
 }
@@ -66,12 +64,8 @@ func (s *Session) query(ctx context.Context, db DBTX, kind string, q sqlizer) (*
 		return nil, err
 	}
 	start := time.Now()
-	safe, perr := safeArgs(args)
-	var rows *sql.Rows
-	if perr == nil {
-		rows, err = db.QueryContext(ctx, query, safe...)
-	}
-	err = s.checked(err, safe, perr)
+	rows, err := db.QueryContext(ctx, query, safeArgs(args)...)
+	err = checked(err)
 	s.log(ctx, kind, query, args, start, -1, err)
 	return rows, err
 }
@@ -91,10 +85,7 @@ func (s *Session) count(ctx context.Context, db DBTX, kind string, q sqlizer) (i
 // Valuer, which safeArgs caught, back into a panic once database/sql has
 // released everything, and an error of a caller's Valuer into
 // ErrInvalidValue.
-func (s *Session) checked(err error, safe []any, perr error) error {
-	if perr != nil {
-		err = perr
-	}
+func checked(err error) error {
 	repanic(err)
 	var v *valuerError
 	if errors.As(err, &v) {
@@ -146,7 +137,7 @@ func (s safeValuer) Value() (v driver.Value, err error) {
 // panic in it surfaces as an error: database/sql calls Valuers while it
 // holds a transaction's lock, and a panic there would leave the lock held
 // and the next Rollback waiting forever.
-func safeArgs(args []any) ([]any, error) {
+func safeArgs(args []any) []any {
 	var out []any
 	for i, a := range args {
 		v, ok := a.(driver.Valuer)
@@ -162,9 +153,9 @@ func safeArgs(args []any) ([]any, error) {
 		out[i] = safeValuer{v}
 	}
 	if out == nil {
-		return args, nil
+		return args
 	}
-	return out, nil
+	return out
 }
 
 // safeScanner calls a caller's Scanner, turning a panic into a

@@ -69,24 +69,21 @@ type hookTx struct{ DBTX }
 
 // ExecContext sends a statement in the transaction.
 func (h hookTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	safe, _ := safeArgs(args)
-	res, err := h.DBTX.ExecContext(ctx, query, safe...)
+	res, err := h.DBTX.ExecContext(ctx, query, safeArgs(args)...)
 	repanic(err)
 	return res, err
 }
 
 // QueryContext sends a query in the transaction.
 func (h hookTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	safe, _ := safeArgs(args)
-	rows, err := h.DBTX.QueryContext(ctx, query, safe...)
+	rows, err := h.DBTX.QueryContext(ctx, query, safeArgs(args)...)
 	repanic(err)
 	return rows, err
 }
 
 // QueryRowContext sends a query for one row in the transaction.
 func (h hookTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	safe, _ := safeArgs(args)
-	row := h.DBTX.QueryRowContext(ctx, query, safe...)
+	row := h.DBTX.QueryRowContext(ctx, query, safeArgs(args)...)
 	repanic(row.Err())
 	return row
 }
