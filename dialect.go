@@ -66,6 +66,13 @@ type Dialect struct {
 	// of the time of one statement per relation; SQLite (1.02-1.05) and
 	// MariaDB (0.93-1.13) did not gain (bench/cmd/ordelete).
 	orDeletes bool
+	// chunk is how a Purge deletes a chunk of a table keyed by one integer
+	// column in one statement that picks its own rows (chunkDelete); 0
+	// where it reads the chunk's keys first.
+	chunk chunkShape
+	// chunkProbe, where set, asks the server what it is: the chunk shape
+	// holds only where the answer contains chunkServer.
+	chunkProbe, chunkServer string
 	// txOptions are the options of the session's own transactions.
 	txOptions *sql.TxOptions
 	// catalog queries; see fkCatalog, keyCatalog and typeCatalog (nil
@@ -97,6 +104,7 @@ type sqlQuoting struct {
 func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
 		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonList: 1000, maxCompound: 200,
+		chunk: chunkSubquery,
 		fks: sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults,
 		clock:   "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
 		quoting: sqlQuoting{idents: "\"`[", strings: "'"}}
@@ -119,6 +127,7 @@ func PostgresINDialect() *Dialect {
 	return &Dialect{name: "postgres", placeholder: sq.Dollar, quote: '"',
 		maxParams: 65535, batchSize: 1000, maxIdent: 63, lockRows: "FOR UPDATE", returning: true,
 		maxTuples: 1000, maxCompound: 1000, errorsAbortTx: true, cteDelete: true, fks: postgresForeignKeys, keys: postgresUniqueKeys, types: postgresColumnTypes,
+		chunk:   chunkArray,
 		clock:   "SELECT CAST(now() AT TIME ZONE 'UTC' AS text)",
 		quoting: sqlQuoting{idents: `"`, strings: "'", dollar: true}}
 }
@@ -137,6 +146,8 @@ func MySQLDialect() *Dialect {
 	return &Dialect{name: "mysql", placeholder: sq.Question, quote: '`',
 		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, lockRows: "FOR UPDATE",
 		intLiterals: true, literalBatch: 50000, fromDual: " FROM DUAL", maxCompound: 1000,
+		// Only MariaDB has DELETE ... RETURNING.
+		chunk: chunkOrderLimit, chunkProbe: "SELECT VERSION()", chunkServer: "MariaDB",
 		txOptions: &sql.TxOptions{Isolation: sql.LevelReadCommitted},
 		fks:       mysqlForeignKeys, keys: mysqlUniqueKeys, clock: "SELECT UTC_TIMESTAMP(6)",
 		// Double quotes open a string unless the server runs with
@@ -365,6 +376,54 @@ func (d *Dialect) inJSON(column, array string) (string, []any) {
 func (d *Dialect) deleteInto(del, archive string, cols []string) string {
 	c := strings.Join(d.quoteAll(cols), ", ")
 	return "WITH d AS (" + del + " RETURNING " + c + ") INSERT INTO " + d.quoteTable(archive) + " (" + c + ") SELECT " + c + " FROM d"
+}
+
+// chunkShape is a one-statement DELETE of a Purge chunk (chunkDelete).
+type chunkShape uint8
+
+const (
+	chunkSubquery   chunkShape = iota + 1 // pk IN (SELECT ... LIMIT n)
+	chunkArray                            // pk = ANY(ARRAY(SELECT ... LIMIT n))
+	chunkOrderLimit                       // DELETE ... ORDER BY pk LIMIT n
+)
+
+// chunkDelete builds the one statement that deletes the next n rows, in
+// key order, of table, keyed by the one column pk, that conds (with ?
+// placeholders) select, and returns their keys; the rows are the ones a
+// read of the chunk's keys would lock, so that a Purge needs no such read
+// when nothing else needs the keys. By the numbers of bench/cmd/purge it
+// takes 0.8-0.96 of the time of the read and the DELETE by keys.
+//
+//	sqlite:   DELETE FROM t WHERE pk IN (SELECT pk FROM t WHERE conds ORDER BY pk LIMIT n) RETURNING pk
+//	postgres: DELETE FROM t WHERE pk = ANY(ARRAY(SELECT ...)) AND conds RETURNING pk
+//	MariaDB:  DELETE FROM t WHERE conds ORDER BY pk LIMIT n RETURNING pk
+//
+// On PostgreSQL conds are repeated because a DELETE that waits for a row
+// updated meanwhile checks its own WHERE again on the row's new version,
+// not the subquery's. MySQL and TiDB have no RETURNING.
+func (d *Dialect) chunkDelete(table, pk string, conds sqlizer, n uint64) (sqlizer, error) {
+	t, c := d.quoteTable(table), d.Quote(pk)
+	where, args, err := conds.ToSql()
+	if err != nil {
+		return nil, err
+	}
+	sel := "SELECT " + c + " FROM " + t + " WHERE " + where + " ORDER BY " + c + " LIMIT " + strconv.FormatUint(n, 10)
+	var q string
+	switch d.chunk {
+	case chunkSubquery:
+		q = "DELETE FROM " + t + " WHERE " + c + " IN (" + sel + ") RETURNING " + c
+	case chunkArray:
+		q = "DELETE FROM " + t + " WHERE " + c + " = ANY(ARRAY(" + sel + ")) AND " + where + " RETURNING " + c
+		args = append(args, args...)
+	case chunkOrderLimit:
+		q = "DELETE FROM " + t + " WHERE " + where + " ORDER BY " + c + " LIMIT " + strconv.FormatUint(n, 10) + " RETURNING " + c
+	default:
+		return nil, fmt.Errorf("typeddelete: dialect %s has no one-statement chunk", d.name)
+	}
+	if q, err = d.placeholder.ReplacePlaceholders(q); err != nil {
+		return nil, err
+	}
+	return sq.Expr(q, args...), nil
 }
 
 // compoundTerms returns how many SELECTs of params parameters each one

@@ -142,6 +142,22 @@ type plan struct {
 	si      *schemaInfo // the catalog, nil without introspection
 }
 
+// lone reports whether the plan is one unit's DELETE of its own rows and
+// nothing else: no read, relation, hook, archive, stamp or order among
+// its rows, so that a statement that picks the rows itself could stand
+// for it.
+func (pl *plan) lone() bool {
+	if len(pl.units) != 1 || pl.precise || pl.clock {
+		return false
+	}
+	up := pl.units[0]
+	if len(up.nodes) != 1 || len(up.early) != 0 || len(up.steps) != 1 {
+		return false
+	}
+	st := up.steps[0]
+	return st.act == actDelete && st.m == up.root.m && !st.soft && !st.hooks && !st.order && st.archive == ""
+}
+
 // unitPlan carries out one unit.
 type unitPlan struct {
 	unit  *unit

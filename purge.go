@@ -247,6 +247,7 @@ type purger struct {
 	start    time.Time
 	total    int64 // rows of the target table deleted
 	estimate int64
+	shape    int8 // how the chunks run: shapeUndecided, shapePlanned or shapeOne
 }
 
 // next builds the read of a chunk's keys: SELECT pk FROM t WHERE filter
@@ -264,22 +265,32 @@ func (p *purger) next(lock bool) sq.SelectBuilder {
 // after builds SELECT cols FROM t WHERE filter [live] [scope] AND pk >
 // cursor: the rows left to purge.
 func (p *purger) after(sel ...string) sq.SelectBuilder {
-	d, m := p.s.dialect, p.m
-	cols := d.quoteAll(m.pkColumns())
-	b := sq.Select(sel...).From(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
-	if p.op.where != "" {
-		b = b.Where(sq.Expr(p.op.where, p.op.args...))
-	}
-	if m.softDelete != nil && p.op.mode == modeDelete {
-		b = b.Where(m.softSQL(d, false))
-	}
-	if m.scope != nil {
-		b = b.Where(p.s.scopeCond(m))
-	}
-	if p.cursor != nil {
-		b = b.Where(sq.Expr(d.rowTarget(m.pkColumns())+" > "+tuple(len(cols)), p.cursor...))
+	d := p.s.dialect
+	b := sq.Select(sel...).From(d.quoteTable(p.m.table)).PlaceholderFormat(d.placeholder)
+	for _, c := range p.conds() {
+		b = b.Where(c)
 	}
 	return b
+}
+
+// conds returns the conditions of the rows left to purge, with ?
+// placeholders: filter [live] [scope] AND pk > cursor.
+func (p *purger) conds() []sqlizer {
+	d, m := p.s.dialect, p.m
+	var c []sqlizer
+	if p.op.where != "" {
+		c = append(c, sq.Expr(p.op.where, p.op.args...))
+	}
+	if m.softDelete != nil && p.op.mode == modeDelete {
+		c = append(c, m.softSQL(d, false))
+	}
+	if m.scope != nil {
+		c = append(c, p.s.scopeCond(m))
+	}
+	if p.cursor != nil {
+		c = append(c, sq.Expr(d.rowTarget(m.pkColumns())+" > "+tuple(len(m.pk)), p.cursor...))
+	}
+	return c
 }
 
 // tuple returns (?, ?, ...) for n values, or ? for one.
@@ -332,25 +343,18 @@ func (p *purger) chunk(ctx context.Context, withRows func(DBTX, []any) error) (i
 	}
 }
 
-// try runs one attempt of a chunk.
+// try runs one attempt of a chunk: its keys read and locked, then what a
+// Commit of them does, as planned; or, once the first chunk's plan showed
+// that nothing else needs the keys, the dialect's one statement (one).
 func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n int64, last []any, cursor string, res *CommitResult, err error) {
+	if p.shape == shapeOne {
+		return p.one(ctx)
+	}
 	s := p.s
 	if err := s.begin(ctx); err != nil {
 		return 0, nil, "", nil, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			// The panic goes on, and a failed rollback cannot be
-			// returned; the logger has it.
-			_ = s.undoWithin(ctx, panicRollbackWait)
-			panic(r)
-		}
-		if err != nil {
-			if uerr := s.undo(ctx); uerr != nil {
-				err = errors.Join(err, wrapError("rollback", uerr))
-			}
-		}
-	}()
+	defer func() { p.abort(ctx, recover(), &err) }()
 	// The chunk's keys, locked.
 	keys := &objBatch{m: p.m, keys: newKeyList(p.m)}
 	rows, err := s.query(ctx, s.conn(), "purge read", p.next(true))
@@ -382,6 +386,11 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 	if err != nil {
 		return 0, nil, "", nil, err
 	}
+	if p.shape == shapeUndecided {
+		if p.shape, err = p.decide(ctx, plan); err != nil {
+			return 0, nil, "", nil, err
+		}
+	}
 	x := &sender{s: s, ctx: ctx, conn: s.conn(), d: s.dialect, now: stampNow(), attempt: s.attempt, res: newResult()}
 	if err := x.run(plan); err != nil {
 		return 0, nil, "", nil, err
@@ -402,6 +411,105 @@ func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n i
 		st.apply()
 	}
 	return n, last, cursor, x.res, nil
+}
+
+// abort, deferred by an attempt of a chunk with the value recover
+// returned, rolls the chunk back when the attempt fails or panics; the
+// panic goes on.
+func (p *purger) abort(ctx context.Context, r any, err *error) {
+	s := p.s
+	if r != nil {
+		// A failed rollback cannot be returned; the logger has it.
+		_ = s.undoWithin(ctx, panicRollbackWait)
+		panic(r)
+	}
+	if *err != nil {
+		if uerr := s.undo(ctx); uerr != nil {
+			*err = errors.Join(*err, wrapError("rollback", uerr))
+		}
+	}
+}
+
+// How a Purge's chunks run.
+const (
+	shapeUndecided int8 = iota // before the first chunk's plan
+	shapePlanned               // keys read and locked, then planned as a Commit of them
+	shapeOne                   // the dialect's one statement (Dialect.chunkDelete)
+)
+
+// decide returns how the chunks after the first run, from the first's
+// plan: as the dialect's one statement when that plan was only the
+// chunk's own DELETE (Plan.lone), the key is one integer column, so that
+// the largest key deleted is the cursor, and nothing counts the rows
+// (AtMost, WithMaxRows) or needs them (WithRows); the dialect may ask
+// the server whether it has the statement.
+func (p *purger) decide(ctx context.Context, pl *plan) (int8, error) {
+	s, d := p.s, p.s.dialect
+	if d.chunk == 0 || !pl.lone() || p.m.keyKind != intKeys || p.op.atMost > 0 || s.maxRows > 0 || p.op.returning {
+		return shapePlanned, nil
+	}
+	if d.chunkProbe != "" {
+		var server string
+		rows, err := s.query(ctx, s.conn(), "server version", sq.Expr(d.chunkProbe))
+		if err != nil {
+			return 0, inner("read the server version", err)
+		}
+		if err := scanAll(rows, func() error { return rows.Scan(&server) }); err != nil {
+			return 0, inner("read the server version", err)
+		}
+		if !strings.Contains(server, d.chunkServer) {
+			return shapePlanned, nil
+		}
+	}
+	return shapeOne, nil
+}
+
+// one runs one attempt of a chunk as the dialect's one statement, which
+// picks the chunk's rows, deletes them and returns their keys, in a
+// transaction of its own.
+func (p *purger) one(ctx context.Context) (n int64, last []any, cursor string, res *CommitResult, err error) {
+	s, m := p.s, p.m
+	if err := s.begin(ctx); err != nil {
+		return 0, nil, "", nil, err
+	}
+	defer func() { p.abort(ctx, recover(), &err) }()
+	q, err := s.dialect.chunkDelete(m.table, m.pkColumns()[0], sq.And(p.conds()), uint64(p.cfg.chunk))
+	if err != nil {
+		return 0, nil, "", nil, err
+	}
+	rows, err := s.query(ctx, s.conn(), "purge chunk", q)
+	if err != nil {
+		return 0, nil, "", nil, inner(fmt.Sprintf("delete from %q", m.table), err)
+	}
+	var top int64
+	err = scanAll(rows, func() error {
+		var k int64
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		if n == 0 || k > top {
+			top = k
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return 0, nil, "", nil, inner(fmt.Sprintf("delete from %q", m.table), err)
+	}
+	if n == 0 {
+		return 0, nil, "", nil, s.finish(ctx)
+	}
+	last = m.keyParts(top)
+	if cursor, err = encodeCursor(last); err != nil {
+		return 0, nil, "", nil, err
+	}
+	if err := s.finish(ctx); err != nil {
+		return 0, nil, "", nil, wrapError("commit", err)
+	}
+	res = newResult()
+	res.Statements = 1
+	res.Deleted[m.table] = n
+	return n, last, cursor, res, nil
 }
 
 // progress reports a chunk: to OnChunk, and to the logger at Info.

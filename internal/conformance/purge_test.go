@@ -167,6 +167,96 @@ func TestPurge(t *testing.T) {
 	})
 }
 
+// pgPlain is a model with nothing but its own rows: no relation, hook or
+// soft delete, and a key of one integer column.
+type pgPlain struct {
+	ID   int64  `db:"id,pk"`
+	Kind string `db:"kind"`
+}
+
+func (pgPlain) TableName() string { return "pg_plain" }
+
+var pgPlainKind = typeddelete.Col(func(e *pgPlain) *string { return &e.Kind })
+
+// TestPurgeOneStatement purges a table whose chunks need nothing but their
+// own DELETE: after the first chunk, read and planned, each chunk is one
+// statement that picks its rows and returns their keys, on SQLite,
+// PostgreSQL and MariaDB; MySQL and TiDB, without DELETE ... RETURNING,
+// read every chunk's keys first. Either way every chunk deletes at most
+// the chunk size, in key order, and a Purge stopped after two chunks
+// resumes from its cursor, deleting every matching row once.
+func TestPurgeOneStatement(t *testing.T) {
+	ctx := context.Background()
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		tdb.exec(t, "CREATE TABLE pg_plain (id BIGINT PRIMARY KEY, kind VARCHAR(10) NOT NULL)")
+		var rows []string
+		for i := 1; i <= pgRows; i++ {
+			kind := "old"
+			if i%5 == 0 {
+				kind = "new"
+			}
+			rows = append(rows, fmt.Sprintf("(%d, '%s')", i, kind))
+		}
+		tdb.exec(t, "INSERT INTO pg_plain (id, kind) VALUES "+strings.Join(rows, ", "))
+		one := !tdb.tidb()
+		if tdb.Name == "mysql" {
+			var version string
+			if err := tdb.DB.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+				t.Fatal(err)
+			}
+			one = strings.Contains(version, "MariaDB")
+		}
+		rec := &confRecorder{}
+		stop := errors.New("stop")
+		var chunks []typeddelete.Progress
+		onChunk := typeddelete.OnChunk(func(p typeddelete.Progress) error {
+			chunks = append(chunks, p)
+			if len(chunks) == 2 {
+				return stop
+			}
+			return nil
+		})
+		first, err := typeddelete.Query[pgPlain](tdb.session(typeddelete.WithLogger(slog.New(rec)))).
+			Filter(pgPlainKind.Eq("old")).Purge(ctx, typeddelete.ChunkSize(150), onChunk)
+		if !errors.Is(err, stop) || first.Chunks != 2 || first.Deleted["pg_plain"] != 300 {
+			t.Fatalf("Purge = %+v, %v; want stopped after 2 chunks of 150", first, err)
+		}
+		rest, err := typeddelete.Query[pgPlain](tdb.session(typeddelete.WithLogger(slog.New(rec)))).
+			Filter(pgPlainKind.Eq("old")).Purge(ctx, typeddelete.ChunkSize(150), typeddelete.ResumeFrom(first.Cursor), onChunk)
+		planMust(t, "resumed Purge", err)
+		if !rest.Done || rest.Chunks != 4 || rest.Deleted["pg_plain"] != 500 {
+			t.Errorf("resumed PurgeResult = %+v, want done in 4 chunks deleting 500 rows", rest)
+		}
+		for i, p := range chunks {
+			if p.Rows != 150 && !(i == len(chunks)-1 && p.Rows == 50) {
+				t.Errorf("chunk %d deleted %d rows, want 150 (the last 50)", i+1, p.Rows)
+			}
+		}
+		if got := tdb.ids(t, "pg_plain"); !slices.Equal(got, pgWantLeft()) {
+			t.Errorf("%d rows left, want the 200 new ones", len(got))
+		}
+		// Six chunks and the empty one that ends the resumed Purge: each
+		// Purge reads its first chunk's keys, the others go as the
+		// database allows.
+		var reads, ones int
+		for _, q := range rec.sent() {
+			switch {
+			case strings.HasPrefix(q, "SELECT") && strings.Contains(q, "LIMIT 150"):
+				reads++
+			case strings.HasPrefix(q, "DELETE") && strings.Contains(q, "LIMIT 150") && strings.HasSuffix(q, "RETURNING "+tdb.Dialect.Quote("id")):
+				ones++
+			}
+		}
+		wantReads, wantOnes := 6+1, 0
+		if one {
+			wantReads, wantOnes = 2, 6+1-2
+		}
+		if reads != wantReads || ones != wantOnes {
+			t.Errorf("%d reads of a chunk's keys and %d one-statement chunks, want %d and %d: %q", reads, ones, wantReads, wantOnes, rec.sent())
+		}
+	})
+}
+
 // pgLog is a slog.Handler that keeps the records at Info and above.
 type pgLog struct {
 	mu      sync.Mutex
@@ -904,18 +994,16 @@ func TestPurgeCompositeKeys(t *testing.T) {
 // rolls back and runs again in a new transaction, and commits; that with
 // retries off the error stops the Purge after the last good chunk; and
 // that any other error stops it at once, unretried.
+// TestMockPurgeRetriesAChunk: the first chunk reads its keys and deletes
+// them as planned; its plan is only its own DELETE, so the later chunks,
+// and its own retry, are one statement each (PostgreSQL: pk = ANY(ARRAY(SELECT ...)) with the
+// filter again). A deadlock retries a chunk of either shape; another error
+// stops the Purge after the last good chunk.
 func TestMockPurgeRetriesAChunk(t *testing.T) {
 	ctx := context.Background()
 	age := mockAge.Gt(30)
-	read := func(after ...driver.Value) mockQuery {
-		q := `SELECT "id" FROM "users" WHERE "age" > $1 ORDER BY "id" LIMIT 2 FOR UPDATE`
-		args := mockArgs(30)
-		if len(after) > 0 {
-			q = `SELECT "id" FROM "users" WHERE "age" > $1 AND "id" > $2 ORDER BY "id" LIMIT 2 FOR UPDATE`
-			args = append(args, after...)
-		}
-		return mockQuery{query: q, args: args, cols: []string{"id"}}
-	}
+	read := mockQuery{query: `SELECT "id" FROM "users" WHERE "age" > $1 ORDER BY "id" LIMIT 2 FOR UPDATE`,
+		args: mockArgs(30), cols: []string{"id"}}
 	keys := func(q mockQuery, ids ...int64) mockQuery {
 		for _, id := range ids {
 			q.rows = append(q.rows, []driver.Value{id})
@@ -925,14 +1013,28 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 	del := func(ids []int64, rows int64, err error) mockExec {
 		return mockExec{query: `DELETE FROM "users" WHERE "id" = ANY($1)`, args: mockArgs(ids), rows: rows, err: err}
 	}
+	// one is the one-statement chunk after key after (0: the first).
+	one := func(after int64, err error, ids ...int64) mockQuery {
+		q := keys(mockQuery{query: `DELETE FROM "users" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "users" WHERE ("age" > $1 AND "id" > $2) ORDER BY "id" LIMIT 2)) AND ("age" > $3 AND "id" > $4) RETURNING "id"`,
+			args: mockArgs(30, after, 30, after), cols: []string{"id"}}, ids...)
+		if after == 0 {
+			q.query = `DELETE FROM "users" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "users" WHERE ("age" > $1) ORDER BY "id" LIMIT 2)) AND ("age" > $2) RETURNING "id"`
+			q.args = mockArgs(30, 30)
+		}
+		q.err = err
+		return q
+	}
 	t.Run("a deadlocked chunk runs again and commits", func(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
 		mockExpect(mock,
-			mockBegin{}, keys(read(), 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
-			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 0, mockDeadlockPG), mockRollback{},
-			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 2, nil), mockCommit{},
-			mockBegin{}, keys(read(int64(4)), 5), del([]int64{5}, 1, nil), mockCommit{},
-			mockBegin{}, read(int64(5)), mockCommit{},
+			// The first plan decided the shape, which its retry takes.
+			mockBegin{}, keys(read, 1, 2), del([]int64{1, 2}, 0, mockDeadlockPG), mockRollback{},
+			mockBegin{}, one(0, nil, 1, 2), mockCommit{},
+			mockBegin{}, one(2, mockDeadlockPG), mockRollback{},
+			// RETURNING gives no order: the largest key is the cursor.
+			mockBegin{}, one(2, nil, 4, 3), mockCommit{},
+			mockBegin{}, one(4, nil, 5), mockCommit{},
+			mockBegin{}, one(5, nil), mockCommit{},
 		)
 		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
 		planMust(t, "Purge", err)
@@ -945,16 +1047,20 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()), typeddelete.WithRetries(0))
 		serialization := &pgconn.PgError{Severity: "ERROR", Code: "40001", Message: "could not serialize access"}
 		mockExpect(mock,
-			mockBegin{}, keys(read(), 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
-			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 0, serialization), mockRollback{},
+			mockBegin{}, keys(read, 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
+			mockBegin{}, one(2, serialization), mockRollback{},
 		)
 		first, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
 		if !errors.Is(err, typeddelete.ErrSerialization) || first.Done || first.Chunks != 1 || first.Deleted["users"] != 2 {
 			t.Fatalf("Purge = %+v, %v; want ErrSerialization after 1 chunk of 2", first, err)
 		}
 		mockVerify(t, mock)
-		// The cursor resumes after key 2.
-		mockExpect(mock, mockBegin{}, read(int64(2)), mockCommit{})
+		// The cursor resumes after key 2; a resumed Purge decides its
+		// shape again from its first chunk.
+		after := read
+		after.query = `SELECT "id" FROM "users" WHERE "age" > $1 AND "id" > $2 ORDER BY "id" LIMIT 2 FOR UPDATE`
+		after.args = mockArgs(30, 2)
+		mockExpect(mock, mockBegin{}, after, mockCommit{})
 		rest, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2), typeddelete.ResumeFrom(first.Cursor))
 		planMust(t, "resumed Purge", err)
 		if !rest.Done || rest.Chunks != 0 {
@@ -965,8 +1071,8 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 	t.Run("another error stops the Purge unretried", func(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
 		mockExpect(mock,
-			mockBegin{}, keys(read(), 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
-			mockBegin{}, keys(read(int64(2)), 3, 4), del([]int64{3, 4}, 0, mockErrDriver), mockRollback{},
+			mockBegin{}, keys(read, 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
+			mockBegin{}, one(2, mockErrDriver), mockRollback{},
 		)
 		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
 		if !errors.Is(err, mockErrDriver) || errors.Is(err, typeddelete.ErrSerialization) || res.Chunks != 1 || res.Deleted["users"] != 2 {

@@ -28,6 +28,14 @@
 //	any-array     PostgreSQL: DELETE ... WHERE id = ANY(ARRAY(SELECT id ...
 //	              ORDER BY id LIMIT n)) RETURNING id
 //	delete-limit  MySQL: DELETE ... WHERE day < ? ORDER BY id LIMIT n
+//	range         MySQL: the keyset loop's locked read, then one DELETE of
+//	              the key range it covered, as pt-archiver --bulk-delete
+//	              sends it: WHERE id > cursor AND id <= last AND day < ?
+//	last-key      MySQL: per chunk, in a transaction, the chunk's last key
+//	              alone (SELECT id ... ORDER BY id LIMIT 1 OFFSET n-1 FOR
+//	              UPDATE), then the range DELETE up to it
+//	returning     MariaDB: DELETE ... WHERE day < ? AND id > cursor ORDER
+//	              BY id LIMIT n RETURNING id, in autocommit
 //
 // The one-statement shapes fit only a model without relations or hooks,
 // where nothing else needs a chunk's keys; they run in autocommit, one
@@ -138,6 +146,9 @@ var caseDBs = map[string][]string{
 	"subquery":     nil,
 	"any-array":    {"postgres"},
 	"delete-limit": {"mysql"},
+	"range":        {"mysql"},
+	"last-key":     {"mysql"},
+	"returning":    {"mysql"},
 }
 
 // result is one run of one case.
@@ -359,9 +370,11 @@ func runCase(ctx context.Context, db *sql.DB, c config, name string, chunk int, 
 				r.maxStmt = max(r.maxStmt, int(p.Rows))
 				return nil
 			}))
-	case "keyset-loop", "json-each":
-		err = keysetLoop(ctx, db, c.db, chunk, name == "json-each")
-	case "subquery", "any-array", "delete-limit":
+	case "keyset-loop", "json-each", "range":
+		err = keysetLoop(ctx, db, c.db, chunk, name)
+	case "last-key":
+		err = lastKeyLoop(ctx, db, chunk)
+	case "subquery", "any-array", "delete-limit", "returning":
 		err = oneStatementLoop(ctx, db, c.db, name, chunk)
 	case "pt-archiver":
 		err = ptArchiver(ctx, c, chunk)
@@ -376,9 +389,10 @@ func runCase(ctx context.Context, db *sql.DB, c config, name string, chunk int, 
 
 // keysetLoop is the hand-written purge: per chunk, in one transaction,
 // read the next keys in order with a lock, then delete them in the shape
-// the library uses on the dialect, or with jsonEach (SQLite) in one
-// statement that reads the keys from a JSON array.
-func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int, jsonEach bool) error {
+// the library uses on the dialect; or, as shape says, in one statement
+// that reads the keys from a JSON array (json-each, SQLite) or that deletes
+// the key range the read covered (range, MySQL).
+func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int, shape string) error {
 	var cursor int64
 	for {
 		tx, err := db.BeginTx(ctx, nil)
@@ -412,7 +426,9 @@ func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int, jsonEac
 			return tx.Commit()
 		}
 		switch {
-		case jsonEach:
+		case shape == "range":
+			_, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id > ? AND id <= ? AND day < ?", cursor, ids[len(ids)-1], cutoff)
+		case shape == "json-each":
 			parts := make([]string, len(ids))
 			for i, id := range ids {
 				parts[i] = strconv.FormatInt(id, 10)
@@ -447,6 +463,47 @@ func keysetLoop(ctx context.Context, db *sql.DB, kind string, chunk int, jsonEac
 	}
 }
 
+// lastKeyLoop purges with the last-key shape: per chunk, in a
+// transaction, read and lock up to the chunk's last key, then delete the
+// key range up to it; the final chunk, shorter, deletes what is left.
+func lastKeyLoop(ctx context.Context, db *sql.DB, chunk int) error {
+	var cursor int64
+	for {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		var last int64
+		err = tx.QueryRowContext(ctx, "SELECT id FROM purge_events WHERE day < ? AND id > ? ORDER BY id LIMIT 1 OFFSET ? FOR UPDATE", cutoff, cursor, chunk-1).Scan(&last)
+		var res sql.Result
+		switch err {
+		case nil:
+			res, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id > ? AND id <= ? AND day < ?", cursor, last, cutoff)
+		case sql.ErrNoRows:
+			res, err = tx.ExecContext(ctx, "DELETE FROM purge_events WHERE id > ? AND day < ? ORDER BY id LIMIT ?", cursor, cutoff, chunk)
+		}
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		if last == 0 {
+			if n == 0 {
+				return nil
+			}
+			continue // the rest, in the next round, starts at cursor again
+		}
+		cursor = last
+	}
+}
+
 // oneStatementLoop deletes each chunk with one statement, in autocommit,
 // that picks the chunk's keys itself (see the command's documentation for
 // the shapes), until a statement deletes nothing.
@@ -462,6 +519,8 @@ func oneStatementLoop(ctx context.Context, db *sql.DB, kind, name string, chunk 
 		q = "DELETE FROM purge_events WHERE id = ANY(ARRAY(SELECT id FROM purge_events WHERE day < $1 AND id > $2 ORDER BY id LIMIT $3)) RETURNING id"
 	case "mysql subquery":
 		q, returning = "DELETE FROM purge_events WHERE id IN (SELECT id FROM (SELECT id FROM purge_events WHERE day < ? ORDER BY id LIMIT ?) t)", false
+	case "mysql returning":
+		q = "DELETE FROM purge_events WHERE day < ? AND id > ? ORDER BY id LIMIT ? RETURNING id"
 	case "mysql delete-limit":
 		q, returning = "DELETE FROM purge_events WHERE day < ? ORDER BY id LIMIT ?", false
 	default:
