@@ -134,7 +134,10 @@
 // deletes of millions of rows. TypedQuery.Purge deletes the rows a query
 // matches in chunks, each chunk its own Commit of its rows (cascades,
 // hooks, soft delete and all), walking the primary key, with a cursor to
-// resume from, a pause between chunks, a time budget and progress.
+// resume from, a pause between chunks, a time budget and progress. Where
+// a chunk's plan is only its own DELETE and the key one integer column,
+// the later chunks are one statement that picks its rows and returns their
+// keys, on the dialects that have one (SQLite, PostgreSQL, MariaDB).
 //
 // # Sessions in a service
 //

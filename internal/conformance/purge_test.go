@@ -178,6 +178,21 @@ func (pgPlain) TableName() string { return "pg_plain" }
 
 var pgPlainKind = typeddelete.Col(func(e *pgPlain) *string { return &e.Kind })
 
+// pgPlainSetup creates pg_plain with pgRows rows, 'old' where id % 5 != 0.
+func pgPlainSetup(t *testing.T, tdb *testDB) {
+	t.Helper()
+	tdb.exec(t, "CREATE TABLE pg_plain (id BIGINT PRIMARY KEY, kind VARCHAR(10) NOT NULL)")
+	var rows []string
+	for i := 1; i <= pgRows; i++ {
+		kind := "old"
+		if i%5 == 0 {
+			kind = "new"
+		}
+		rows = append(rows, fmt.Sprintf("(%d, '%s')", i, kind))
+	}
+	tdb.exec(t, "INSERT INTO pg_plain (id, kind) VALUES "+strings.Join(rows, ", "))
+}
+
 // TestPurgeOneStatement purges a table whose chunks need nothing but their
 // own DELETE: after the first chunk, read and planned, each chunk is one
 // statement that picks its rows and returns their keys, on SQLite,
@@ -188,16 +203,7 @@ var pgPlainKind = typeddelete.Col(func(e *pgPlain) *string { return &e.Kind })
 func TestPurgeOneStatement(t *testing.T) {
 	ctx := context.Background()
 	forEachDB(t, func(t *testing.T, tdb *testDB) {
-		tdb.exec(t, "CREATE TABLE pg_plain (id BIGINT PRIMARY KEY, kind VARCHAR(10) NOT NULL)")
-		var rows []string
-		for i := 1; i <= pgRows; i++ {
-			kind := "old"
-			if i%5 == 0 {
-				kind = "new"
-			}
-			rows = append(rows, fmt.Sprintf("(%d, '%s')", i, kind))
-		}
-		tdb.exec(t, "INSERT INTO pg_plain (id, kind) VALUES "+strings.Join(rows, ", "))
+		pgPlainSetup(t, tdb)
 		one := !tdb.tidb()
 		if tdb.Name == "mysql" {
 			var version string
@@ -879,42 +885,58 @@ func ppCheck(t *testing.T, tdb *testDB, res typeddelete.PurgeResult, want ppWant
 
 // TestPurgeBudget checks that a Purge whose rows keep coming, inserted
 // ahead of its cursor faster than it deletes, stops when its Budget is
-// spent, with ErrBudget and a cursor, having deleted whole chunks.
+// spent, with ErrBudget and a cursor, having deleted whole chunks: chunks
+// planned from their keys and chunks of one statement alike.
 func TestPurgeBudget(t *testing.T) {
 	ctx := context.Background()
-	forEachDB(t, func(t *testing.T, tdb *testDB) {
-		pgSetup(t, tdb)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := 100_000; ; id += 50 {
-				select {
-				case <-stop:
-					return
-				default:
+	tests := []struct {
+		name, table string
+		purge       func(*typeddelete.Session, ...typeddelete.PurgeOption) (typeddelete.PurgeResult, error)
+	}{
+		{"chunks read and planned", "pg_events", func(s *typeddelete.Session, opts ...typeddelete.PurgeOption) (typeddelete.PurgeResult, error) {
+			return typeddelete.Query[pgEvent](s).Filter(pgKind.Eq("old")).Purge(ctx, opts...)
+		}},
+		{"chunks of one statement", "pg_plain", func(s *typeddelete.Session, opts ...typeddelete.PurgeOption) (typeddelete.PurgeResult, error) {
+			return typeddelete.Query[pgPlain](s).Filter(pgPlainKind.Eq("old")).Purge(ctx, opts...)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, tdb *testDB) {
+				pgSetup(t, tdb)
+				pgPlainSetup(t, tdb)
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for id := 100_000; ; id += 50 {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						var vals []string
+						for i := range 50 {
+							vals = append(vals, fmt.Sprintf("(%d, 'old')", id+i))
+						}
+						if _, err := tdb.DB.ExecContext(ctx, "INSERT INTO "+tt.table+" (id, kind) VALUES "+strings.Join(vals, ", ")); err != nil {
+							return
+						}
+					}
+				}()
+				res, err := tt.purge(tdb.session(), typeddelete.ChunkSize(50), typeddelete.Pause(10*time.Millisecond), typeddelete.Budget(400*time.Millisecond))
+				close(stop)
+				wg.Wait()
+				if !errors.Is(err, typeddelete.ErrBudget) || res.Done || res.Cursor == "" || res.Chunks == 0 {
+					t.Fatalf("Purge = %+v, %v; want ErrBudget with a cursor after some chunks", res, err)
 				}
-				var vals []string
-				for i := range 50 {
-					vals = append(vals, fmt.Sprintf("(%d, 'old')", id+i))
+				if res.Deleted[tt.table] != int64(res.Chunks)*50 {
+					t.Errorf("deleted %d rows in %d chunks, want whole chunks of 50", res.Deleted[tt.table], res.Chunks)
 				}
-				if _, err := tdb.DB.ExecContext(ctx, "INSERT INTO pg_events (id, kind) VALUES "+strings.Join(vals, ", ")); err != nil {
-					return
-				}
-			}
-		}()
-		res, err := typeddelete.Query[pgEvent](tdb.session()).Filter(pgKind.Eq("old")).Purge(ctx,
-			typeddelete.ChunkSize(50), typeddelete.Pause(10*time.Millisecond), typeddelete.Budget(400*time.Millisecond))
-		close(stop)
-		wg.Wait()
-		if !errors.Is(err, typeddelete.ErrBudget) || res.Done || res.Cursor == "" || res.Chunks == 0 {
-			t.Fatalf("Purge = %+v, %v; want ErrBudget with a cursor after some chunks", res, err)
-		}
-		if res.Deleted["pg_events"] != int64(res.Chunks)*50 {
-			t.Errorf("deleted %d rows in %d chunks, want whole chunks of 50", res.Deleted["pg_events"], res.Chunks)
-		}
-	})
+			})
+		})
+	}
 }
 
 // TestPurgeInput checks Purge's refusals: no filter, a bad cursor, a
