@@ -138,6 +138,12 @@ type PurgeResult struct {
 // so do a cancelled context and a spent Budget (ErrBudget). Rows that
 // start to match behind the cursor are not chased.
 //
+// Where the first chunk's plan is only its own DELETE and the key is one
+// integer column, the later chunks are one statement each that picks its
+// rows, deletes them and returns their keys, on the dialects that have one
+// (SQLite, PostgreSQL, MariaDB; not MySQL or TiDB): no read of the keys
+// first.
+//
 // Purge runs at once, on the session's database, which must be able to
 // begin transactions (not a *sql.Tx); it holds the session for its run and
 // neither sends nor waits for the session's pending work, which must not
