@@ -105,7 +105,7 @@ func SQLiteDialect() *Dialect {
 	return &Dialect{name: "sqlite", placeholder: sq.Question, quote: '"',
 		maxParams: 32766, batchSize: 500, returning: true, valuesPrefix: "VALUES ", jsonList: 1000, maxCompound: 200,
 		chunk: chunkSubquery,
-		fks: sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults,
+		fks:   sqliteForeignKeys, keys: sqliteUniqueKeys, defaults: sqliteDefaults,
 		clock:   "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
 		quoting: sqlQuoting{idents: "\"`[", strings: "'"}}
 }
