@@ -483,7 +483,7 @@ func (p *purger) one(ctx context.Context) (n int64, last []any, cursor string, r
 	if err != nil {
 		return 0, nil, "", nil, err
 	}
-	rows, err := s.query(ctx, s.conn(), "purge chunk", q)
+	rows, err := s.query(ctx, s.conn(), "purge delete", q)
 	if err != nil {
 		return 0, nil, "", nil, inner(fmt.Sprintf("delete from %q", m.table), err)
 	}
