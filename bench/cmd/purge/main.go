@@ -153,10 +153,12 @@ var caseDBs = map[string][]string{
 
 // result is one run of one case.
 type result struct {
-	d       time.Duration
-	peak    uint64 // peak Go heap during the run, for the library
-	waits   []time.Duration
-	maxStmt int // most rows of the table one statement deleted
+	d     time.Duration
+	peak  uint64 // peak Go heap during the run, for the library
+	waits []time.Duration
+	// lockWaits counts the waits for a row lock during the run (MySQL).
+	lockWaits int64
+	maxStmt   int // most rows of the table one statement deleted
 }
 
 func run(c config) error {
@@ -247,14 +249,19 @@ func report(c config, chunk int, want int64, cases []string, times map[string][]
 			line += fmt.Sprintf(" peak_heap_mb=%.1f max_rows_per_stmt=%d", float64(peak)/(1<<20), most)
 		}
 		var waits []time.Duration
+		var locks int64
 		for _, r := range times[name] {
 			waits = append(waits, r.waits...)
+			locks += r.lockWaits
 		}
 		if len(waits) > 0 {
 			slices.Sort(waits)
 			line += fmt.Sprintf(" chunk=%s writer_p50=%s writer_p99=%s writer_max=%s",
 				(m / time.Duration((want+int64(chunk)-1)/int64(chunk))).Round(time.Microsecond),
 				waits[len(waits)/2], waits[len(waits)*99/100], waits[len(waits)-1])
+			if c.db == "mysql" {
+				line += fmt.Sprintf(" row_lock_waits=%d", locks)
+			}
 		}
 		fmt.Println(line)
 	}
@@ -363,6 +370,7 @@ func runCase(ctx context.Context, db *sql.DB, c config, name string, chunk int, 
 	if name == "library" {
 		stopHeap = heapSampler()
 	}
+	locks := lockWaits(ctx, db, c.db)
 	start := time.Now()
 	var err error
 	switch name {
@@ -388,7 +396,23 @@ func runCase(ctx context.Context, db *sql.DB, c config, name string, chunk int, 
 		r.peak = stopHeap()
 	}
 	stopWriter()
+	r.lockWaits = lockWaits(ctx, db, c.db) - locks
 	return r, err
+}
+
+// lockWaits returns how many times, so far, a statement of the server
+// waited for a row lock (InnoDB's Innodb_row_lock_waits), on MySQL and
+// MariaDB; 0 elsewhere.
+func lockWaits(ctx context.Context, db *sql.DB, kind string) int64 {
+	if kind != "mysql" {
+		return 0
+	}
+	var name string
+	var n int64
+	if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_waits'").Scan(&name, &n); err != nil {
+		return 0
+	}
+	return n
 }
 
 // keysetLoop is the hand-written purge: per chunk, in one transaction,
@@ -618,13 +642,14 @@ func heapSampler() func() uint64 {
 }
 
 // writer updates, one row per transaction, rows the purge keeps (day >=
-// cutoff), until stopped, recording how long each UPDATE took: the wait
+// cutoff), spread over the whole key range so that some lie in every
+// chunk's range, until stopped, recording how long each UPDATE took: the wait
 // for a lock the purge holds shows there, while the COMMIT, whose flush
 // to disk waits for the purge's commits but for none of its locks, is not
 // timed.
 func writer(ctx context.Context, db *sql.DB, c config, r *result) func() {
 	var ids []int64
-	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM purge_tpl WHERE day >= %d ORDER BY id LIMIT 10000", cutoff))
+	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT id FROM purge_tpl WHERE day >= %d AND id %% 97 = 0", cutoff))
 	if err == nil {
 		for rows.Next() {
 			var id int64
