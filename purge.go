@@ -142,7 +142,8 @@ type PurgeResult struct {
 // integer column, the later chunks are one statement each that picks its
 // rows, deletes them and returns their keys, on the dialects that have one
 // (SQLite, PostgreSQL, MariaDB; not MySQL or TiDB): no read of the keys
-// first.
+// first, unless a statement deleted nothing, when a read tells whether
+// rows are left.
 //
 // Purge runs at once, on the session's database, which must be able to
 // begin transactions (not a *sql.Tx); it holds the session for its run and
@@ -354,7 +355,12 @@ func (p *purger) chunk(ctx context.Context, withRows func(DBTX, []any) error) (i
 // that nothing else needs the keys, the dialect's one statement (one).
 func (p *purger) try(ctx context.Context, withRows func(DBTX, []any) error) (n int64, last []any, cursor string, res *CommitResult, err error) {
 	if p.shape == shapeOne {
-		return p.one(ctx)
+		// A statement that deletes nothing may have found nothing left,
+		// or (PostgreSQL, whose subquery does not lock) picked only rows
+		// that went meanwhile: the read below tells, locking the next.
+		if n, last, cursor, res, err = p.one(ctx); err != nil || n > 0 {
+			return n, last, cursor, res, err
+		}
 	}
 	s := p.s
 	if err := s.begin(ctx); err != nil {

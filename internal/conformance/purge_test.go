@@ -255,7 +255,8 @@ func TestPurgeOneStatement(t *testing.T) {
 		}
 		wantReads, wantOnes := 6+1, 0
 		if one {
-			wantReads, wantOnes = 2, 6+1-2
+			// The empty statement at the end is followed by a read.
+			wantReads, wantOnes = 2+1, 6+1-2
 		}
 		if reads != wantReads || ones != wantOnes {
 			t.Errorf("%d reads of a chunk's keys and %d one-statement chunks, want %d and %d: %q", reads, ones, wantReads, wantOnes, rec.sent())
@@ -1026,6 +1027,11 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 	age := mockAge.Gt(30)
 	read := mockQuery{query: `SELECT "id" FROM "users" WHERE "age" > $1 ORDER BY "id" LIMIT 2 FOR UPDATE`,
 		args: mockArgs(30), cols: []string{"id"}}
+	// after is the read of a chunk's keys after key id.
+	after := func(id int64) mockQuery {
+		return mockQuery{query: `SELECT "id" FROM "users" WHERE "age" > $1 AND "id" > $2 ORDER BY "id" LIMIT 2 FOR UPDATE`,
+			args: mockArgs(30, id), cols: []string{"id"}}
+	}
 	keys := func(q mockQuery, ids ...int64) mockQuery {
 		for _, id := range ids {
 			q.rows = append(q.rows, []driver.Value{id})
@@ -1056,7 +1062,10 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 			// RETURNING gives no order: the largest key is the cursor.
 			mockBegin{}, one(2, nil, 4, 3), mockCommit{},
 			mockBegin{}, one(4, nil, 5), mockCommit{},
+			// A statement that deletes nothing is followed by a read of
+			// the next keys, which finds none.
 			mockBegin{}, one(5, nil), mockCommit{},
+			mockBegin{}, after(5), mockCommit{},
 		)
 		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
 		planMust(t, "Purge", err)
@@ -1079,14 +1088,30 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 		mockVerify(t, mock)
 		// The cursor resumes after key 2; a resumed Purge decides its
 		// shape again from its first chunk.
-		after := read
-		after.query = `SELECT "id" FROM "users" WHERE "age" > $1 AND "id" > $2 ORDER BY "id" LIMIT 2 FOR UPDATE`
-		after.args = mockArgs(30, 2)
-		mockExpect(mock, mockBegin{}, after, mockCommit{})
+		mockExpect(mock, mockBegin{}, after(2), mockCommit{})
 		rest, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2), typeddelete.ResumeFrom(first.Cursor))
 		planMust(t, "resumed Purge", err)
 		if !rest.Done || rest.Chunks != 0 {
 			t.Errorf("resumed PurgeResult = %+v, want done with no chunk", rest)
+		}
+		mockVerify(t, mock)
+	})
+	t.Run("a statement whose rows went meanwhile does not end the Purge", func(t *testing.T) {
+		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
+		mockExpect(mock,
+			mockBegin{}, keys(read, 1, 2), del([]int64{1, 2}, 2, nil), mockCommit{},
+			// The subquery picked 3 and 4, which another transaction
+			// deleted before this one could: nothing deleted, yet 6 and 7
+			// are left.
+			mockBegin{}, one(2, nil), mockCommit{},
+			mockBegin{}, keys(after(2), 6, 7), del([]int64{6, 7}, 2, nil), mockCommit{},
+			mockBegin{}, one(7, nil), mockCommit{},
+			mockBegin{}, after(7), mockCommit{},
+		)
+		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
+		planMust(t, "Purge", err)
+		if !res.Done || res.Chunks != 2 || res.Deleted["users"] != 4 {
+			t.Errorf("PurgeResult = %+v, want done in 2 chunks deleting 4 rows", res)
 		}
 		mockVerify(t, mock)
 	})
