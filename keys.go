@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // keyKind says how the primary keys of a model are held in memory.
@@ -422,4 +423,83 @@ func convertPart(p any, t reflect.Type) (any, bool) {
 		return v.Convert(t).Interface(), true
 	}
 	return nil, false
+}
+
+// tuplePart is where one column of a composite key lies in an object, and
+// its type: int64, or string.
+type tuplePart struct {
+	offset uintptr
+	str    bool
+}
+
+// The keys one block of a tupleSlab holds: the first block holds
+// tupleFirst, each next one twice the last, up to tupleMax.
+const (
+	tupleFirst = 16
+	tupleMax   = 1024
+)
+
+// tupleSlab holds composite keys read by a model's tuple readers, in
+// blocks, so that registering one allocates nothing per object: each key
+// is a []any of the block's, whose elements hold the parts in place in the
+// block's values, and is boxed in place too. Nothing in a block changes
+// once written.
+type tupleSlab struct {
+	keys [][]any
+	anys []any
+	ints []int64
+	strs []string
+}
+
+// Boxes of each type a tupleSlab boxes in place; none allocates.
+var (
+	int64Box  any = int64(0) // small integers are boxed in static memory
+	stringBox any = ""
+	tupleBox  any = []any(nil)
+)
+
+// key reads the composite key of m's object at p, as a keyList holds it,
+// or fails for a zero part, as model.keyOf does.
+func (sl *tupleSlab) key(m *model, p unsafe.Pointer) (any, error) {
+	for i, t := range m.tuple {
+		at := unsafe.Add(p, t.offset)
+		if t.str && *(*string)(at) == "" || !t.str && *(*int64)(at) == 0 {
+			return nil, fmt.Errorf("%w: %s.%s (part of the composite key) is zero", ErrNotPersisted, m.typ, m.pk[i].name)
+		}
+	}
+	n := len(m.tuple)
+	if len(sl.keys) == cap(sl.keys) {
+		size := min(max(2*cap(sl.keys), tupleFirst), tupleMax)
+		strs := 0
+		for _, t := range m.tuple {
+			if t.str {
+				strs++
+			}
+		}
+		sl.keys = make([][]any, 0, size)
+		sl.anys = make([]any, 0, n*size)
+		sl.ints = make([]int64, 0, (n-strs)*size)
+		sl.strs = make([]string, 0, strs*size)
+	}
+	start := len(sl.anys)
+	for _, t := range m.tuple {
+		at := unsafe.Add(p, t.offset)
+		if t.str {
+			sl.strs = append(sl.strs, *(*string)(at))
+			sl.anys = append(sl.anys, boxAt(stringBox, unsafe.Pointer(&sl.strs[len(sl.strs)-1])))
+		} else {
+			sl.ints = append(sl.ints, *(*int64)(at))
+			sl.anys = append(sl.anys, boxAt(int64Box, unsafe.Pointer(&sl.ints[len(sl.ints)-1])))
+		}
+	}
+	sl.keys = append(sl.keys, sl.anys[start:start+n:start+n])
+	return boxAt(tupleBox, unsafe.Pointer(&sl.keys[len(sl.keys)-1])), nil
+}
+
+// boxAt returns box, an interface holding a value of a non-pointer type,
+// made to hold instead the value of that type at ptr, without copying or
+// allocating it. The value at ptr must never change.
+func boxAt(box any, ptr unsafe.Pointer) any {
+	(*[2]unsafe.Pointer)(unsafe.Pointer(&box))[1] = ptr
+	return box
 }

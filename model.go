@@ -42,6 +42,9 @@ type model struct {
 	// from an object's memory, for the keys held unboxed; nil otherwise.
 	intAt func(obj unsafe.Pointer) int64
 	strAt func(obj unsafe.Pointer) string
+	// tuple reads a composite key of int64 and string fields straight
+	// from memory (tupleSlab); nil for other keys.
+	tuple []tuplePart
 	// int64At is the offset of a one-column int64 key, read without a
 	// call; -1 for other keys.
 	int64At uintptr
@@ -156,6 +159,7 @@ func buildModelNamed(t reflect.Type, table string) (*model, error) {
 	}
 	m.keyKind = keyKindOf(m)
 	m.intAt, m.strAt = keyReaders(m)
+	m.tuple = tupleReaders(m)
 	m.int64At = ^uintptr(0)
 	if m.keyKind == intKeys && m.pk[0].typ.Kind() == reflect.Int64 {
 		m.int64At = m.pk[0].offset
@@ -224,6 +228,27 @@ func keyReaders(m *model) (func(unsafe.Pointer) int64, func(unsafe.Pointer) stri
 		return nil, func(p unsafe.Pointer) string { return *(*string)(unsafe.Add(p, off)) }
 	}
 	return nil, nil
+}
+
+// tupleReaders returns the readers of a composite key whose fields are all
+// of type int64 or string, read straight from an object's memory; nil for
+// other keys (named types among them, which a key holds as themselves).
+func tupleReaders(m *model) []tuplePart {
+	if len(m.pk) < 2 {
+		return nil
+	}
+	parts := make([]tuplePart, len(m.pk))
+	for i, f := range m.pk {
+		switch f.typ {
+		case reflect.TypeFor[int64]():
+			parts[i] = tuplePart{offset: f.offset}
+		case reflect.TypeFor[string]():
+			parts[i] = tuplePart{offset: f.offset, str: true}
+		default:
+			return nil
+		}
+	}
+	return parts
 }
 
 // isInteger reports whether t (or what it points to) has an integer kind.

@@ -441,13 +441,29 @@ func TestKey(t *testing.T) {
 			if err != nil {
 				t.Fatalf("modelOf: %v", err)
 			}
+			// Session.Delete reads the key straight from memory where it
+			// can (one integer or string column, or int64 and string
+			// parts): the same key, or the same error, registering
+			// nothing.
+			s := NewSession(sql.OpenDB(unitFakeConnector{}), WithDialect(SQLiteDialect()))
+			derr := s.Delete(tt.obj)
 			k, err := m.keyOf(v)
 			if tt.fragments != nil {
 				unitWantErr(t, err, ErrNotPersisted, tt.fragments...)
+				unitWantErr(t, derr, ErrNotPersisted, tt.fragments...)
 				if k != nil {
 					t.Errorf("key = %v, want nil with the error", k)
 				}
+				if o, _ := s.Pending(); o != 0 {
+					t.Errorf("Delete registered %d objects with the error, want none", o)
+				}
 				return
+			}
+			if derr != nil {
+				t.Fatalf("Delete: %v", derr)
+			}
+			if got := s.pending[0].objs[0].keys.at(0); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("key Delete registered = %#v, want %#v", got, tt.want)
 			}
 			if err != nil {
 				t.Fatalf("key: %v", err)

@@ -369,7 +369,7 @@ func (s *Session) addObject(it *item, obj any, md mode) error {
 		md = modeDelete // the same for a model that cannot soft-delete
 	}
 	b := batchFor(it, m, md)
-	if m.intAt != nil || m.strAt != nil {
+	if m.intAt != nil || m.strAt != nil || m.tuple != nil {
 		s.fastType, s.fastBatch, s.fastMode = t, b, req
 		return s.addFast(b, v.Addr().UnsafePointer())
 	}
@@ -397,18 +397,25 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		b.keys.ints = append(b.keys.ints, k)
 		return nil
 	}
-	if m.intAt != nil {
+	switch {
+	case m.intAt != nil:
 		k := m.intAt(p)
 		if k == 0 {
 			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
 		}
 		b.keys.ints = append(b.keys.ints, k)
-	} else {
+	case m.strAt != nil:
 		k := m.strAt(p)
 		if k == "" {
 			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
 		}
 		b.keys.strs = append(b.keys.strs, k)
+	default:
+		k, err := b.slab.key(m, p)
+		if err != nil {
+			return err
+		}
+		b.keys.anys = append(b.keys.anys, k)
 	}
 	if m.version != nil {
 		b.vers = append(b.vers, m.versionOf(reflect.NewAt(m.typ, p).Elem()))

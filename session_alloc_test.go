@@ -3,6 +3,7 @@ package typeddelete
 import (
 	"context"
 	"database/sql"
+	"reflect"
 	"testing"
 )
 
@@ -18,8 +19,17 @@ type allocStrUser struct {
 	Name string `db:"name"`
 }
 
+// allocPair is keyed by an int64 and a string column: Session.Delete reads
+// its key from memory into blocks of keys.
+type allocPair struct {
+	Tenant int64  `db:"tenant,pk"`
+	Code   string `db:"code,pk"`
+	Name   string `db:"name"`
+}
+
 // TestDeleteAllocatesNothingPerObject registers 10,000 objects one Delete
-// call at a time in a fresh session, for int64 and string keys. The
+// call at a time in a fresh session, for int64, string and composite
+// (int64, string) keys. The
 // session, its first object and the growth of its key list allocate; the
 // objects themselves must not: the allocations per object stay far below
 // the one that boxing a key or copying an object would add.
@@ -30,9 +40,11 @@ func TestDeleteAllocatesNothingPerObject(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	ints := make([]allocIntUser, n)
 	strs := make([]allocStrUser, n)
+	pairs := make([]allocPair, n)
 	for i := range n {
 		ints[i] = allocIntUser{ID: int64(i + 1)}
 		strs[i] = allocStrUser{Key: "key-" + string(rune('a'+i%26)) + string(rune(0x100+i))}
+		pairs[i] = allocPair{Tenant: int64(i%7 + 1), Code: strs[i].Key}
 	}
 	tests := []struct {
 		name     string
@@ -40,6 +52,7 @@ func TestDeleteAllocatesNothingPerObject(t *testing.T) {
 	}{
 		{"int64 keys", func(s *Session, i int) error { return s.Delete(&ints[i]) }},
 		{"string keys", func(s *Session, i int) error { return s.Delete(&strs[i]) }},
+		{"composite keys", func(s *Session, i int) error { return s.Delete(&pairs[i]) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +71,15 @@ func TestDeleteAllocatesNothingPerObject(t *testing.T) {
 			}
 			if o, b := s.Pending(); o != n || b != 0 {
 				t.Fatalf("Pending() = (%d, %d), want (%d, 0)", o, b, n)
+			}
+			if tt.name == "composite keys" {
+				// Each key holds its parts as their own types.
+				keys := &s.pending[0].objs[0].keys
+				for _, i := range []int{0, 1, 4999, n - 1} {
+					if got, want := keys.at(i), []any{pairs[i].Tenant, pairs[i].Code}; !reflect.DeepEqual(got, want) {
+						t.Fatalf("key %d = %#v, want %#v", i, got, want)
+					}
+				}
 			}
 			t.Logf("%.0f allocations for %d objects", allocs, n)
 			if per := allocs / n; per > 0.01 {

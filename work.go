@@ -33,6 +33,7 @@ type objBatch struct {
 	keys keyList
 	vers []int64          // the version of each object, for a versioned model
 	ptrs []unsafe.Pointer // each object, for a model with hooks or a soft-delete field
+	slab tupleSlab        // the parts of composite keys read from memory
 }
 
 // keepsObjects reports whether a batch of m keeps object pointers: hooks
