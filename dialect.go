@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -301,6 +302,16 @@ func (d *Dialect) keysPerStatement(shape keyShape, n, batch, other int) int {
 	return max(batch, 1)
 }
 
+// spanKeys: a literal list of more one-column integer keys than this also
+// bounds the key range it spans, "c" BETWEEN lo AND hi AND "c" IN (...).
+// MariaDB runs an IN list of a few percent of a table's rows as a scan of
+// the whole table when it estimates that cheaper: with the span, a
+// statement scans at most its keys' range, and the statements of a large
+// delete, each a slice of the sorted keys, scan the table once between
+// them instead of once each (BenchmarkPeersMySQL: 500,000 keys of
+// 1,000,000 rows in statements of 50,000 took 3.0 s, ten full scans).
+const spanKeys = 1000
+
 // keyCond matches exactly the rows whose columns cols hold one of keys
 // (each as a keyList holds it; for several columns a []any), by shape:
 //
@@ -317,7 +328,12 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 	target := d.rowTarget(cols)
 	switch d.keyShapeFor(types, sqlTypes) {
 	case shapeLiterals:
-		return target + " IN (" + literalList(keys, len(cols)) + ")", nil, nil
+		cond := target + " IN (" + literalList(keys, len(cols)) + ")"
+		if keys.kind == intKeys && keys.len() > spanKeys {
+			lo, hi := slices.Min(keys.ints), slices.Max(keys.ints)
+			cond = "(" + target + " BETWEEN " + strconv.FormatInt(lo, 10) + " AND " + strconv.FormatInt(hi, 10) + " AND " + cond + ")"
+		}
+		return cond, nil, nil
 	case shapeArray:
 		a, err := arrayOf(types[0], keys, 0)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -593,6 +594,16 @@ func unitDeleteSQL(d *Dialect, m *model, cond string, args []any) sq.DeleteBuild
 	return sq.Delete(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder).Where(sq.Expr(cond, args...))
 }
 
+// spanKeysList is 1,002 keys, 7, then -1000 to 1000 in steps of 2, and
+// spanKeysText their literal list.
+var spanKeysList, spanKeysText = func() ([]any, string) {
+	keys, text := []any{int64(7)}, []string{"7"}
+	for k := int64(-1000); k <= 1000; k += 2 {
+		keys, text = append(keys, k), append(text, strconv.FormatInt(k, 10))
+	}
+	return keys, strings.Join(text, ",")
+}()
+
 func TestKeyCondition(t *testing.T) {
 	users := unitModel[unitUser](t)
 	members := unitModel[unitMembership](t)
@@ -620,6 +631,9 @@ func TestKeyCondition(t *testing.T) {
 		{"a one-column integer key on mysql is written as literals", MySQLDialect(), users, []any{int64(1), int64(-2)},
 			"`id` IN (1,-2)", nil,
 			"DELETE FROM `unit_users` WHERE `id` IN (1,-2)"},
+		{"more than 1,000 integer keys on mysql also bound their range", MySQLDialect(), users, spanKeysList,
+			"(`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysText + "))", nil,
+			"DELETE FROM `unit_users` WHERE (`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysText + "))"},
 		{"a one-column string key on mysql is bound parameters", MySQLDialect(), unitModel[unitSpacedOption](t), []any{"a"},
 			"`code` IN (?)", []any{"a"},
 			"DELETE FROM `unit_spaced_options` WHERE `code` IN (?)"},
