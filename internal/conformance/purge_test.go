@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/DATA-DOG/go-sqlmock"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/typeddelete/typeddelete"
@@ -1052,6 +1053,17 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 		q.err = err
 		return q
 	}
+	// purgeDone purges in chunks of 2 and wants it done in chunks chunks
+	// deleting rows rows, as mock expected.
+	purgeDone := func(t *testing.T, s *typeddelete.Session, mock sqlmock.Sqlmock, chunks int, rows int64) {
+		t.Helper()
+		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
+		planMust(t, "Purge", err)
+		if !res.Done || res.Chunks != chunks || res.Deleted["users"] != rows {
+			t.Errorf("PurgeResult = %+v, want done in %d chunks deleting %d rows", res, chunks, rows)
+		}
+		mockVerify(t, mock)
+	}
 	t.Run("a deadlocked chunk runs again and commits", func(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
 		mockExpect(mock,
@@ -1067,12 +1079,7 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 			mockBegin{}, one(5, nil), mockCommit{},
 			mockBegin{}, after(5), mockCommit{},
 		)
-		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
-		planMust(t, "Purge", err)
-		if !res.Done || res.Chunks != 3 || res.Deleted["users"] != 5 {
-			t.Errorf("PurgeResult = %+v, want done in 3 chunks deleting 5 rows", res)
-		}
-		mockVerify(t, mock)
+		purgeDone(t, s, mock, 3, 5)
 	})
 	t.Run("a serialization failure with retries off stops after the last good chunk", func(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()), typeddelete.WithRetries(0))
@@ -1108,12 +1115,7 @@ func TestMockPurgeRetriesAChunk(t *testing.T) {
 			mockBegin{}, one(7, nil), mockCommit{},
 			mockBegin{}, after(7), mockCommit{},
 		)
-		res, err := typeddelete.Query[mockUser](s).Filter(age).Purge(ctx, typeddelete.ChunkSize(2))
-		planMust(t, "Purge", err)
-		if !res.Done || res.Chunks != 2 || res.Deleted["users"] != 4 {
-			t.Errorf("PurgeResult = %+v, want done in 2 chunks deleting 4 rows", res)
-		}
-		mockVerify(t, mock)
+		purgeDone(t, s, mock, 2, 4)
 	})
 	t.Run("another error stops the Purge unretried", func(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.PostgresDialect()))
