@@ -102,6 +102,12 @@ func TestMockDeadlocksOnReadsAreRetried(t *testing.T) {
 	})
 }
 
+// mockHooksRetried are the hook calls of a ship and its crew member whose
+// first attempt failed after the crew's BeforeDelete: BeforeDelete runs
+// again in the second attempt, and the rest only there.
+var mockHooksRetried = []string{"crew.before 10 (attempt 1)",
+	"crew.before 10 (attempt 2)", "crew.after 10 (attempt 2)", "ship.before 1 (attempt 2)", "ship.after 1 (attempt 2)"}
+
 // TestMockHooksAreRetried checks that a Commit with hooks is retried too:
 // the hooks run again in the new transaction, and say which attempt it is;
 // WithoutHookRetries returns the error instead.
@@ -128,10 +134,8 @@ func TestMockHooksAreRetried(t *testing.T) {
 		h := &planHooks{attempts: true}
 		planMust(t, "Commit", s.Commit(h.with(ctx)))
 		mockVerify(t, mock)
-		want := []string{"crew.before 10 (attempt 1)",
-			"crew.before 10 (attempt 2)", "crew.after 10 (attempt 2)", "ship.before 1 (attempt 2)", "ship.after 1 (attempt 2)"}
-		if got := h.inOrder(); !slices.Equal(got, want) {
-			t.Errorf("hook calls = %q, want %q", got, want)
+		if got := h.inOrder(); !slices.Equal(got, mockHooksRetried) {
+			t.Errorf("hook calls = %q, want %q", got, mockHooksRetried)
 		}
 	})
 	t.Run("WithoutHookRetries returns the error", func(t *testing.T) {
@@ -182,10 +186,8 @@ func TestMockHookDeadlocksAreRetried(t *testing.T) {
 		h := &planHooks{audit: true, attempts: true}
 		planMust(t, "Commit", s.Commit(h.with(ctx)))
 		mockVerify(t, mock)
-		want := []string{"crew.before 10 (attempt 1)",
-			"crew.before 10 (attempt 2)", "crew.after 10 (attempt 2)", "ship.before 1 (attempt 2)", "ship.after 1 (attempt 2)"}
-		if got := h.inOrder(); !slices.Equal(got, want) {
-			t.Errorf("hook calls = %q, want %q", got, want)
+		if got := h.inOrder(); !slices.Equal(got, mockHooksRetried) {
+			t.Errorf("hook calls = %q, want %q", got, mockHooksRetried)
 		}
 		mockLastCommit(t, s, typeddelete.CommitResult{Statements: 4, Deleted: map[string]int64{"ships": 1, "crew": 1}})
 	})

@@ -454,40 +454,38 @@ func TestStatementsLeaveRoomForTheirOtherParameters(t *testing.T) {
 		return c
 	}
 	tenant1 := typeddelete.WithScope("tenant_id", int64(1))
+	// deleteScoped deletes the n objects objs of tenant 1, in a session
+	// scoped to tenant 1 with WithBatchSize(40000), and checks the count
+	// that done takes from the result and the live rows left.
+	deleteScoped := func(t *testing.T, tdb *testDB, objs any, done func(typeddelete.CommitResult) map[string]int64) {
+		t.Helper()
+		fill(t, tdb)
+		s := tdb.session(tenant1, typeddelete.WithBatchSize(40000))
+		planMust(t, "Delete", s.Delete(objs))
+		planMust(t, "Commit", s.Commit(ctx))
+		if got := done(s.LastCommit())["lp_items"]; got != n {
+			t.Errorf("LastCommit() counts %d rows of lp_items, want %d", got, n)
+		}
+		if a, b := live(t, tdb, 1), live(t, tdb, 2); a != 0 || b != 3 {
+			t.Errorf("live rows = %d of tenant 1, %d of tenant 2; want 0 and 3", a, b)
+		}
+	}
 	t.Run("33,000 keys of a scoped model with WithBatchSize(40000)", func(t *testing.T) {
 		forEachDBLargeWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
-			fill(t, tdb)
-			s := tdb.session(tenant1, typeddelete.WithBatchSize(40000))
 			objs := make([]*lpItem, n)
 			for i := range objs {
 				objs[i] = &lpItem{ID: int64(i + 1)}
 			}
-			planMust(t, "Delete", s.Delete(objs))
-			planMust(t, "Commit", s.Commit(ctx))
-			if got := s.LastCommit().Deleted["lp_items"]; got != n {
-				t.Errorf("LastCommit().Deleted = %d, want %d", got, n)
-			}
-			if a, b := live(t, tdb, 1), live(t, tdb, 2); a != 0 || b != 3 {
-				t.Errorf("rows left = %d of tenant 1, %d of tenant 2; want 0 and 3", a, b)
-			}
+			deleteScoped(t, tdb, objs, func(r typeddelete.CommitResult) map[string]int64 { return r.Deleted })
 		})
 	})
 	t.Run("33,000 keys of a scoped soft-deletable model with WithBatchSize(40000)", func(t *testing.T) {
 		forEachDBLargeWhere(t, sqliteOnly, func(t *testing.T, tdb *testDB) {
-			fill(t, tdb)
-			s := tdb.session(tenant1, typeddelete.WithBatchSize(40000))
 			objs := make([]*lpSoft, n)
 			for i := range objs {
 				objs[i] = &lpSoft{ID: int64(i + 1)}
 			}
-			planMust(t, "Delete", s.Delete(objs))
-			planMust(t, "Commit", s.Commit(ctx))
-			if got := s.LastCommit().SoftDeleted["lp_items"]; got != n {
-				t.Errorf("LastCommit().SoftDeleted = %d, want %d", got, n)
-			}
-			if a, b := live(t, tdb, 1), live(t, tdb, 2); a != 0 || b != 3 {
-				t.Errorf("live rows = %d of tenant 1, %d of tenant 2; want 0 and 3", a, b)
-			}
+			deleteScoped(t, tdb, objs, func(r typeddelete.CommitResult) map[string]int64 { return r.SoftDeleted })
 		})
 	})
 	code := typeddelete.Col(func(i *lpItem) **string { return &i.Code })
