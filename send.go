@@ -42,6 +42,17 @@ type sender struct {
 	sent      map[string]bool      // statements sent once in this run
 	stmts     map[string]*sql.Stmt // statements sent again, prepared for reuse
 	texts     map[textKey]stmtText // statements rendered, by step and condition
+	// ors is what orParts built for the step it last ran on: remove asks
+	// it whether the relations go in one statement, then sends (or, dry,
+	// counts and sends) that statement through orBatches.
+	ors orMemo
+}
+
+// orMemo is what orParts returned for step st.
+type orMemo struct {
+	st    *step
+	parts []orPart
+	one   bool
 }
 
 // goneKey names what an earlier unit of a dry run did to rows of a table:

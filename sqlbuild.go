@@ -213,8 +213,12 @@ type orPart struct {
 // orParts returns the condition of each relation of a step that selects
 // the children of several, and whether they go in one statement: each
 // relation's keys fit in one, and all of them in the dialect's bind
-// parameters.
+// parameters. It builds them once per step (the step's sets no longer
+// change when it runs).
 func (x *sender) orParts(st *step) ([]orPart, bool, error) {
+	if x.ors.st == st {
+		return x.ors.parts, x.ors.one, nil
+	}
 	var parts []orPart
 	split, params := false, 0
 	for _, one := range st.split() {
@@ -230,7 +234,9 @@ func (x *sender) orParts(st *step) ([]orPart, bool, error) {
 		}
 		split = split || calls > 1
 	}
-	return parts, !split && len(parts) > 1 && params <= x.d.maxParams-otherParams(st), nil
+	one := !split && len(parts) > 1 && params <= x.d.maxParams-otherParams(st)
+	x.ors = orMemo{st: st, parts: parts, one: one}
+	return parts, one, nil
 }
 
 // split returns a step that selects the children of several relations as
