@@ -277,7 +277,7 @@ do_start() {
 	fi
 	if answers; then
 		# Something answers without our pid file: accept it only if it is TiDB.
-		sql "SELECT tidb_version()" | grep -q TiDB ||
+		sql "SELECT tidb_version()" | grep TiDB >/dev/null ||
 			die "port $PORT is taken by a server that is not TiDB"
 		say "a TiDB server already answers on $HOST:$PORT (not started by this script)"
 		ensure_database
