@@ -41,7 +41,11 @@ type sender struct {
 	versioned map[string]bool      // tables of versioned models with missing keys
 	sent      map[string]bool      // statements sent once in this run
 	stmts     map[string]*sql.Stmt // statements sent again, prepared for reuse
-	texts     map[textKey]stmtText // statements rendered, by step and condition
+	// repeats: the batch being sent is one of several full batches of a
+	// step, whose statements all have the same text, so exec prepares
+	// them at their first use instead of their second.
+	repeats bool
+	texts   map[textKey]stmtText // statements rendered, by step and condition
 	// ors is what orParts built for the step it last ran on: remove asks
 	// it whether the relations go in one statement, then sends (or, dry,
 	// counts and sends) that statement through orBatches.
@@ -971,16 +975,17 @@ func (x *sender) fail(st *step, err error) error {
 }
 
 // exec sends a write and returns the rows it affected. A statement whose
-// text this run has already sent (the second batch of 500 keys, say) is
-// prepared once and reused, so the database parses it once rather than
-// once per batch; a statement sent once goes as a plain Exec.
+// text this run sends more than once (the full batches of 500 keys, say)
+// is prepared once and reused, so the database parses it once rather than
+// once per batch: at its first use where batches says the text repeats,
+// else at its second. A statement sent once goes as a plain Exec.
 func (x *sender) exec(st *step, q sqlizer) (int64, error) {
 	query, args, err := q.ToSql()
 	if err != nil {
 		return 0, err
 	}
 	var ps *sql.Stmt
-	if x.sent[query] {
+	if x.repeats || x.sent[query] {
 		if ps, err = x.prepared(query); err != nil {
 			return 0, err
 		}

@@ -60,11 +60,14 @@ type stmtText struct {
 	sql    string
 	layout []int
 	fixed  []any
+	// same: the statement takes the condition's arguments as they are,
+	// in order and nothing else, so they need no copy.
+	same bool
 }
 
 // write returns build's statement for a step's condition, rendered by
 // squirrel once per step and condition text and reused for every batch
-// with the same text, the second batch of 500 keys say, with that batch's
+// with the same text, each full batch of 500 keys say, with that batch's
 // arguments.
 func (x *sender) write(st *step, cond string, args []any, build func(*step, string, []any) sqlizer) (sqlizer, error) {
 	return x.writeText(textKey{st: st, cond: cond}, args, build)
@@ -83,18 +86,22 @@ func (x *sender) writeText(key textKey, args []any, build func(*step, string, []
 		if err != nil {
 			return nil, err
 		}
-		t = stmtText{sql: q, layout: make([]int, len(qargs)), fixed: make([]any, len(qargs))}
+		t = stmtText{sql: q, layout: make([]int, len(qargs)), fixed: make([]any, len(qargs)), same: len(qargs) == len(args)}
 		for j, a := range qargs {
 			if m, ok := a.(argMark); ok {
 				t.layout[j] = int(m)
 			} else {
 				t.layout[j], t.fixed[j] = -1, a
 			}
+			t.same = t.same && t.layout[j] == j
 		}
 		if x.texts == nil {
 			x.texts = make(map[textKey]stmtText)
 		}
 		x.texts[key] = t
+	}
+	if t.same {
+		return builtSQL{t.sql, args}, nil
 	}
 	var out []any
 	if len(t.layout) > 0 {
@@ -154,8 +161,16 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	shape := x.d.keyShapeFor(types, sqlTypes)
 	per := x.d.keysPerStatement(shape, len(cols), x.s.batch, otherParams(st))
 	rows := make([]int, 0, min(per, n))
+	// Full batches of bind parameters share one text: with two or more,
+	// exec prepares it at once.
+	full := 0
+	if shape == shapeParams {
+		full = n / per
+	}
+	defer func(was bool) { x.repeats = was }(x.repeats)
 	for i := 0; i < n; i += per {
 		j := min(i+per, n)
+		x.repeats = full >= 2 && j-i == per
 		batch := set.keys.slice(i, j)
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])

@@ -545,6 +545,23 @@ func benchFloor(db *sql.DB, name string, shape benchShape, steps ...benchStep) b
 	}
 }
 
+// benchObjsFloor is benchFloor of one step that first reads the keys from
+// the loaded objects, inside the timer, as hand-written code deleting
+// loaded objects must: the floor of a loaded-object delete, where
+// benchFloor's keys come for free.
+func benchObjsFloor[T any](db *sql.DB, shape benchShape, table string, objs []*T, id func(*T) int64) benchCase {
+	ids := make([]int64, len(objs))
+	c := benchFloor(db, "objs-"+shape.name, shape, benchStep{table: table, column: "id", ids: ids, want: len(objs)})
+	run := c.run
+	c.run = func(ctx context.Context) error {
+		for i, o := range objs {
+			ids[i] = id(o)
+		}
+		return run(ctx)
+	}
+	return c
+}
+
 // benchIn sends IN lists of chunk bound parameters, one statement per chunk.
 // Prepared, it prepares the statement of a full chunk once per transaction
 // and executes it for every full chunk.

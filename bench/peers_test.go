@@ -133,7 +133,7 @@ func BenchmarkPeersMySQL(b *testing.B) {
 		gorm:   gormmysql.New(gormmysql.Config{Conn: db}),
 		bun:    mysqldialect.New(),
 		params: 65535, gormChunk: 60_000,
-		floors:      []benchShape{benchIn(5000, false, true), benchLiteral(5000), benchLiteral(50000)},
+		floors:      []benchShape{benchLiteral(5000), benchLiteral(50000), benchIn(5000, false, true)},
 		perRowSizes: 1,
 	})
 }
@@ -207,6 +207,7 @@ func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
 	for _, s := range p.floors {
 		cases = append(cases, benchFloor(p.db, "floor-"+s.name, s, benchKeys(peerRows, ids)))
 	}
+	cases = append(cases, benchObjsFloor(p.db, p.floors[0], peerRows, objs, func(r *peerRow) int64 { return r.ID }))
 	cases = append(cases, peerGormObjects(p, objs),
 		// bun writes the keys into the SQL text: no parameter limit.
 		peerCase("bun-slice", 1, func(ctx context.Context) error {

@@ -103,8 +103,9 @@ func TestMockFailuresReachTheCaller(t *testing.T) {
 		s, mock, _ := newMockSession(t, typeddelete.WithBatchSize(1))
 		planMust(t, "Delete", s.Delete(&mockUser{ID: 1}, &mockUser{ID: 2}))
 		del := `DELETE FROM "users" WHERE "id" IN (?)`
-		mockExpect(mock, mockBegin{}, mockExec{query: del, args: mockArgs(1), rows: 1})
+		mockExpect(mock, mockBegin{})
 		mock.ExpectPrepare(del).WillReturnCloseError(errClose)
+		mock.ExpectExec(del).WithArgs(1).WillReturnResult(driver.RowsAffected(1))
 		mock.ExpectExec(del).WithArgs(2).WillReturnResult(driver.RowsAffected(1))
 		mockExpect(mock, mockRollback{})
 		err := s.Commit(ctx)

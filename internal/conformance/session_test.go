@@ -514,8 +514,9 @@ func TestMockObjectDeleteSQL(t *testing.T) {
 			opts: []typeddelete.Option{typeddelete.WithBatchSize(2)},
 			objs: []any{[]*mockUser{{ID: 5}, {ID: 4}, {ID: 3}, {ID: 2}, {ID: 1}}},
 			stmts: []mockExec{
-				{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2},
-				{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 2, prepared: true},
+				// Two full batches share one text, prepared at its first use.
+				{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2, prepared: true},
+				{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 2},
 				{query: `DELETE FROM "users" WHERE "id" IN (?)`, args: mockArgs(5), rows: 1},
 			},
 			deleted: map[string]int64{"users": 5},
@@ -824,8 +825,8 @@ func TestMockRowCounts(t *testing.T) {
 			objs: []any{&mockUser{ID: 1}, &mockUser{ID: 2}, &mockUser{ID: 3}, &mockUser{ID: 4}, &mockUser{ID: 5}},
 			expect: []mockExpectation{
 				mockBegin{},
-				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2},
-				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 1, prepared: true},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2, prepared: true},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 4), rows: 1},
 				mockRollback{},
 				mockBegin{},
 				mockQuery{query: `SELECT "id" FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2),
@@ -834,8 +835,8 @@ func TestMockRowCounts(t *testing.T) {
 					cols: []string{"id"}, rows: [][]driver.Value{{int64(3)}}},
 				mockQuery{query: `SELECT "id" FROM "users" WHERE "id" IN (?)`, args: mockArgs(5),
 					cols: []string{"id"}, rows: [][]driver.Value{{int64(5)}}},
-				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2},
-				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 5), rows: 2, prepared: true},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(1, 2), rows: 2, prepared: true},
+				mockExec{query: `DELETE FROM "users" WHERE "id" IN (?,?)`, args: mockArgs(3, 5), rows: 2},
 				mockCommit{},
 			},
 			missing: []typeddelete.MissingKey{{Table: "users", Key: []any{int64(4)}}},
