@@ -357,7 +357,7 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 	if len(cols) == 1 {
 		args := make([]any, n)
 		for i := range args {
-			args[i] = keys.at(i)
+			args[i] = keys.box(i)
 		}
 		return target + " IN (" + placeholders(n) + ")", args, nil
 	}

@@ -45,7 +45,9 @@ func keyKindOf(m *model) keyKind {
 
 // keyList holds primary keys of one model, unboxed for one-column integer
 // and string keys so that registering a delete allocates nothing per
-// object. Only the slice of its kind is used.
+// object. Only the slice of its kind is used. A key once written below
+// len never changes (lists are appended to, or rebuilt), so that box can
+// hand out interfaces that point into them.
 type keyList struct {
 	kind keyKind
 	ints []int64
@@ -77,6 +79,31 @@ func (l *keyList) at(i int) any {
 		return l.strs[i]
 	}
 	return l.anys[i]
+}
+
+// box returns key i as at does, boxed in place where the list holds it
+// unboxed: the interface points at the list's own copy, so sending a batch
+// of keys as arguments allocates nothing per key.
+func (l *keyList) box(i int) any {
+	switch l.kind {
+	case intKeys:
+		return boxAt(int64Box, unsafe.Pointer(&l.ints[i]))
+	case strKeys:
+		return boxAt(stringBox, unsafe.Pointer(&l.strs[i]))
+	}
+	return l.anys[i]
+}
+
+// grow makes room for n more keys.
+func (l *keyList) grow(n int) {
+	switch l.kind {
+	case intKeys:
+		l.ints = slices.Grow(l.ints, n)
+	case strKeys:
+		l.strs = slices.Grow(l.strs, n)
+	default:
+		l.anys = slices.Grow(l.anys, n)
+	}
 }
 
 // add appends key k, given as at returns it.
