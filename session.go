@@ -329,13 +329,29 @@ func (s *Session) addObject(it *item, obj any, md mode) error {
 	}
 	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
 		rv := reflect.ValueOf(obj)
-		if t.Elem() == s.fastType && t.Kind() == reflect.Slice && md == s.fastMode {
-			for i := 0; i < rv.Len(); i++ {
-				p := rv.Index(i).UnsafePointer()
-				if p == nil {
-					return inner(fmt.Sprintf("element %d", i), fmt.Errorf("%w: nil %s", ErrInvalidModel, t.Elem()))
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Pointer {
+			// A slice of pointers, as Query.All returns: once an element
+			// has made its model the fast one, the others' keys are read
+			// straight from memory.
+			n := rv.Len()
+			elems := unsafe.Slice((*unsafe.Pointer)(rv.UnsafePointer()), n)
+			grown := false
+			for i, p := range elems {
+				var err error
+				switch {
+				case p == nil:
+					err = fmt.Errorf("%w: nil %s", ErrInvalidModel, t.Elem())
+				case t.Elem() == s.fastType && md == s.fastMode:
+					if !grown {
+						// Room for the rest at once, not by doubling.
+						s.fastBatch.keys.grow(n - i)
+						grown = true
+					}
+					err = s.addFast(s.fastBatch, p)
+				default:
+					err = s.addObject(it, rv.Index(i).Interface(), md)
 				}
-				if err := s.addFast(s.fastBatch, p); err != nil {
+				if err != nil {
 					return inner(fmt.Sprintf("element %d", i), err)
 				}
 			}

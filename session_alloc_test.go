@@ -91,3 +91,40 @@ func TestDeleteAllocatesNothingPerObject(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteOfASliceGrowsOnce registers 10,000 objects in one Delete of
+// the slice: the key list gets room for all of them at once, not by
+// doubling, and holds every key in order.
+func TestDeleteOfASliceGrowsOnce(t *testing.T) {
+	const n = 10_000
+	db := sql.OpenDB(unitFakeConnector{})
+	t.Cleanup(func() { db.Close() })
+	objs := make([]*allocIntUser, n)
+	for i := range objs {
+		objs[i] = &allocIntUser{ID: int64(i + 1)}
+	}
+	var s *Session
+	var failed error
+	allocs := testing.AllocsPerRun(5, func() {
+		s = NewSession(db, WithDialect(SQLiteDialect()))
+		if err := s.Delete(objs); err != nil && failed == nil {
+			failed = err
+		}
+	})
+	if failed != nil {
+		t.Fatalf("Delete: %v", failed)
+	}
+	keys := s.pending[0].objs[0].keys.ints
+	if len(keys) != n || cap(keys) > n+n/8 { // the allocator rounds up a little
+		t.Fatalf("key list has length %d, capacity %d; want %d and about the same", len(keys), cap(keys), n)
+	}
+	for i, k := range keys {
+		if k != int64(i+1) {
+			t.Fatalf("key %d = %d, want %d", i, k, i+1)
+		}
+	}
+	t.Logf("%.0f allocations for %d objects in one call", allocs, n)
+	if allocs > 16 {
+		t.Errorf("Delete of a slice allocates %.0f times, want a few, none per object or per doubling", allocs)
+	}
+}

@@ -447,6 +447,14 @@ func benchLibrary[T any](db *sql.DB, objs []*T) benchCase {
 	})
 }
 
+// benchLibrarySlice deletes objs with one Session.Delete of the slice, as
+// Query.All returns it, and commits.
+func benchLibrarySlice[T any](db *sql.DB, objs []*T) benchCase {
+	c := benchLibraryCase(db, func(s *typeddelete.Session) error { return s.Delete(objs) })
+	c.name = "library-slice"
+	return c
+}
+
 // benchPlaceholders returns n placeholders: ?,?,... or $1,$2,...
 func benchPlaceholders(n int, dollar bool) string {
 	var sb strings.Builder

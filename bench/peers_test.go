@@ -201,9 +201,10 @@ func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
 	if len(objs) != k {
 		b.Fatalf("loaded %d objects, want %d", len(objs), k)
 	}
-	// The first floor, second, warms the table up. library-commit is the
-	// library with Session.Delete outside the timer: Commit alone.
-	cases := []benchCase{benchLibrary(p.db, objs), benchLibraryCommit(p.db, objs)}
+	// library-commit, second, warms the table up: the library with
+	// Session.Delete outside the timer, Commit alone. library-slice
+	// registers the slice in one call, library one call per object.
+	cases := []benchCase{benchLibrarySlice(p.db, objs), benchLibraryCommit(p.db, objs), benchLibrary(p.db, objs)}
 	for _, s := range p.floors {
 		cases = append(cases, benchFloor(p.db, "floor-"+s.name, s, benchKeys(peerRows, ids)))
 	}

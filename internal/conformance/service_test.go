@@ -229,6 +229,10 @@ func TestErrorMessages(t *testing.T) {
 			"typeddelete: Delete argument 0: invalid model: nil"},
 		{"a zero key in a slice", func() error { return s.Delete([]*planPet{{ID: 1}, {}}) }, typeddelete.ErrNotPersisted,
 			"typeddelete: Delete argument 0: element 1: object has a zero primary key: conformance_test.planPet.ID is zero"},
+		{"a nil first element of a slice", func() error { return s.Delete([]*planPet{nil, {ID: 1}}) }, typeddelete.ErrInvalidModel,
+			"typeddelete: Delete argument 0: element 0: invalid model: nil *conformance_test.planPet"},
+		{"a nil later element of a slice", func() error { return s.Delete([]*planPet{{ID: 1}, nil}) }, typeddelete.ErrInvalidModel,
+			"typeddelete: Delete argument 0: element 1: invalid model: nil *conformance_test.planPet"},
 		{"an unknown column", func() error {
 			_, err := typeddelete.Query[planPet](s).FilterBy("nope", 1).Delete()
 			return err

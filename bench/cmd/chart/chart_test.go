@@ -30,6 +30,7 @@ BenchmarkPeersSQLite/keys=500/round=2/case=bun-slice-2                 	       5
 BenchmarkPeersSQLite/keys=500/round=2/case=library-2                   	       5	    600000 ns/op	      1200 ns/key	         1.000 stmts/op
 BenchmarkPeersSQLite/keys=50000/round=1/case=library-2                 	       5	  20000000 ns/op	       400 ns/key	       100.0 stmts/op
 BenchmarkPeersSQLite/keys=50000/round=1/case=floor-prep-in-500-2       	       5	  10000000 ns/op	       200 ns/key	       100.0 stmts/op
+BenchmarkPeersSQLite/keys=50000/round=1/case=library-slice-2           	       5	  15000000 ns/op	       300 ns/key	       100.0 stmts/op
 BenchmarkPeersSQLite/keys=50000/round=1/case=gorm-chunks-30000-2       	       5	  40000000 ns/op	       800 ns/key	         2.000 stmts/op
 BenchmarkPeersSQLite/keys=50000/round=1/case=bun-slice-2               	       5	  30000000 ns/op	       600 ns/key	         1.000 stmts/op
 BenchmarkPeersSQLite/bulk=10000/round=1/case=library-2                 	       5	   2000000 ns/op	         1.000 stmts/op
@@ -45,8 +46,8 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 18 {
-		t.Fatalf("got %d results, want the 18 peers lines", len(results))
+	if len(results) != 19 {
+		t.Fatalf("got %d results, want the 19 peers lines", len(results))
 	}
 	want := skip{"PeersPostgres/keys=50000/case=per-row", "50000 statements per iteration, about 0.1 ms each on a server"}
 	if len(skips) != 1 || skips[0] != want {
@@ -58,7 +59,7 @@ func TestParse(t *testing.T) {
 		got.Metrics["ns/key"] != 1600 || got.Metrics["stmts/op"] != 1 {
 		t.Errorf("second line read as %+v", got)
 	}
-	if bulk := results[14]; bulk.Group != "bulk=10000" || bulk.Keys != 0 || bulk.Case != "library" {
+	if bulk := results[15]; bulk.Group != "bulk=10000" || bulk.Keys != 0 || bulk.Case != "library" {
 		t.Errorf("bulk line read as %+v", bulk)
 	}
 }
@@ -107,6 +108,10 @@ func TestStatistics(t *testing.T) {
 	// where the ratio of the medians would be 0.8/0.6.
 	if r, ok := paired(g.system("library"), g.system("floor")); !ok || r != 1.375 {
 		t.Errorf("library ÷ floor paired = %v, %v; want 1.375", r, ok)
+	}
+	// Where a group has library-slice, it stands for the library.
+	if s := groups[1].system("library"); s == nil || s.name != "library-slice" {
+		t.Errorf("the library at 50,000 keys is %+v, want library-slice", s)
 	}
 	if s := groups[1].system("gorm"); s == nil || s.name != "gorm-chunks-30000" {
 		t.Errorf("GORM at 50,000 keys is %+v, want gorm-chunks-30000", s)

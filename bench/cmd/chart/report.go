@@ -64,15 +64,21 @@ func (g *group) find(name string) *series {
 // The systems of the chart and the summary, in their order.
 var systems = []string{"library", "gorm", "bun", "floor"}
 
-// system returns the case that stands for sys in g: the library case, the
-// first gorm-* or bun-* case, or the floor-* case with the lowest median;
-// nil when there is none.
+// system returns the case that stands for sys in g: library-slice where
+// the group has it (loaded objects deleted in one call, as GORM's and
+// bun's slice cases do), else library; the first gorm-* or bun-* case; or
+// the floor-* case with the lowest median; nil when there is none.
 func (g *group) system(sys string) *series {
+	if sys == "library" {
+		if s := g.find("library-slice"); s != nil {
+			return s
+		}
+		return g.find("library")
+	}
 	var best *series
 	for _, s := range g.cases {
 		switch {
-		case sys == "library" && s.name == "library",
-			(sys == "gorm" || sys == "bun") && strings.HasPrefix(s.name, sys+"-"):
+		case (sys == "gorm" || sys == "bun") && strings.HasPrefix(s.name, sys+"-"):
 			return s
 		case sys == "floor" && strings.HasPrefix(s.name, "floor-"):
 			if best == nil || s.median() < best.median() {
