@@ -53,6 +53,9 @@ type keyList struct {
 	ints []int64
 	strs []string
 	anys []any
+	// part: the list is a slice of a larger one (slice), the keys of one
+	// statement of several.
+	part bool
 }
 
 // newKeyList returns an empty list for m's keys.
@@ -142,9 +145,10 @@ func (l *keyList) truncate(n int) {
 	}
 }
 
-// slice returns keys [i, j) as a list sharing memory with l.
+// slice returns keys [i, j) as a list sharing memory with l, a part of
+// l unless it is all of it.
 func (l *keyList) slice(i, j int) keyList {
-	out := keyList{kind: l.kind}
+	out := keyList{kind: l.kind, part: i > 0 || j < l.len()}
 	switch l.kind {
 	case intKeys:
 		out.ints = l.ints[i:j:j]

@@ -575,13 +575,14 @@ func TestCompareKeys(t *testing.T) {
 }
 
 // unitKeyCondition is keyCond on the primary key of m, with the keys as
-// they are registered.
-func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any) (string, []any) {
+// they are registered; part makes them one statement's part of more.
+func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any, part bool) (string, []any) {
 	t.Helper()
 	l := newKeyList(m)
 	for _, k := range keys {
 		l.add(k)
 	}
+	l.part = part
 	cond, args, err := d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l)
 	if err != nil {
 		t.Fatalf("keyCond: %v", err)
@@ -615,48 +616,52 @@ func TestKeyCondition(t *testing.T) {
 		wantSQL  string
 		wantArgs []any
 		wantStmt string // the DELETE with the dialect's placeholders
+		part     bool   // the keys are one statement's part of more
 	}{
 		{"a one-column key on sqlite is an IN list", SQLiteDialect(), users, []any{int64(1), int64(2), int64(3)},
 			`"id" IN (?,?,?)`, []any{int64(1), int64(2), int64(3)},
-			`DELETE FROM "unit_users" WHERE "id" IN (?,?,?)`},
+			`DELETE FROM "unit_users" WHERE "id" IN (?,?,?)`, false},
 		{"a one-column key on postgres is one array parameter", PostgresDialect(), users, []any{int64(1), int64(2)},
 			`"id" = ANY(?)`, []any{[]int64{1, 2}},
-			`DELETE FROM "unit_users" WHERE "id" = ANY($1)`},
+			`DELETE FROM "unit_users" WHERE "id" = ANY($1)`, false},
 		{"a one-column string key on postgres is one []string parameter", PostgresDialect(), unitModel[unitSpacedOption](t), []any{"a", "b"},
 			`"code" = ANY(?)`, []any{[]string{"a", "b"}},
-			`DELETE FROM "unit_spaced_options" WHERE "code" = ANY($1)`},
+			`DELETE FROM "unit_spaced_options" WHERE "code" = ANY($1)`, false},
 		{"a one-column key on postgres without arrays is an IN list with numbered placeholders", PostgresINDialect(), users, []any{int64(1), int64(2)},
 			`"id" IN (?,?)`, []any{int64(1), int64(2)},
-			`DELETE FROM "unit_users" WHERE "id" IN ($1,$2)`},
+			`DELETE FROM "unit_users" WHERE "id" IN ($1,$2)`, false},
 		{"a one-column integer key on mysql is written as literals", MySQLDialect(), users, []any{int64(1), int64(-2)},
 			"`id` IN (1,-2)", nil,
-			"DELETE FROM `unit_users` WHERE `id` IN (1,-2)"},
-		{"more than 1,000 integer keys on mysql also bound their range", MySQLDialect(), users, spanKeysList,
+			"DELETE FROM `unit_users` WHERE `id` IN (1,-2)", false},
+		{"more than 1,000 integer keys on mysql, one statement of several, also bound their range", MySQLDialect(), users, spanKeysList,
 			"(`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysText + "))", nil,
-			"DELETE FROM `unit_users` WHERE (`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysText + "))"},
+			"DELETE FROM `unit_users` WHERE (`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysText + "))", true},
+		{"more than 1,000 integer keys on mysql sent whole are a plain literal list", MySQLDialect(), users, spanKeysList,
+			"`id` IN (" + spanKeysText + ")", nil,
+			"DELETE FROM `unit_users` WHERE `id` IN (" + spanKeysText + ")", false},
 		{"a one-column string key on mysql is bound parameters", MySQLDialect(), unitModel[unitSpacedOption](t), []any{"a"},
 			"`code` IN (?)", []any{"a"},
-			"DELETE FROM `unit_spaced_options` WHERE `code` IN (?)"},
+			"DELETE FROM `unit_spaced_options` WHERE `code` IN (?)", false},
 		{"a composite key on sqlite is matched as a VALUES list of row values", SQLiteDialect(), members,
 			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
 			`("team_id", "user_id") IN (VALUES (?,?), (?,?))`, []any{int64(1), int64(2), int64(3), int64(4)},
-			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (VALUES (?,?), (?,?))`},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (VALUES (?,?), (?,?))`, false},
 		{"an integer composite key on postgres travels as one array per column", PostgresDialect(), members,
 			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
 			`("team_id", "user_id") IN (SELECT * FROM unnest(?::bigint[], ?::bigint[]))`, []any{[]int64{1, 3}, []int64{2, 4}},
-			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`, false},
 		{"a composite key on postgres without arrays is matched as row values", PostgresINDialect(), members,
 			[]any{[]any{int64(1), int64(2)}},
 			`("team_id", "user_id") IN ((?,?))`, []any{int64(1), int64(2)},
-			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (($1,$2))`},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (($1,$2))`, false},
 		{"an integer composite key on mysql is written as literal row values", MySQLDialect(), members,
 			[]any{[]any{int64(5), int64(6)}, []any{int64(7), int64(8)}},
 			"(`team_id`, `user_id`) IN ((5,6),(7,8))", nil,
-			"DELETE FROM `unit_memberships` WHERE (`team_id`, `user_id`) IN ((5,6),(7,8))"},
+			"DELETE FROM `unit_memberships` WHERE (`team_id`, `user_id`) IN ((5,6),(7,8))", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gotSQL, gotArgs := unitKeyCondition(t, tt.d, tt.m, tt.keys)
+			gotSQL, gotArgs := unitKeyCondition(t, tt.d, tt.m, tt.keys, tt.part)
 			if gotSQL != tt.wantSQL {
 				t.Errorf("SQL = %s\n want %s", gotSQL, tt.wantSQL)
 			}
