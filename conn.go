@@ -140,6 +140,12 @@ func (s safeValuer) Value() (v driver.Value, err error) {
 func safeArgs(args []any) []any {
 	var out []any
 	for i, a := range args {
+		switch a.(type) {
+		case int64, string, nil:
+			// The library's own keys: no Valuer, and cheaper to tell than
+			// by asking for one.
+			continue
+		}
 		v, ok := a.(driver.Valuer)
 		if !ok {
 			continue

@@ -325,8 +325,9 @@ const spanKeys = 1000
 //
 // Never "a IN (...) AND b IN (...)", which matches the wrong rows. A key
 // whose Value method fails, where keys travel as arrays, is an error that
-// wraps ErrInvalidValue and the method's error.
-func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string, keys *keyList) (string, []any, error) {
+// wraps ErrInvalidValue and the method's error. Bound parameters go in
+// buf's memory when it has room, else in a new slice.
+func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string, keys *keyList, buf []any) (string, []any, error) {
 	target := d.rowTarget(cols)
 	switch d.keyShapeFor(types, sqlTypes) {
 	case shapeLiterals:
@@ -357,13 +358,19 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 	}
 	n := keys.len()
 	if len(cols) == 1 {
-		args := make([]any, n)
-		for i := range args {
-			args[i] = keys.box(i)
+		args := buf[:0]
+		if cap(args) < n {
+			args = make([]any, 0, n)
+		}
+		for i := range n {
+			args = append(args, keys.box(i))
 		}
 		return target + " IN (" + placeholders(n) + ")", args, nil
 	}
-	args := make([]any, 0, n*len(cols))
+	args := buf[:0]
+	if cap(args) < n*len(cols) {
+		args = make([]any, 0, n*len(cols))
+	}
 	var b strings.Builder
 	tuple := "(" + placeholders(len(cols)) + ")"
 	b.WriteString(target + " IN (" + d.valuesPrefix)

@@ -583,7 +583,7 @@ func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any, part bool)
 		l.add(k)
 	}
 	l.part = part
-	cond, args, err := d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l)
+	cond, args, err := d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l, nil)
 	if err != nil {
 		t.Fatalf("keyCond: %v", err)
 	}

@@ -356,7 +356,7 @@ func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) error {
 		var parts []string
 		var args []any
 		for _, i := range idx[:n] {
-			cond, a, err := x.d.keyCond(reg.m.pkColumns(), fieldTypes(reg.m.pk), nil, keysOf(reg.m, reg.keys.at(i)))
+			cond, a, err := x.d.keyCond(reg.m.pkColumns(), fieldTypes(reg.m.pk), nil, keysOf(reg.m, reg.keys.at(i)), nil)
 			if err != nil {
 				return x.fail(st, err)
 			}
@@ -582,7 +582,8 @@ func (x *sender) remove(st *step) error {
 		}
 	}
 	var total int64
-	var done []int // rows of the set deleted, for DeleteReturning and AfterDelete
+	var done []int // rows of the set deleted, for DeleteReturning
+	returning := st.handle && !x.dry && st.sel == selSet && x.unit.unit.bulk.returning
 	if st.sel != selSet {
 		if x.dry {
 			n, err := x.countRows(st, nil, false)
@@ -657,11 +658,13 @@ func (x *sender) remove(st *step) error {
 					return errRowCount
 				}
 				total += n
-				for _, r := range rows {
-					if g != nil {
-						r = g[r]
+				if returning {
+					for _, r := range rows {
+						if g != nil {
+							r = g[r]
+						}
+						done = append(done, r)
 					}
-					done = append(done, r)
 				}
 				if st.hooks && !x.dry {
 					return x.hooks(st, sub, rows, false)
@@ -686,7 +689,7 @@ func (x *sender) remove(st *step) error {
 	}
 	if st.handle && !x.dry {
 		var objs []any
-		if b := x.unit.unit.bulk; b.returning && st.sel == selSet {
+		if returning {
 			objs = make([]any, len(done))
 			for i, r := range done {
 				objs[i] = st.set.object(r)

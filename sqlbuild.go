@@ -168,6 +168,11 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		full = n / per
 	}
 	defer func(was bool) { x.repeats = was }(x.repeats)
+	// One slice holds each batch's parameters in turn where nothing keeps
+	// them past the batch: no Preview records them, no logger is handed
+	// them.
+	var buf []any
+	reuse := !x.dry && x.s.logger == nil
 	for i := 0; i < n; i += per {
 		j := min(i+per, n)
 		x.repeats = full >= 2 && j-i == per
@@ -175,9 +180,12 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}
-		cond, args, err := x.d.keyCond(cols, types, sqlTypes, &batch)
+		cond, args, err := x.d.keyCond(cols, types, sqlTypes, &batch, buf)
 		if err != nil {
 			return x.fail(st, err)
+		}
+		if reuse {
+			buf = args
 		}
 		if via != "" {
 			cond = via + cond + ")"
