@@ -853,6 +853,59 @@ func BenchmarkMySQLDelete(b *testing.B) {
 	benchRunCases(b, t, benchDeletes, cases)
 }
 
+// BenchmarkMySQLIsolation measures what the session's READ COMMITTED
+// transactions cost on MariaDB against the server's default, REPEATABLE
+// READ: the same statement in transactions begun at either level. keys:
+// one IN list of 50,000 integer literals (every other row of 100,000);
+// bulk: age > 30 on 100,000 rows, a scan of the table.
+func BenchmarkMySQLIsolation(b *testing.B) {
+	db := benchOpenServer(b, benchMySQLEnv, "mysql", "root@tcp(127.0.0.1:3306)/test")
+	const name, rows = "typeddelete_bench_iso", 100_000
+	levels := []struct {
+		name string
+		opts *sql.TxOptions
+	}{{"repeatable-read", nil}, {"read-committed", &sql.TxOptions{Isolation: sql.LevelReadCommitted}}}
+	run := func(b *testing.B, q string, want int) {
+		t := benchCreate(b, db, benchMySQL, name, rows)
+		benchDropOnCleanup(b, db, name)
+		var cases []benchCase
+		for _, l := range levels {
+			cases = append(cases, benchCase{name: l.name, stmts: func() int { return 1 }, run: func(ctx context.Context) error {
+				tx, err := db.BeginTx(ctx, l.opts)
+				if err != nil {
+					return err
+				}
+				defer tx.Rollback()
+				if err := benchWant(want)(tx.ExecContext(ctx, q)); err != nil {
+					return err
+				}
+				return tx.Commit()
+			}})
+		}
+		benchRunCases(b, t, want, cases)
+	}
+	b.Run("keys=50000", func(b *testing.B) {
+		q := []byte("DELETE FROM " + name + " WHERE id IN (")
+		for id := 2; id <= rows; id += 2 {
+			if id > 2 {
+				q = append(q, ',')
+			}
+			q = strconv.AppendInt(q, int64(id), 10)
+		}
+		run(b, string(append(q, ')')), rows/2)
+	})
+	b.Run("bulk=100000", func(b *testing.B) {
+		// age is id % 60 + 1: ages 31 to 60 are half of each 60 ids.
+		want := 0
+		for id := 1; id <= rows; id++ {
+			if id%60+1 > benchBulkAge {
+				want++
+			}
+		}
+		run(b, "DELETE FROM "+name+" WHERE age > "+strconv.Itoa(benchBulkAge), want)
+	})
+}
+
 // benchLibraryCommit is benchLibrary with Session.Delete outside the timer:
 // the cost of Commit alone, which the server targets are stated for.
 func benchLibraryCommit[T any](db *sql.DB, objs []*T) benchCase {
