@@ -72,13 +72,18 @@ func (s *Session) query(ctx context.Context, db DBTX, kind string, q sqlizer) (*
 
 // count runs a SELECT COUNT(*) and returns the count.
 func (s *Session) count(ctx context.Context, db DBTX, kind string, q sqlizer) (int64, error) {
+	var n int64
+	err := s.scalar(ctx, db, kind, q, &n)
+	return n, err
+}
+
+// scalar runs a read of one value and scans it into dest.
+func (s *Session) scalar(ctx context.Context, db DBTX, kind string, q sqlizer, dest any) error {
 	rows, err := s.query(ctx, db, kind, q)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var n int64
-	err = scanAll(rows, func() error { return rows.Scan(&n) })
-	return n, err
+	return scanAll(rows, func() error { return rows.Scan(dest) })
 }
 
 // checked classifies a statement's error, turns a panic in a caller's

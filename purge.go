@@ -462,11 +462,7 @@ func (p *purger) decide(ctx context.Context, pl *plan) (int8, error) {
 	}
 	if d.chunkProbe != "" {
 		var server string
-		rows, err := s.query(ctx, s.conn(), "server version", sq.Expr(d.chunkProbe))
-		if err != nil {
-			return 0, inner("read the server version", err)
-		}
-		if err := scanAll(rows, func() error { return rows.Scan(&server) }); err != nil {
+		if err := s.scalar(ctx, s.conn(), "server version", sq.Expr(d.chunkProbe), &server); err != nil {
 			return 0, inner("read the server version", err)
 		}
 		if !strings.Contains(server, d.chunkServer) {

@@ -164,13 +164,8 @@ func (x *sender) run(p *plan) (err error) {
 
 // readClock sets the run's stamp to the database's current time.
 func (x *sender) readClock() error {
-	rows, err := x.s.query(x.ctx, x.conn, "read clock", rawSQL{sql: x.d.clock, d: x.d})
-	if err != nil {
-		return inner("read the database's clock", err)
-	}
 	var v any
-	err = scanAll(rows, func() error { return rows.Scan(&v) })
-	if err != nil {
+	if err := x.s.scalar(x.ctx, x.conn, "read clock", rawSQL{sql: x.d.clock, d: x.d}, &v); err != nil {
 		return inner("read the database's clock", err)
 	}
 	t, err := parseClock(v)
