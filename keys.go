@@ -196,8 +196,24 @@ func (l *keyList) compare(i, j int) int {
 // sorted reports whether the keys are in strictly increasing order, so no
 // key is there twice.
 func (l *keyList) sorted() bool {
+	switch l.kind {
+	case intKeys:
+		return increasing(l.ints)
+	case strKeys:
+		return increasing(l.strs)
+	}
 	for i := 1; i < l.len(); i++ {
 		if l.compare(i-1, i) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// increasing reports whether s is in strictly increasing order.
+func increasing[T cmp.Ordered](s []T) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1] >= s[i] {
 			return false
 		}
 	}
