@@ -345,16 +345,14 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 		return target + " = ANY(?)", []any{a}, nil
 	case shapeUnnest:
 		arrays := make([]any, len(cols))
-		casts := make([]string, len(cols))
 		for i, t := range types {
 			a, err := arrayOf(t, keys, i)
 			if err != nil {
 				return "", nil, fmt.Errorf("%w: column %q: %w", ErrInvalidValue, cols[i], err)
 			}
 			arrays[i] = a
-			casts[i] = "?::" + arrayElemType(t, sqlType(sqlTypes, i)) + "[]"
 		}
-		return target + " IN (SELECT * FROM unnest(" + strings.Join(casts, ", ") + "))", arrays, nil
+		return target + " IN (SELECT * FROM " + unnestOf(types, sqlTypes) + ")", arrays, nil
 	}
 	n := keys.len()
 	if len(cols) == 1 {
@@ -383,6 +381,52 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 	}
 	b.WriteByte(')')
 	return b.String(), args, nil
+}
+
+// unnestOf returns unnest(?::T1[], ?::T2[], ...), one typed array per
+// column.
+func unnestOf(types []reflect.Type, sqlTypes []string) string {
+	casts := make([]string, len(types))
+	for i, t := range types {
+		casts[i] = "?::" + arrayElemType(t, sqlType(sqlTypes, i)) + "[]"
+	}
+	return "unnest(" + strings.Join(casts, ", ") + ")"
+}
+
+// keyJoin is the form a DELETE by keys of shapeUnnest takes: the arrays
+// joined to the table (USING) rather than matched by IN. PostgreSQL
+// removes duplicates from the rows of IN (SELECT * FROM unnest(...))
+// before it looks them up; the join looks each up as it comes, and the
+// session's keys are unique already. The arguments are the same arrays,
+// and using holds their placeholders, so they lead the statement's
+// arguments.
+type keyJoin struct {
+	using string // " USING unnest(...) AS alias (c1, c2)"
+	on    string // "col1" = alias.c1 AND "col2" = alias.c2
+}
+
+// unnestJoin returns the keyJoin of keys of cols on table, with alias
+// names that are neither table nor one of the columns in taken, so that
+// the statement's other conditions, which name columns without their
+// table, still mean the table's.
+func (d *Dialect) unnestJoin(table string, cols []string, types []reflect.Type, sqlTypes []string, taken []string) keyJoin {
+	free := func(name string, used func(string) bool) string {
+		for used(name) {
+			name = "_" + name
+		}
+		return name
+	}
+	alias := free("k", func(n string) bool { return strings.EqualFold(n, table[strings.LastIndexByte(table, '.')+1:]) })
+	names := make([]string, len(cols))
+	on := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = d.Quote(free("k"+strconv.Itoa(i+1), func(n string) bool { return slices.Contains(taken, n) }))
+		on[i] = d.Quote(c) + " = " + d.Quote(alias) + "." + names[i]
+	}
+	return keyJoin{
+		using: " USING " + unnestOf(types, sqlTypes) + " AS " + d.Quote(alias) + " (" + strings.Join(names, ", ") + ")",
+		on:    strings.Join(on, " AND "),
+	}
 }
 
 // inJSON returns the condition that column holds one of the values of the

@@ -46,6 +46,9 @@ type sender struct {
 	// them at their first use instead of their second.
 	repeats bool
 	texts   map[textKey]stmtText // statements rendered, by step and condition
+	// joins: the join form of a step's key conditions of shapeUnnest,
+	// which its DELETE takes instead (removeStmt).
+	joins map[textKey]keyJoin
 	// ors is what orParts built for the step it last ran on: remove asks
 	// it whether the relations go in one statement, then sends (or, dry,
 	// counts and sends) that statement through orBatches.

@@ -159,6 +159,11 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	}
 	sqlTypes := x.si.columnTypes(table, cols)
 	shape := x.d.keyShapeFor(types, sqlTypes)
+	var join *keyJoin
+	if shape == shapeUnnest && via == "" {
+		j := x.d.unnestJoin(table, cols, types, sqlTypes, st.m.columns())
+		join = &j
+	}
 	per := x.d.keysPerStatement(shape, len(cols), x.s.batch, otherParams(st))
 	rows := make([]int, 0, min(per, n))
 	// Full batches of bind parameters share one text: with two or more,
@@ -189,6 +194,15 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		}
 		if via != "" {
 			cond = via + cond + ")"
+		}
+		if join != nil {
+			key := textKey{st: st, cond: cond}
+			if _, ok := x.joins[key]; !ok {
+				if x.joins == nil {
+					x.joins = make(map[textKey]keyJoin)
+				}
+				x.joins[key] = *join
+			}
 		}
 		rows = rows[:0]
 		for r := i; r < j; r++ {
@@ -373,7 +387,12 @@ func (x *sender) removeStmt(st *step, cond string, args []any) sqlizer {
 		return b
 	}
 	b := sq.Delete(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
-	if cond != "" {
+	if j, ok := x.joins[textKey{st: st, cond: cond}]; ok {
+		// squirrel numbers placeholders by their place in the text: those
+		// of the USING clause come first, so the arrays lead the
+		// arguments, as the first WHERE part's.
+		b = sq.Delete(d.quoteTable(m.table) + j.using).PlaceholderFormat(d.placeholder).Where(sq.Expr(j.on, args...))
+	} else if cond != "" {
 		b = b.Where(sq.Expr(cond, args...))
 	}
 	if st.live {

@@ -584,7 +584,7 @@ func TestPlanningMockVersions(t *testing.T) {
 				},
 				"postgres": {
 					mockBegin{},
-					mockExec{query: `DELETE FROM "docs" WHERE ("id", "version") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), rows: 2},
+					mockExec{query: `DELETE FROM "docs" USING unnest($1::bigint[], $2::bigint[]) AS "k" ("k1", "k2") WHERE "id" = "k"."k1" AND "version" = "k"."k2"`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), rows: 2},
 					mockCommit{},
 				},
 				"mysql": {
@@ -610,7 +610,7 @@ func TestPlanningMockVersions(t *testing.T) {
 				},
 				"postgres": {
 					mockBegin{},
-					mockExec{query: `DELETE FROM "docs" WHERE ("id", "version") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), rows: 1},
+					mockExec{query: `DELETE FROM "docs" USING unnest($1::bigint[], $2::bigint[]) AS "k" ("k1", "k2") WHERE "id" = "k"."k1" AND "version" = "k"."k2"`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), rows: 1},
 					mockRollback{},
 					mockBegin{},
 					mockQuery{query: `SELECT "id" FROM "docs" WHERE ("id", "version") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[])) FOR UPDATE`, args: mockArgs([]int64{1, 2}, []int64{1, 3}), cols: []string{"id"}, rows: [][]driver.Value{{1}}},

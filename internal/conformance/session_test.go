@@ -47,6 +47,16 @@ type mockMembership struct {
 
 func (mockMembership) TableName() string { return "memberships" }
 
+// mockK is named like the alias a PostgreSQL join of keys would take,
+// and so is one of its columns.
+type mockK struct {
+	A  int64 `db:"a,pk"`
+	B  int64 `db:"b,pk"`
+	K1 int64 `db:"k1,scope"`
+}
+
+func (mockK) TableName() string { return "k" }
+
 // mockNoKey has neither a pk tag nor an ID field.
 type mockNoKey struct {
 	Name string `db:"name"`
@@ -569,10 +579,20 @@ func TestMockObjectDeleteSQL(t *testing.T) {
 			opts: []typeddelete.Option{typeddelete.WithDialect(typeddelete.PostgresDialect())},
 			objs: []any{&mockMembership{GroupID: 3, UserID: 4}, &mockMembership{GroupID: 1, UserID: 2}},
 			stmts: []mockExec{{
-				query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`,
+				query: `DELETE FROM "memberships" USING unnest($1::bigint[], $2::bigint[]) AS "k" ("k1", "k2") WHERE "group_id" = "k"."k1" AND "user_id" = "k"."k2"`,
 				args:  mockArgs([]int64{1, 3}, []int64{2, 4}), rows: 2,
 			}},
 			deleted: map[string]int64{"memberships": 2},
+		},
+		{
+			name: "PostgreSQL names the joined arrays apart from the table and its columns",
+			opts: []typeddelete.Option{typeddelete.WithDialect(typeddelete.PostgresDialect()), typeddelete.WithScope("k1", int64(5))},
+			objs: []any{&mockK{K1: 5, A: 1, B: 2}},
+			stmts: []mockExec{{
+				query: `DELETE FROM "k" USING unnest($1::bigint[], $2::bigint[]) AS "_k" ("_k1", "k2") WHERE "a" = "_k"."_k1" AND "b" = "_k"."k2" AND "k1" = $3`,
+				args:  mockArgs([]int64{1}, []int64{2}, 5), rows: 1,
+			}},
+			deleted: map[string]int64{"k": 1},
 		},
 		{
 			name: "PostgresINDialect numbers the placeholders of row values",
