@@ -135,7 +135,7 @@ func PostgresINDialect() *Dialect {
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their
 // protocol, TiDB included. The session's own transactions run at READ
-// COMMITTED, which takes no gap locks. Integer keys are written into the
+// COMMITTED, which takes no gap locks (WithTxOptions sets others). Integer keys are written into the
 // statement as literals (the library formats them from integers, so
 // nothing of the caller's reaches the SQL text), which the server parses
 // faster than it binds parameters; other keys are bound parameters. Keys

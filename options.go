@@ -1,6 +1,7 @@
 package typeddelete
 
 import (
+	"database/sql"
 	"fmt"
 	"log/slog"
 )
@@ -50,6 +51,27 @@ func WithBatchSize(n int) Option {
 	return func(s *Session) {
 		if s.nonNegative("WithBatchSize", int64(n), "the dialect's default") {
 			s.batch = n
+		}
+	}
+}
+
+// WithTxOptions sets the options of the transactions the session begins
+// itself, on a *sql.DB or *sql.Conn, in place of the dialect's: READ
+// COMMITTED on MySQL (see MySQLDialect), the driver's defaults elsewhere.
+// An empty TxOptions runs them at the server's default isolation level.
+// A session over a *sql.Tx works in the caller's transaction, whose
+// options are the caller's. A read-only transaction cannot delete, so
+// ReadOnly is invalid, and so is nil.
+func WithTxOptions(opts *sql.TxOptions) Option {
+	return func(s *Session) {
+		switch {
+		case opts == nil:
+			s.optErr(fmt.Errorf("%w: WithTxOptions(nil): want a *sql.TxOptions; an empty one means the server's defaults", ErrInvalidValue))
+		case opts.ReadOnly:
+			s.optErr(fmt.Errorf("%w: WithTxOptions: a read-only transaction cannot delete", ErrInvalidValue))
+		default:
+			o := *opts
+			s.txOptions = &o
 		}
 	}
 }

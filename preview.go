@@ -199,7 +199,7 @@ func (s *Session) previewPlan(ctx context.Context, p *plan) (pv *Preview, err er
 // it back.
 func (s *Session) previewTx(ctx context.Context) (DBTX, func() error, error) {
 	if b, ok := s.db.(beginner); ok && s.tx == nil {
-		tx, err := b.BeginTx(context.WithoutCancel(ctx), s.dialect.txOptions)
+		tx, err := b.BeginTx(context.WithoutCancel(ctx), s.txOpts())
 		if err != nil {
 			return nil, nil, wrapError("begin", classify(err))
 		}

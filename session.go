@@ -38,6 +38,7 @@ type Session struct {
 	strict      bool
 	batch       int
 	retries     int
+	txOptions   *sql.TxOptions // WithTxOptions; nil: the dialect's
 	hookRetries bool
 	introspect  bool
 	catalog     *Catalog
@@ -779,6 +780,14 @@ func hasHooks(items []item) bool {
 	return false
 }
 
+// txOpts returns the options of the session's own transactions.
+func (s *Session) txOpts() *sql.TxOptions {
+	if s.txOptions != nil {
+		return s.txOptions
+	}
+	return s.dialect.txOptions
+}
+
 // begin opens the session's transaction, or a savepoint in the caller's.
 func (s *Session) begin(ctx context.Context) error {
 	if s.open() {
@@ -788,7 +797,7 @@ func (s *Session) begin(ctx context.Context) error {
 		start := time.Now()
 		// The transaction must outlive a cancelled ctx so that the session,
 		// not database/sql, decides when it ends.
-		tx, err := b.BeginTx(context.WithoutCancel(ctx), s.dialect.txOptions)
+		tx, err := b.BeginTx(context.WithoutCancel(ctx), s.txOpts())
 		s.log(ctx, "begin", "BEGIN", nil, start, -1, err)
 		if err != nil {
 			return wrapError("begin", classify(err))

@@ -293,6 +293,8 @@ func TestOptionsAreValidated(t *testing.T) {
 		{typeddelete.WithMaxRows(-3), "WithMaxRows(-3)"},
 		{typeddelete.WithCatalog(nil), "WithCatalog(nil)"},
 		{typeddelete.WithScope("", 1), `WithScope("", 1)`},
+		{typeddelete.WithTxOptions(nil), "WithTxOptions(nil)"},
+		{typeddelete.WithTxOptions(&sql.TxOptions{ReadOnly: true}), "WithTxOptions: a read-only transaction"},
 	} {
 		s := typeddelete.NewSession(db, o.opt, typeddelete.WithDialect(typeddelete.SQLiteDialect()))
 		err := s.Commit(context.Background())
