@@ -418,12 +418,12 @@ func benchRunCase(b *testing.B, t *benchTable, want int, c benchCase) {
 // session, made outside the timer, as a service makes one per request;
 // the sessions share one Catalog, so the catalog is read once, in the
 // warm-up run.
-func benchLibraryCase(db *sql.DB, register func(*typeddelete.Session) error) benchCase {
+func benchLibraryCase(db *sql.DB, register func(*typeddelete.Session) error, opts ...typeddelete.Option) benchCase {
 	var s *typeddelete.Session
-	catalog := typeddelete.NewCatalog()
+	opts = append([]typeddelete.Option{typeddelete.WithCatalog(typeddelete.NewCatalog())}, opts...)
 	return benchCase{
 		name:    "library",
-		prepare: func() { s = typeddelete.NewSession(db, typeddelete.WithCatalog(catalog)) },
+		prepare: func() { s = typeddelete.NewSession(db, opts...) },
 		run: func(ctx context.Context) error {
 			if err := register(s); err != nil {
 				return err

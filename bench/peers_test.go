@@ -82,6 +82,10 @@ type peerDB struct {
 	gormChunk   int          // keys per statement of GORM past params
 	floors      []benchShape // the dialect's fastest plain shapes; the first warms up
 	perRowSizes int          // how many of the smallest sizes run per-row
+	// serverTx: also run the library with its transactions at the
+	// server's default isolation (WithTxOptions), as the peers' run, in
+	// the cases named *-server-tx.
+	serverTx bool
 
 	gdb *gorm.DB
 	bdb *bun.DB
@@ -135,6 +139,7 @@ func BenchmarkPeersMySQL(b *testing.B) {
 		params: 65535, gormChunk: 60_000,
 		floors:      []benchShape{benchLiteral(5000), benchLiteral(50000), benchIn(5000, false, true)},
 		perRowSizes: 1,
+		serverTx:    true,
 	})
 }
 
@@ -205,6 +210,11 @@ func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
 	// Session.Delete outside the timer, Commit alone. library-slice
 	// registers the slice in one call, library one call per object.
 	cases := []benchCase{benchLibrarySlice(p.db, objs), benchLibraryCommit(p.db, objs), benchLibrary(p.db, objs)}
+	if p.serverTx {
+		c := benchLibraryCase(p.db, func(s *typeddelete.Session) error { return s.Delete(objs) }, peerServerTx)
+		c.name = "library-slice-server-tx"
+		cases = append(cases, c)
+	}
 	for _, s := range p.floors {
 		cases = append(cases, benchFloor(p.db, "floor-"+s.name, s, benchKeys(peerRows, ids)))
 	}
@@ -264,11 +274,18 @@ func peerBulk(b *testing.B, p *peerDB, n int) {
 		return rows.Scan(&want)
 	})
 	age := typeddelete.Col(func(r *peerRow) *int { return &r.Age })
-	benchRunCases(b, t, want, []benchCase{
-		benchLibraryCase(p.db, func(s *typeddelete.Session) error {
-			_, err := typeddelete.Query[peerRow](s).Filter(age.Gt(benchBulkAge)).Delete()
-			return err
-		}),
+	del := func(s *typeddelete.Session) error {
+		_, err := typeddelete.Query[peerRow](s).Filter(age.Gt(benchBulkAge)).Delete()
+		return err
+	}
+	var serverTx []benchCase
+	if p.serverTx {
+		c := benchLibraryCase(p.db, del, peerServerTx)
+		c.name = "library-server-tx"
+		serverTx = append(serverTx, c)
+	}
+	benchRunCases(b, t, want, append([]benchCase{
+		benchLibraryCase(p.db, del),
 		benchFloorExec(p.db, "DELETE FROM "+peerRows+" WHERE age > "+benchPlaceholders(1, p.dollar), benchBulkAge),
 		peerCase("gorm-where", 1, func(ctx context.Context) error {
 			return p.gormTx(ctx, func(tx *gorm.DB) error {
@@ -280,8 +297,12 @@ func peerBulk(b *testing.B, p *peerDB, n int) {
 				return benchWant(want)(tx.NewDelete().Model((*peerRow)(nil)).Where("age > ?", benchBulkAge).Exec(ctx))
 			})
 		}),
-	})
+	}, serverTx...))
 }
+
+// peerServerTx runs the library's transactions at the server's default
+// isolation level, as GORM's and bun's.
+var peerServerTx = typeddelete.WithTxOptions(&sql.TxOptions{})
 
 // peerCascade deletes n/2 loaded parents of n, 10 children each, in one
 // transaction: the library (Cascade relation), the set-based SQL by hand in
