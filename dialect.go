@@ -135,14 +135,15 @@ func PostgresINDialect() *Dialect {
 
 // MySQLDialect is MySQL, MariaDB and the databases that speak their
 // protocol, TiDB included. The session's own transactions run at READ
-// COMMITTED, which takes no gap locks (WithTxOptions sets others). Integer keys are written into the
-// statement as literals (the library formats them from integers, so
-// nothing of the caller's reaches the SQL text), which the server parses
-// faster than it binds parameters; other keys are bound parameters. Keys
-// are sorted so that commits lock rows in the same order, but a DELETE
-// that the optimizer runs as a table scan (small tables, stale statistics)
-// locks every row it reads, so overlapping commits can still deadlock; the
-// session then retries (see WithRetries).
+// COMMITTED, which takes no gap locks (WithTxOptions sets others).
+// Integer keys are written into the statement as literals (the library
+// formats them from integers, so nothing of the caller's reaches the SQL
+// text), which the server parses faster than it binds parameters; other
+// keys are bound parameters. Keys are sorted so that commits lock rows in
+// the same order, but a DELETE that the optimizer runs as a table scan
+// (small tables, stale statistics) locks every row it reads, so
+// overlapping commits can still deadlock; the session then retries (see
+// WithRetries).
 func MySQLDialect() *Dialect {
 	return &Dialect{name: "mysql", placeholder: sq.Question, quote: '`',
 		maxParams: 65535, batchSize: 5000, maxIdent: 64, identRunes: true, lockRows: "FOR UPDATE",
