@@ -83,8 +83,8 @@ type peerDB struct {
 	floors      []benchShape // the dialect's fastest plain shapes; the first warms up
 	perRowSizes int          // how many of the smallest sizes run per-row
 	// serverTx: also run the library with its transactions at the
-	// server's default isolation (WithTxOptions), as the peers' run, in
-	// the cases named *-server-tx.
+	// server's default isolation (WithTxOptions), where GORM's and bun's
+	// run, in the cases named *-server-tx.
 	serverTx bool
 
 	gdb *gorm.DB
