@@ -196,13 +196,10 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 			cond = via + cond + ")"
 		}
 		if join != nil {
-			key := textKey{st: st, cond: cond}
-			if _, ok := x.joins[key]; !ok {
-				if x.joins == nil {
-					x.joins = make(map[textKey]keyJoin)
-				}
-				x.joins[key] = *join
+			if x.joins == nil {
+				x.joins = make(map[textKey]keyJoin)
 			}
+			x.joins[textKey{st: st, cond: cond}] = *join
 		}
 		rows = rows[:0]
 		for r := i; r < j; r++ {
@@ -386,14 +383,16 @@ func (x *sender) removeStmt(st *step, cond string, args []any) sqlizer {
 		}
 		return b
 	}
-	b := sq.Delete(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder)
+	from, where := d.quoteTable(m.table), cond
 	if j, ok := x.joins[textKey{st: st, cond: cond}]; ok {
 		// squirrel numbers placeholders by their place in the text: those
 		// of the USING clause come first, so the arrays lead the
 		// arguments, as the first WHERE part's.
-		b = sq.Delete(d.quoteTable(m.table) + j.using).PlaceholderFormat(d.placeholder).Where(sq.Expr(j.on, args...))
-	} else if cond != "" {
-		b = b.Where(sq.Expr(cond, args...))
+		from, where = from+j.using, j.on
+	}
+	b := sq.Delete(from).PlaceholderFormat(d.placeholder)
+	if where != "" {
+		b = b.Where(sq.Expr(where, args...))
 	}
 	if st.live {
 		b = b.Where(m.softSQL(d, false))

@@ -451,9 +451,9 @@ func benchLibrary[T any](db *sql.DB, objs []*T) benchCase {
 }
 
 // benchLibrarySlice deletes objs with one Session.Delete of the slice, as
-// Query.All returns it, and commits.
-func benchLibrarySlice[T any](db *sql.DB, objs []*T) benchCase {
-	c := benchLibraryCase(db, func(s *typeddelete.Session) error { return s.Delete(objs) })
+// Query.All returns it, and commits, in a session made with opts.
+func benchLibrarySlice[T any](db *sql.DB, objs []*T, opts ...typeddelete.Option) benchCase {
+	c := benchLibraryCase(db, func(s *typeddelete.Session) error { return s.Delete(objs) }, opts...)
 	c.name = "library-slice"
 	return c
 }

@@ -211,7 +211,7 @@ func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
 	// registers the slice in one call, library one call per object.
 	cases := []benchCase{benchLibrarySlice(p.db, objs), benchLibraryCommit(p.db, objs), benchLibrary(p.db, objs)}
 	if p.serverTx {
-		c := benchLibraryCase(p.db, func(s *typeddelete.Session) error { return s.Delete(objs) }, peerServerTx)
+		c := benchLibrarySlice(p.db, objs, peerServerTx)
 		c.name = "library-slice-server-tx"
 		cases = append(cases, c)
 	}
