@@ -336,25 +336,25 @@ func (s *Session) addObject(it *item, obj any, md mode) error {
 			// straight from memory.
 			n := rv.Len()
 			elems := unsafe.Slice((*unsafe.Pointer)(rv.UnsafePointer()), n)
-			grown := false
-			for i, p := range elems {
+			for i := 0; i < n; {
 				var err error
-				switch {
+				switch p := elems[i]; {
 				case p == nil:
 					err = fmt.Errorf("%w: nil %s", ErrInvalidModel, t.Elem())
 				case t.Elem() == s.fastType && md == s.fastMode:
-					if !grown {
-						// Room for the rest at once, not by doubling.
-						s.fastBatch.keys.grow(n - i)
-						grown = true
+					var added int
+					added, err = s.addFastRun(s.fastBatch, elems[i:])
+					i += added
+					if err == nil {
+						continue // at a nil element, or at the end
 					}
-					err = s.addFast(s.fastBatch, p)
 				default:
 					err = s.addObject(it, rv.Index(i).Interface(), md)
 				}
 				if err != nil {
 					return inner(fmt.Sprintf("element %d", i), err)
 				}
+				i++
 			}
 			return nil
 		}
@@ -441,6 +441,54 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		b.ptrs = append(b.ptrs, p)
 	}
 	return nil
+}
+
+// addFastRun is addFast for the objects at ps, all of b's model, up to
+// the first nil pointer: it makes room for them at once and, for a
+// one-column key kept alone (no versions, no objects), checks once what
+// addFast checks per object. It returns how many it added.
+func (s *Session) addFastRun(b *objBatch, ps []unsafe.Pointer) (int, error) {
+	m := b.m
+	b.keys.grow(len(ps))
+	alone := b.vers == nil && b.ptrs == nil && m.version == nil && !keepsObjects(m)
+	switch {
+	case alone && m.int64At != ^uintptr(0):
+		keys := b.keys.ints
+		defer func() { b.keys.ints = keys }()
+		for i, p := range ps {
+			if p == nil {
+				return i, nil
+			}
+			k := *(*int64)(unsafe.Add(p, m.int64At))
+			if k == 0 {
+				return i, fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+			}
+			keys = append(keys, k)
+		}
+	case alone && m.strAt != nil:
+		keys := b.keys.strs
+		defer func() { b.keys.strs = keys }()
+		for i, p := range ps {
+			if p == nil {
+				return i, nil
+			}
+			k := m.strAt(p)
+			if k == "" {
+				return i, fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+			}
+			keys = append(keys, k)
+		}
+	default:
+		for i, p := range ps {
+			if p == nil {
+				return i, nil
+			}
+			if err := s.addFast(b, p); err != nil {
+				return i, err
+			}
+		}
+	}
+	return len(ps), nil
 }
 
 // addBulk registers a bulk delete; objects registered after it start a

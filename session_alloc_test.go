@@ -128,3 +128,67 @@ func TestDeleteOfASliceGrowsOnce(t *testing.T) {
 		t.Errorf("Delete of a slice allocates %.0f times, want a few, none per object or per doubling", allocs)
 	}
 }
+
+// TestDeleteOfASliceReadsKeysInRuns registers slices of int64-, string-
+// and composite-keyed objects, with the model made the session's fast one
+// by the slice's first element or by an earlier call, and checks the keys
+// registered, in order; a nil element or a zero key in the middle fails
+// naming its index and leaves nothing of the call registered.
+func TestDeleteOfASliceReadsKeysInRuns(t *testing.T) {
+	db := sql.OpenDB(unitFakeConnector{})
+	t.Cleanup(func() { db.Close() })
+	newSession := func() *Session { return NewSession(db, WithDialect(SQLiteDialect())) }
+	ints := []*allocIntUser{{ID: 3}, {ID: 1}, {ID: 2}}
+	strs := []*allocStrUser{{Key: "b"}, {Key: "a"}}
+	pairs := []*allocPair{{Tenant: 1, Code: "x"}, {Tenant: 1, Code: "y"}}
+
+	s := newSession()
+	if err := s.Delete(&allocIntUser{ID: 9}); err != nil {
+		t.Fatal(err)
+	}
+	for _, objs := range []any{ints, strs, pairs, ints[:1]} {
+		if err := s.Delete(objs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []any
+	for _, b := range s.pending[0].objs {
+		for i := range b.keys.len() {
+			got = append(got, b.keys.at(i))
+		}
+	}
+	// One batch per model, in the order of the models' first objects.
+	want := []any{int64(9), int64(3), int64(1), int64(2), int64(3), "b", "a", []any{int64(1), "x"}, []any{int64(1), "y"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("registered keys %v, want %v", got, want)
+	}
+
+	for _, tt := range []struct {
+		name string
+		objs any
+		want string
+	}{
+		{"a nil int64-keyed element", []*allocIntUser{{ID: 1}, {ID: 2}, nil, {ID: 4}},
+			"typeddelete: Delete argument 0: element 2: invalid model: nil *typeddelete.allocIntUser"},
+		{"a zero int64 key", []*allocIntUser{{ID: 1}, {ID: 2}, {ID: 3}, {}},
+			"typeddelete: Delete argument 0: element 3: object has a zero primary key: typeddelete.allocIntUser.ID is zero"},
+		{"a zero string key", []*allocStrUser{{Key: "a"}, {}},
+			"typeddelete: Delete argument 0: element 1: object has a zero primary key: typeddelete.allocStrUser.Key is zero"},
+		{"a zero composite key", []*allocPair{{Tenant: 1, Code: "a"}, {Code: "b"}},
+			"typeddelete: Delete argument 0: element 1: object has a zero primary key: typeddelete.allocPair.Tenant (part of the composite key) is zero"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSession()
+			if err := s.Delete(&allocIntUser{ID: 9}); err != nil {
+				t.Fatal(err)
+			}
+			err := s.Delete(tt.objs)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Delete = %v, want %s", err, tt.want)
+			}
+			if n := len(s.pending); n != 1 || len(s.pending[0].objs) != 1 || s.pending[0].objs[0].keys.len() != 1 {
+				t.Fatalf("pending after the failed call: %+v, want only the object registered before", s.pending)
+			}
+		})
+	}
+}

@@ -756,8 +756,10 @@ func BenchmarkSessionDelete(b *testing.B) {
 		name string
 		run  func(b *testing.B)
 	}{
-		{"int64", func(b *testing.B) { benchSessionDelete(b, s, ints) }},
-		{"string", func(b *testing.B) { benchSessionDelete(b, s, strs) }},
+		{"int64", func(b *testing.B) { benchSessionDelete(b, s, ints, false) }},
+		{"string", func(b *testing.B) { benchSessionDelete(b, s, strs, false) }},
+		{"int64-slice", func(b *testing.B) { benchSessionDelete(b, s, ints, true) }},
+		{"string-slice", func(b *testing.B) { benchSessionDelete(b, s, strs, true) }},
 	}
 	for round := range benchRounds(b) {
 		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
@@ -770,8 +772,8 @@ func BenchmarkSessionDelete(b *testing.B) {
 }
 
 // benchSessionDelete is one sub-benchmark of BenchmarkSessionDelete: it
-// deletes objs one call each.
-func benchSessionDelete[T any](b *testing.B, s *typeddelete.Session, objs []*T) {
+// deletes objs one call each, or all in one call of the slice.
+func benchSessionDelete[T any](b *testing.B, s *typeddelete.Session, objs []*T, slice bool) {
 	b.ReportAllocs()
 	var before, after runtime.MemStats
 	var mallocs, bytes uint64
@@ -779,9 +781,15 @@ func benchSessionDelete[T any](b *testing.B, s *typeddelete.Session, objs []*T) 
 	for range b.N {
 		runtime.ReadMemStats(&before)
 		b.StartTimer()
-		for _, o := range objs {
-			if err := s.Delete(o); err != nil {
+		if slice {
+			if err := s.Delete(objs); err != nil {
 				b.Fatal(err)
+			}
+		} else {
+			for _, o := range objs {
+				if err := s.Delete(o); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 		b.StopTimer()
