@@ -79,9 +79,11 @@ func WithTxOptions(opts *sql.TxOptions) Option {
 // WithRetries sets how many times a Commit or Flush runs its transaction
 // again, after a short random wait, when the database aborts it to break a
 // deadlock or keep transactions serializable (ErrSerialization). The
-// default is 3; 0 turns retries off. Only a transaction the session began
-// itself is retried. Hooks run again in a retried transaction (see
-// BeforeDeleter); WithoutHookRetries stops that. A negative n is invalid.
+// default is 3; 0 turns retries off. The rerun that follows a short row
+// count, to find which keys still have rows, is not one of them. Only a
+// transaction the session began itself is retried. Hooks run again in a
+// retried transaction (see BeforeDeleter); WithoutHookRetries stops that.
+// A negative n is invalid.
 func WithRetries(n int) Option {
 	return func(s *Session) {
 		if s.nonNegative("WithRetries", int64(n), "no retries") {

@@ -56,6 +56,7 @@ type Session struct {
 	stamped  []stamp       // soft-deleted objects, stamped once committed
 	last     CommitResult
 	attempt  int // attempt of the transaction being sent, from 1
+	retried  int // retries after serialization failures, at most retries
 
 	fastType  reflect.Type // the pointer type of the last model registered...
 	fastBatch *objBatch    // ...and the batch its objects go to
@@ -544,6 +545,7 @@ func (s *Session) Flush(ctx context.Context) (err error) {
 	if len(s.pending) == 0 {
 		return nil
 	}
+	s.retried = 0
 	if err := s.send(ctx, 1); err != nil {
 		return err
 	}
@@ -582,6 +584,7 @@ func (s *Session) Commit(ctx context.Context) (err error) {
 	if err := ctx.Err(); err != nil && len(s.pending) == 0 {
 		return s.abort(ctx, err)
 	}
+	s.retried = 0
 	for attempt := 1; ; {
 		if len(s.pending) > 0 {
 			if err := s.send(ctx, attempt); err != nil {
@@ -700,7 +703,7 @@ func (s *Session) send(ctx context.Context, first int) error {
 		}
 		// The statements of this attempt are retried on a serialization
 		// failure exactly when the case below says so.
-		retry := retryable && attempt <= s.retries
+		retry := retryable && s.retried < s.retries
 		x := &sender{s: s, ctx: retrying(ctx, retry), conn: s.conn(), d: s.dialect, now: stampNow(), attempt: attempt, res: newResult()}
 		err := x.run(p)
 		switch {
@@ -714,7 +717,8 @@ func (s *Session) send(ctx context.Context, first int) error {
 		case errors.Is(err, errRowCount) && !precise:
 			precise = true
 		case errors.Is(err, ErrSerialization) && retry:
-			if werr := backoff(ctx, attempt); werr != nil {
+			s.retried++
+			if werr := backoff(ctx, s.retried); werr != nil {
 				return s.abort(ctx, errors.Join(prefixed(err), werr))
 			}
 		default:
@@ -746,7 +750,8 @@ func (s *Session) retryCommit(ctx context.Context, err error) (int, error) {
 	if rerr := s.abort(ctx, nil); rerr != nil {
 		return 0, errors.Join(prefixed(err), rerr)
 	}
-	if werr := backoff(ctx, attempt); werr != nil {
+	s.retried++
+	if werr := backoff(ctx, s.retried); werr != nil {
 		return 0, errors.Join(prefixed(err), werr)
 	}
 	return attempt + 1, nil
@@ -765,7 +770,7 @@ func (p *plan) noop() bool {
 // commitRetryable reports whether retryCommit runs the transaction again
 // when its COMMIT fails with a serialization failure.
 func (s *Session) commitRetryable() bool {
-	return s.beginner() && (s.hookRetries || !hasHooks(s.flushed)) && max(s.attempt, 1) <= s.retries
+	return s.beginner() && (s.hookRetries || !hasHooks(s.flushed)) && s.retried < s.retries
 }
 
 // retryKey marks the context of statements whose serialization failure is
@@ -787,7 +792,7 @@ func (s *Session) willRetry(ctx context.Context, err error) bool {
 	return errors.Is(err, ErrSerialization) && ctx.Value(retryKey{}) != nil
 }
 
-// backoff waits before retry attempt n: a random time up to 10 ms × 2^n,
+// backoff waits before the n-th retry: a random time up to 10 ms × 2^n,
 // and at most about 10 seconds.
 func backoff(ctx context.Context, n int) error {
 	t := time.NewTimer(time.Duration(rand.Int64N(int64(10*time.Millisecond) << min(n, 10))))

@@ -102,6 +102,54 @@ func TestMockDeadlocksOnReadsAreRetried(t *testing.T) {
 	})
 }
 
+// TestMockRetriesCountSerializationFailures checks that WithRetries(n)
+// bounds the retries after serialization failures only: the rerun that
+// follows a short row count (to find which keys still have rows) is not
+// one of them, so a deadlock in the rerun is still retried n times.
+func TestMockRetriesCountSerializationFailures(t *testing.T) {
+	ctx := context.Background()
+	del := mockExec{query: "DELETE FROM `pets` WHERE `id` IN (41,42)", rows: 1} // 42 is gone
+	read := "SELECT `id` FROM `pets` WHERE `id` IN (41,42) FOR UPDATE"
+	deadlocked := []mockExpectation{mockBegin{}, mockQuery{query: read, err: mockDeadlockMySQL}, mockRollback{}}
+	for _, tt := range []struct {
+		name       string
+		deadlocks  int
+		wantCommit bool
+	}{
+		{"a deadlock in the rerun is retried", 1, true},
+		{"a second deadlock reaches the caller", 2, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, mock, _ := newMockSession(t, typeddelete.WithDialect(typeddelete.MySQLDialect()), typeddelete.WithRetries(1))
+			planMust(t, "Delete", s.Delete(&planPet{ID: 41}, &planPet{ID: 42}))
+			mockExpect(mock, mockBegin{}, del, mockRollback{})
+			for range tt.deadlocks {
+				mockExpect(mock, deadlocked...)
+			}
+			if tt.wantCommit {
+				mockExpect(mock,
+					mockBegin{},
+					mockQuery{query: read, cols: []string{"id"}, rows: [][]driver.Value{{41}}},
+					mockExec{query: "DELETE FROM `pets` WHERE `id` IN (41)", rows: 1},
+					mockCommit{})
+			}
+			err := s.Commit(ctx)
+			mockVerify(t, mock)
+			if tt.wantCommit {
+				planMust(t, "Commit", err)
+				if got := planMissing(s.LastCommit()); !slices.Equal(got, []string{"pets:[42]"}) {
+					t.Errorf("Missing = %v, want pets:[42]", got)
+				}
+				return
+			}
+			if want := `typeddelete: read from "pets": serialization failure: Error 1213: Deadlock found when trying to get lock`; err == nil || err.Error() != want {
+				t.Errorf("Commit error = %v, want %s", err, want)
+			}
+			mockPending(t, s, 2, 0)
+		})
+	}
+}
+
 // mockHooksRetried are the hook calls of a ship and its crew member whose
 // first attempt failed after the crew's BeforeDelete: BeforeDelete runs
 // again in the second attempt, and the rest only there.
