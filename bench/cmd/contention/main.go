@@ -3,9 +3,15 @@
 // a session per Commit, object deletes of random keys of two tables,
 // registered in random order, and a bulk delete, so that transactions
 // overlap, deadlock, and find keys others deleted (which makes a Commit
-// read which keys exist). It prints one line of counts.
+// read which keys exist). It prints one line of counts: Commits that
+// succeeded, that returned ErrSerialization after the session's retries,
+// the serialization failures (deadlocks) the server reported on the way,
+// retried or not, and the load's wall time.
+// With -isolation server the sessions' transactions run at the server's
+// default isolation (WithTxOptions) instead of the library's own.
 //
 //	go run ./bench/cmd/contention -driver mysql -dsn 'root@tcp(127.0.0.1:3306)/test'
+//	go run ./bench/cmd/contention -driver mysql -dsn 'root@tcp(127.0.0.1:3306)/test' -isolation server
 //	go run ./bench/cmd/contention -driver pgx -dsn 'postgres://postgres@127.0.0.1:5432/test'
 package main
 
@@ -16,9 +22,12 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -47,13 +56,41 @@ func main() {
 	workers := flag.Int("workers", 8, "concurrent sessions")
 	commits := flag.Int("commits", 30, "commits per worker")
 	rows := flag.Int("rows", 400, "rows per table")
+	isolation := flag.String("isolation", "session", "the sessions' isolation: session (the library's own) or server (the server's default)")
 	flag.Parse()
-	if err := run(*driver, *dsn, *workers, *commits, *rows); err != nil {
+	var opts []typeddelete.Option
+	switch *isolation {
+	case "session":
+	case "server":
+		opts = append(opts, typeddelete.WithTxOptions(&sql.TxOptions{}))
+	default:
+		log.Fatalf("-isolation %q: want session or server", *isolation)
+	}
+	if err := run(*driver, *dsn, *workers, *commits, *rows, opts); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(driver, dsn string, workers, commits, rows int) error {
+// failureCounter is a slog.Handler that counts the statements the
+// sessions log as failed with a serialization failure.
+type failureCounter struct{ n atomic.Int64 }
+
+func (c *failureCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (c *failureCounter) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if err, ok := a.Value.Any().(error); ok && a.Key == "error" && errors.Is(err, typeddelete.ErrSerialization) {
+			c.n.Add(1)
+		}
+		return true
+	})
+	return nil
+}
+
+func (c *failureCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *failureCounter) WithGroup(string) slog.Handler      { return c }
+
+func run(driver, dsn string, workers, commits, rows int, opts []typeddelete.Option) error {
 	ctx := context.Background()
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
@@ -76,8 +113,11 @@ func run(driver, dsn string, workers, commits, rows int) error {
 			return err
 		}
 	}
+	failures := &failureCounter{}
+	opts = append(opts, typeddelete.WithLogger(slog.New(failures)))
 	var mu sync.Mutex
 	counts := map[string]int{}
+	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -86,7 +126,7 @@ func run(driver, dsn string, workers, commits, rows int) error {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
 			grp := typeddelete.Col(func(r *rowA) *int { return &r.Grp })
 			for range commits {
-				s := typeddelete.NewSession(db)
+				s := typeddelete.NewSession(db, opts...)
 				var as, bs []any
 				for range 20 {
 					as = append(as, &rowA{ID: 1 + rng.Int64N(int64(rows))})
@@ -120,8 +160,9 @@ func run(driver, dsn string, workers, commits, rows int) error {
 		}()
 	}
 	wg.Wait()
+	elapsed := time.Since(start)
 	total := workers * commits
-	fmt.Printf("driver=%s workers=%d commits=%d ok=%d serialization=%d", driver, workers, total, counts["ok"], counts["serialization"])
+	fmt.Printf("driver=%s workers=%d commits=%d ok=%d serialization=%d deadlocks=%d time=%.2fs", driver, workers, total, counts["ok"], counts["serialization"], failures.n.Load(), elapsed.Seconds())
 	for k, n := range counts {
 		if strings.HasPrefix(k, "other") {
 			fmt.Printf(" [%s]=%d", k, n)
