@@ -334,9 +334,15 @@ func mysqlKind(n int64, msg reflect.Value) error {
 		8004, // TiDB: txn-total-size-limit
 		8175: // TiDB: tidb_mem_quota_query
 		return ErrTransactionTooLarge
-	case 1105: // unknown error, which TiDB also uses for a DELETE over txn-total-size-limit
-		if msg.Kind() == reflect.String && strings.HasPrefix(msg.String(), "txn too large") {
+	case 1105: // unknown error, which TiDB also uses for two of its own
+		switch {
+		case msg.Kind() != reflect.String:
+		case strings.HasPrefix(msg.String(), "txn too large"): // a DELETE over txn-total-size-limit
 			return ErrTransactionTooLarge
+		case msg.String() == "pessimistic lock retry limit reached":
+			// A statement of a pessimistic transaction met a write
+			// conflict on every one of its own retries.
+			return ErrSerialization
 		}
 	}
 	return nil

@@ -68,6 +68,7 @@ var classifyCases = []classifyCase{
 	{"a TiDB conflict after SELECT FOR UPDATE", &mysql.MySQLError{Number: 8002}, typeddelete.ErrSerialization},
 	{"a TiDB transaction over txn-total-size-limit", &mysql.MySQLError{Number: 8004, Message: "Transaction is too large, size: 8388619"}, typeddelete.ErrTransactionTooLarge},
 	{"a TiDB DELETE over txn-total-size-limit", &mysql.MySQLError{Number: 1105, Message: "txn too large, size: 8388644."}, typeddelete.ErrTransactionTooLarge},
+	{"a TiDB statement out of pessimistic lock retries", &mysql.MySQLError{Number: 1105, Message: "pessimistic lock retry limit reached"}, typeddelete.ErrSerialization},
 	{"a TiDB statement over tidb_mem_quota_query", &mysql.MySQLError{Number: 8175}, typeddelete.ErrTransactionTooLarge},
 	{"another unknown error", &mysql.MySQLError{Number: 1105, Message: "other error"}, nil},
 	{"a TiDB PD timeout, which its documentation does not call retryable", &mysql.MySQLError{Number: 9001}, nil},
