@@ -736,11 +736,12 @@ type benchKeyedUser struct {
 func (benchKeyedUser) TableName() string { return "keyed_users" }
 
 // BenchmarkSessionDelete measures Session.Delete alone, for int64 keys and
-// for string keys: one op is 5,000 calls, one object each, into a session
-// that sends nothing; the session is reset with Rollback outside the
-// timer. It reports the cost per object: ns/object, allocs/object and
+// for string keys: one op is 5,000 calls, one object each (keys=int64,
+// keys=string), or one call of the 5,000 as a slice (keys=*-slice), into a
+// session that sends nothing; the session is reset with Rollback outside
+// the timer. It reports the cost per object: ns/object, allocs/object and
 // B/object (allocs/op and B/op are per 5,000). It runs benchRounds rounds
-// of round=R/keys=KIND, alternating which kind goes first.
+// of round=R/keys=KIND, rotating which kind goes first.
 func BenchmarkSessionDelete(b *testing.B) {
 	db := benchOpenSQLite(b)
 	ints := make([]*benchUser, benchDeletes)
