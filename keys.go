@@ -359,16 +359,21 @@ func compareKeys(a, b any) int {
 // keyOf returns the key of the struct v as a keyList holds it, failing
 // with ErrNotPersisted when any part is the zero value.
 func (m *model) keyOf(v reflect.Value) (any, error) {
-	for _, f := range m.pk {
+	for i, f := range m.pk {
 		if v.FieldByIndex(f.index).IsZero() {
-			what := ""
-			if len(m.pk) > 1 {
-				what = " (part of the composite key)"
-			}
-			return nil, fmt.Errorf("%w: %s.%s%s is zero", ErrNotPersisted, m.typ, f.name, what)
+			return nil, m.zeroKey(i)
 		}
 	}
 	return m.rawKey(v), nil
+}
+
+// zeroKey is the ErrNotPersisted of an object whose key part i is zero.
+func (m *model) zeroKey(i int) error {
+	what := ""
+	if len(m.pk) > 1 {
+		what = " (part of the composite key)"
+	}
+	return fmt.Errorf("%w: %s.%s%s is zero", ErrNotPersisted, m.typ, m.pk[i].name, what)
 }
 
 // rawKey returns the key of the struct v as a keyList holds it, without
@@ -511,7 +516,7 @@ func (sl *tupleSlab) key(m *model, p unsafe.Pointer) (any, error) {
 	for i, t := range m.tuple {
 		at := unsafe.Add(p, t.offset)
 		if t.str && *(*string)(at) == "" || !t.str && *(*int64)(at) == 0 {
-			return nil, fmt.Errorf("%w: %s.%s (part of the composite key) is zero", ErrNotPersisted, m.typ, m.pk[i].name)
+			return nil, m.zeroKey(i)
 		}
 	}
 	n := len(m.tuple)

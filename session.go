@@ -410,7 +410,7 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 	if m.int64At != ^uintptr(0) && b.vers == nil && b.ptrs == nil && m.version == nil && !keepsObjects(m) {
 		k := *(*int64)(unsafe.Add(p, m.int64At))
 		if k == 0 {
-			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+			return m.zeroKey(0)
 		}
 		b.keys.ints = append(b.keys.ints, k)
 		return nil
@@ -419,13 +419,13 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 	case m.intAt != nil:
 		k := m.intAt(p)
 		if k == 0 {
-			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+			return m.zeroKey(0)
 		}
 		b.keys.ints = append(b.keys.ints, k)
 	case m.strAt != nil:
 		k := m.strAt(p)
 		if k == "" {
-			return fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+			return m.zeroKey(0)
 		}
 		b.keys.strs = append(b.keys.strs, k)
 	default:
@@ -462,7 +462,7 @@ func (s *Session) addFastRun(b *objBatch, ps []unsafe.Pointer) (int, error) {
 			}
 			k := *(*int64)(unsafe.Add(p, m.int64At))
 			if k == 0 {
-				return i, fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+				return i, m.zeroKey(0)
 			}
 			keys = append(keys, k)
 		}
@@ -475,7 +475,7 @@ func (s *Session) addFastRun(b *objBatch, ps []unsafe.Pointer) (int, error) {
 			}
 			k := m.strAt(p)
 			if k == "" {
-				return i, fmt.Errorf("%w: %s.%s is zero", ErrNotPersisted, m.typ, m.pk[0].name)
+				return i, m.zeroKey(0)
 			}
 			keys = append(keys, k)
 		}
