@@ -452,33 +452,13 @@ func (s *Session) addFastRun(b *objBatch, ps []unsafe.Pointer) (int, error) {
 	m := b.m
 	b.keys.grow(len(ps))
 	alone := b.vers == nil && b.ptrs == nil && m.version == nil && !keepsObjects(m)
+	var n int
+	var zero bool
 	switch {
 	case alone && m.int64At != ^uintptr(0):
-		keys := b.keys.ints
-		defer func() { b.keys.ints = keys }()
-		for i, p := range ps {
-			if p == nil {
-				return i, nil
-			}
-			k := *(*int64)(unsafe.Add(p, m.int64At))
-			if k == 0 {
-				return i, m.zeroKey(0)
-			}
-			keys = append(keys, k)
-		}
+		b.keys.ints, n, zero = appendKeys(b.keys.ints, ps, m.int64At)
 	case alone && m.strAt != nil:
-		keys := b.keys.strs
-		defer func() { b.keys.strs = keys }()
-		for i, p := range ps {
-			if p == nil {
-				return i, nil
-			}
-			k := m.strAt(p)
-			if k == "" {
-				return i, m.zeroKey(0)
-			}
-			keys = append(keys, k)
-		}
+		b.keys.strs, n, zero = appendKeys(b.keys.strs, ps, m.pk[0].offset)
 	default:
 		for i, p := range ps {
 			if p == nil {
@@ -488,8 +468,30 @@ func (s *Session) addFastRun(b *objBatch, ps []unsafe.Pointer) (int, error) {
 				return i, err
 			}
 		}
+		return len(ps), nil
 	}
-	return len(ps), nil
+	if zero {
+		return n, m.zeroKey(0)
+	}
+	return n, nil
+}
+
+// appendKeys appends to keys the key of type K at offset off of each
+// object at ps, up to the first nil pointer or zero key. It returns the
+// keys, how many it appended, and whether it stopped at a zero key.
+func appendKeys[K int64 | string](keys []K, ps []unsafe.Pointer, off uintptr) ([]K, int, bool) {
+	var zero K
+	for i, p := range ps {
+		if p == nil {
+			return keys, i, false
+		}
+		k := *(*K)(unsafe.Add(p, off))
+		if k == zero {
+			return keys, i, true
+		}
+		keys = append(keys, k)
+	}
+	return keys, len(ps), false
 }
 
 // addBulk registers a bulk delete; objects registered after it start a
