@@ -407,7 +407,7 @@ func (s *Session) addObject(it *item, obj any, md mode) error {
 // from memory. Nothing is allocated per object.
 func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 	m := b.m
-	if m.int64At != ^uintptr(0) && b.vers == nil && b.ptrs == nil && m.version == nil && !keepsObjects(m) {
+	if m.int64At != ^uintptr(0) && keysOnly(m) {
 		k := *(*int64)(unsafe.Add(p, m.int64At))
 		if k == 0 {
 			return m.zeroKey(0)
@@ -451,7 +451,7 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 func (s *Session) addFastRun(b *objBatch, ps []unsafe.Pointer) (int, error) {
 	m := b.m
 	b.keys.grow(len(ps))
-	alone := b.vers == nil && b.ptrs == nil && m.version == nil && !keepsObjects(m)
+	alone := keysOnly(m)
 	var n int
 	var zero bool
 	switch {

@@ -41,6 +41,10 @@ type objBatch struct {
 // field back into them.
 func keepsObjects(m *model) bool { return m.before || m.after || m.softDelete != nil }
 
+// keysOnly reports whether a batch of m holds its keys alone: no versions
+// to check and no objects to keep, so its vers and ptrs stay nil.
+func keysOnly(m *model) bool { return m.version == nil && !keepsObjects(m) }
+
 // add appends the object at p with key k and version ver.
 func (b *objBatch) add(k any, ver int64, p unsafe.Pointer) {
 	b.keys.add(k)
@@ -80,7 +84,7 @@ func (b *objBatch) sortUnique() {
 	if b.keys.sorted() {
 		return
 	}
-	if b.vers == nil && b.ptrs == nil {
+	if keysOnly(b.m) {
 		if b.keys.kind == intKeys {
 			slices.Sort(b.keys.ints)
 			b.keys.ints = slices.Compact(b.keys.ints)
