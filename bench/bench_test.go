@@ -880,9 +880,11 @@ func BenchmarkMySQLIsolation(b *testing.B) {
 		name string
 		opts *sql.TxOptions
 	}{{"repeatable-read", nil}, {"read-committed", &sql.TxOptions{Isolation: sql.LevelReadCommitted}}}
-	// run runs each statement of stmts (named by shape) at each level,
-	// in cases named level or level-shape.
-	run := func(b *testing.B, stmts [][2]string, want int) {
+	// stmt is a statement and the shape that names its cases.
+	type stmt struct{ shape, q string }
+	// run runs each of stmts at each level, in cases named level or
+	// level-shape.
+	run := func(b *testing.B, stmts []stmt, want int) {
 		t := benchCreate(b, db, benchMySQL, name, rows)
 		benchDropOnCleanup(b, db, name)
 		var cases []benchCase
@@ -894,13 +896,13 @@ func BenchmarkMySQLIsolation(b *testing.B) {
 						return err
 					}
 					defer tx.Rollback()
-					if err := benchWant(want)(tx.ExecContext(ctx, st[1])); err != nil {
+					if err := benchWant(want)(tx.ExecContext(ctx, st.q)); err != nil {
 						return err
 					}
 					return tx.Commit()
 				}}
-				if st[0] != "" {
-					c.name += "-" + st[0]
+				if st.shape != "" {
+					c.name += "-" + st.shape
 				}
 				cases = append(cases, c)
 			}
@@ -917,7 +919,7 @@ func BenchmarkMySQLIsolation(b *testing.B) {
 			values = strconv.AppendInt(append(values, '('), int64(id), 10)
 			values = append(values, ')')
 		}
-		run(b, [][2]string{
+		run(b, []stmt{
 			{"", "DELETE FROM " + name + " WHERE id IN (" + string(list) + ")"},
 			{"force-primary", "DELETE " + name + " FROM " + name + " FORCE INDEX (PRIMARY) WHERE id IN (" + string(list) + ")"},
 			{"values", "DELETE FROM " + name + " WHERE id IN (SELECT * FROM (VALUES " + string(values) + ") AS v)"},
@@ -931,7 +933,7 @@ func BenchmarkMySQLIsolation(b *testing.B) {
 				want++
 			}
 		}
-		run(b, [][2]string{{"", "DELETE FROM " + name + " WHERE age > " + strconv.Itoa(benchBulkAge)}}, want)
+		run(b, []stmt{{"", "DELETE FROM " + name + " WHERE age > " + strconv.Itoa(benchBulkAge)}}, want)
 	})
 }
 
