@@ -111,12 +111,14 @@
 //
 // Keys travel in batches under the dialect's limits (pk = ANY($1) with one
 // array on PostgreSQL through pgx, integer literals on MySQL, bound
-// parameters elsewhere); a statement text sent more than once in one
-// transaction (the full batches of a step, say) is prepared once. When a
-// batch of registered keys deletes fewer rows than it has keys, the
-// transaction is rolled back and run again in a precise mode that reads
-// which keys exist first, so LastCommit names exactly the keys that
-// matched no row. Any failure rolls everything back and keeps the work
+// parameters elsewhere; on MariaDB, integer keys that fill their range
+// closely as a scan of it, pk BETWEEN lo AND hi AND pk + 0 IN (...),
+// which spares its optimizer one range per key); a statement text sent
+// more than once in one transaction (the full batches of a step, say) is
+// prepared once. When a batch of registered keys deletes fewer rows than
+// it has keys, the transaction is rolled back and run again in a precise
+// mode that reads which keys exist first, so LastCommit names exactly the
+// keys that matched no row. Any failure rolls everything back and keeps the work
 // pending. Foreign-key violations, lock timeouts, serialization
 // failures and transactions too large for the database match
 // ErrForeignKey, ErrLockTimeout, ErrSerialization and

@@ -56,6 +56,10 @@ type keyList struct {
 	// part: the list is a slice of a larger one (slice), the keys of one
 	// statement of several.
 	part bool
+	// scan: the list, where dense, may be sent as a scan of its range
+	// (denseKeys): each key matches at most one row, on a server that
+	// gains from it.
+	scan bool
 }
 
 // newKeyList returns an empty list for m's keys.

@@ -575,14 +575,15 @@ func TestCompareKeys(t *testing.T) {
 }
 
 // unitKeyCondition is keyCond on the primary key of m, with the keys as
-// they are registered; part makes them one statement's part of more.
-func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any, part bool) (string, []any) {
+// they are registered; part makes them one statement's part of more, and
+// scan lets a dense list scan its range.
+func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any, part, scan bool) (string, []any) {
 	t.Helper()
 	l := newKeyList(m)
 	for _, k := range keys {
 		l.add(k)
 	}
-	l.part = part
+	l.part, l.scan = part, scan
 	cond, args, err := d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l, nil)
 	if err != nil {
 		t.Fatalf("keyCond: %v", err)
@@ -595,15 +596,40 @@ func unitDeleteSQL(d *Dialect, m *model, cond string, args []any) sq.DeleteBuild
 	return sq.Delete(d.quoteTable(m.table)).PlaceholderFormat(d.placeholder).Where(sq.Expr(cond, args...))
 }
 
-// spanKeysList is 1,002 keys, 7, then -1000 to 1000 in steps of 2, and
-// spanKeysText their literal list.
-var spanKeysList, spanKeysText = func() ([]any, string) {
-	keys, text := []any{int64(7)}, []string{"7"}
-	for k := int64(-1000); k <= 1000; k += 2 {
-		keys, text = append(keys, k), append(text, strconv.FormatInt(k, 10))
+// unitIntKeys is a list of integer keys and its literal text.
+type unitIntKeys struct {
+	keys []any
+	text string
+}
+
+// unitKeysOf returns the keys ks.
+func unitKeysOf(ks ...int64) unitIntKeys {
+	var l unitIntKeys
+	text := make([]string, len(ks))
+	for i, k := range ks {
+		l.keys, text[i] = append(l.keys, k), strconv.FormatInt(k, 10)
 	}
-	return keys, strings.Join(text, ",")
-}()
+	l.text = strings.Join(text, ",")
+	return l
+}
+
+// unitKeysStep returns n integers from first in steps of step.
+func unitKeysStep(first, step int64, n int) []int64 {
+	ks := make([]int64, n)
+	for i := range ks {
+		ks[i] = first + int64(i)*step
+	}
+	return ks
+}
+
+var (
+	// 1,002 keys, 7, then -1000 to 1000 in steps of 2.
+	spanKeysList = unitKeysOf(append([]int64{7}, unitKeysStep(-1000, 2, 1001)...)...)
+	intKeys3     = unitKeysOf(unitKeysStep(10, 3, 101)...)
+	intKeys4     = unitKeysOf(unitKeysStep(10, 4, 101)...)
+	intKeys100   = unitKeysOf(unitKeysStep(1, 1, 100)...)
+	intKeysWide  = unitKeysOf(append([]int64{math.MinInt64, math.MaxInt64}, unitKeysStep(1, 1, 100)...)...)
+)
 
 func TestKeyCondition(t *testing.T) {
 	users := unitModel[unitUser](t)
@@ -617,51 +643,70 @@ func TestKeyCondition(t *testing.T) {
 		wantArgs []any
 		wantStmt string // the DELETE with the dialect's placeholders
 		part     bool   // the keys are one statement's part of more
+		scan     bool   // a dense list may scan its range
 	}{
 		{"a one-column key on sqlite is an IN list", SQLiteDialect(), users, []any{int64(1), int64(2), int64(3)},
 			`"id" IN (?,?,?)`, []any{int64(1), int64(2), int64(3)},
-			`DELETE FROM "unit_users" WHERE "id" IN (?,?,?)`, false},
+			`DELETE FROM "unit_users" WHERE "id" IN (?,?,?)`, false, false},
 		{"a one-column key on postgres is one array parameter", PostgresDialect(), users, []any{int64(1), int64(2)},
 			`"id" = ANY(?)`, []any{[]int64{1, 2}},
-			`DELETE FROM "unit_users" WHERE "id" = ANY($1)`, false},
+			`DELETE FROM "unit_users" WHERE "id" = ANY($1)`, false, false},
 		{"a one-column string key on postgres is one []string parameter", PostgresDialect(), unitModel[unitSpacedOption](t), []any{"a", "b"},
 			`"code" = ANY(?)`, []any{[]string{"a", "b"}},
-			`DELETE FROM "unit_spaced_options" WHERE "code" = ANY($1)`, false},
+			`DELETE FROM "unit_spaced_options" WHERE "code" = ANY($1)`, false, false},
 		{"a one-column key on postgres without arrays is an IN list with numbered placeholders", PostgresINDialect(), users, []any{int64(1), int64(2)},
 			`"id" IN (?,?)`, []any{int64(1), int64(2)},
-			`DELETE FROM "unit_users" WHERE "id" IN ($1,$2)`, false},
+			`DELETE FROM "unit_users" WHERE "id" IN ($1,$2)`, false, false},
 		{"a one-column integer key on mysql is written as literals", MySQLDialect(), users, []any{int64(1), int64(-2)},
 			"`id` IN (1,-2)", nil,
-			"DELETE FROM `unit_users` WHERE `id` IN (1,-2)", false},
-		{"more than 1,000 integer keys on mysql, one statement of several, also bound their range", MySQLDialect(), users, spanKeysList,
-			"(`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysText + "))", nil,
-			"DELETE FROM `unit_users` WHERE (`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysText + "))", true},
-		{"more than 1,000 integer keys on mysql sent whole are a plain literal list", MySQLDialect(), users, spanKeysList,
-			"`id` IN (" + spanKeysText + ")", nil,
-			"DELETE FROM `unit_users` WHERE `id` IN (" + spanKeysText + ")", false},
+			"DELETE FROM `unit_users` WHERE `id` IN (1,-2)", false, false},
+		{"more than 1,000 integer keys on mysql, one statement of several, also bound their range", MySQLDialect(), users, spanKeysList.keys,
+			"(`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysList.text + "))", nil,
+			"DELETE FROM `unit_users` WHERE (`id` BETWEEN -1000 AND 1000 AND `id` IN (" + spanKeysList.text + "))", true, false},
+		{"more than 1,000 integer keys on mysql sent whole are a plain literal list", MySQLDialect(), users, spanKeysList.keys,
+			"`id` IN (" + spanKeysList.text + ")", nil,
+			"DELETE FROM `unit_users` WHERE `id` IN (" + spanKeysList.text + ")", false, false},
+		{"more than 100 keys of a unique key on mysql, under three integers of range per key, scan their range", MySQLDialect(), users, spanKeysList.keys,
+			"(`id` BETWEEN -1000 AND 1000 AND `id` + 0 IN (" + spanKeysList.text + "))", nil,
+			"DELETE FROM `unit_users` WHERE (`id` BETWEEN -1000 AND 1000 AND `id` + 0 IN (" + spanKeysList.text + "))", false, true},
+		{"dense keys one statement of several scan their range too", MySQLDialect(), users, spanKeysList.keys,
+			"(`id` BETWEEN -1000 AND 1000 AND `id` + 0 IN (" + spanKeysList.text + "))", nil,
+			"DELETE FROM `unit_users` WHERE (`id` BETWEEN -1000 AND 1000 AND `id` + 0 IN (" + spanKeysList.text + "))", true, true},
+		{"101 unique keys every third integer are dense", MySQLDialect(), users, intKeys3.keys,
+			"(`id` BETWEEN 10 AND 310 AND `id` + 0 IN (" + intKeys3.text + "))", nil,
+			"DELETE FROM `unit_users` WHERE (`id` BETWEEN 10 AND 310 AND `id` + 0 IN (" + intKeys3.text + "))", false, true},
+		{"101 unique keys every fourth integer are a plain literal list", MySQLDialect(), users, intKeys4.keys,
+			"`id` IN (" + intKeys4.text + ")", nil,
+			"DELETE FROM `unit_users` WHERE `id` IN (" + intKeys4.text + ")", false, true},
+		{"100 consecutive unique keys are a plain literal list", MySQLDialect(), users, intKeys100.keys,
+			"`id` IN (" + intKeys100.text + ")", nil,
+			"DELETE FROM `unit_users` WHERE `id` IN (" + intKeys100.text + ")", false, true},
+		{"unique keys spanning all of int64 are a plain literal list", MySQLDialect(), users, intKeysWide.keys,
+			"`id` IN (" + intKeysWide.text + ")", nil,
+			"DELETE FROM `unit_users` WHERE `id` IN (" + intKeysWide.text + ")", false, true},
 		{"a one-column string key on mysql is bound parameters", MySQLDialect(), unitModel[unitSpacedOption](t), []any{"a"},
 			"`code` IN (?)", []any{"a"},
-			"DELETE FROM `unit_spaced_options` WHERE `code` IN (?)", false},
+			"DELETE FROM `unit_spaced_options` WHERE `code` IN (?)", false, false},
 		{"a composite key on sqlite is matched as a VALUES list of row values", SQLiteDialect(), members,
 			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
 			`("team_id", "user_id") IN (VALUES (?,?), (?,?))`, []any{int64(1), int64(2), int64(3), int64(4)},
-			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (VALUES (?,?), (?,?))`, false},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (VALUES (?,?), (?,?))`, false, false},
 		{"an integer composite key on postgres travels as one array per column", PostgresDialect(), members,
 			[]any{[]any{int64(1), int64(2)}, []any{int64(3), int64(4)}},
 			`("team_id", "user_id") IN (SELECT * FROM unnest(?::bigint[], ?::bigint[]))`, []any{[]int64{1, 3}, []int64{2, 4}},
-			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`, false},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`, false, false},
 		{"a composite key on postgres without arrays is matched as row values", PostgresINDialect(), members,
 			[]any{[]any{int64(1), int64(2)}},
 			`("team_id", "user_id") IN ((?,?))`, []any{int64(1), int64(2)},
-			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (($1,$2))`, false},
+			`DELETE FROM "unit_memberships" WHERE ("team_id", "user_id") IN (($1,$2))`, false, false},
 		{"an integer composite key on mysql is written as literal row values", MySQLDialect(), members,
 			[]any{[]any{int64(5), int64(6)}, []any{int64(7), int64(8)}},
 			"(`team_id`, `user_id`) IN ((5,6),(7,8))", nil,
-			"DELETE FROM `unit_memberships` WHERE (`team_id`, `user_id`) IN ((5,6),(7,8))", false},
+			"DELETE FROM `unit_memberships` WHERE (`team_id`, `user_id`) IN ((5,6),(7,8))", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gotSQL, gotArgs := unitKeyCondition(t, tt.d, tt.m, tt.keys, tt.part)
+			gotSQL, gotArgs := unitKeyCondition(t, tt.d, tt.m, tt.keys, tt.part, tt.scan)
 			if gotSQL != tt.wantSQL {
 				t.Errorf("SQL = %s\n want %s", gotSQL, tt.wantSQL)
 			}

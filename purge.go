@@ -460,14 +460,15 @@ func (p *purger) decide(ctx context.Context, pl *plan) (int8, error) {
 	if d.chunk == 0 || !pl.lone() || p.m.keyKind != intKeys || p.op.atMost > 0 || s.maxRows > 0 || p.op.returning {
 		return shapePlanned, nil
 	}
-	if d.chunkProbe != "" {
-		var server string
-		if err := s.scalar(ctx, s.conn(), "server version", sq.Expr(d.chunkProbe), &server); err != nil {
+	si := pl.si
+	if si == nil && d.serverProbe != "" {
+		si = &schemaInfo{}
+		if err := s.scalar(ctx, s.conn(), "server version", sq.Expr(d.serverProbe), &si.server); err != nil {
 			return 0, inner("read the server version", err)
 		}
-		if !strings.Contains(server, d.chunkServer) {
-			return shapePlanned, nil
-		}
+	}
+	if !d.marked(si) {
+		return shapePlanned, nil
 	}
 	return shapeOne, nil
 }

@@ -38,6 +38,8 @@ type schemaInfo struct {
 	// defaults holds column defaults by table, where the dialect reads
 	// them: the SQL text of each default.
 	defaults map[string]map[string]string
+	// server is the answer to the dialect's serverProbe, where it has one.
+	server string
 }
 
 // columnTypes returns the SQL types of columns of table, "" where unknown;
@@ -168,6 +170,11 @@ func (s *Session) readSchema(ctx context.Context) (*schemaInfo, error) {
 	}
 	if d.defaults != nil {
 		if si.defaults, err = s.readColumns(ctx, c, d.defaults().PlaceholderFormat(d.placeholder)); err != nil {
+			return nil, err
+		}
+	}
+	if d.serverProbe != "" {
+		if err := s.scalar(ctx, c, readCatalog, sq.Expr(d.serverProbe), &si.server); err != nil {
 			return nil, err
 		}
 	}

@@ -142,6 +142,10 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	versioned := false
 	table := st.m.table
 	via := "" // the foreign key and the subquery that turns parent keys into referenced values
+	// A dense list may be a scan of its range where the keys match one row
+	// each (not parent keys matched against a foreign key) on the server
+	// the dialect marks.
+	scan := (st.sel != selFK || !st.rel.byKey()) && x.d.serverProbe != "" && x.d.marked(x.si)
 	if st.sel == selFK && !st.rel.byKey() {
 		r := st.rel
 		cols, types, table = r.parent.pkColumns(), fieldTypes(r.parent.pk), r.parent.table
@@ -182,6 +186,7 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		j := min(i+per, n)
 		x.repeats = full >= 2 && j-i == per
 		batch := set.keys.slice(i, j)
+		batch.scan = scan
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}

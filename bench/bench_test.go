@@ -1,12 +1,14 @@
 package bench_test
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -620,15 +622,33 @@ func benchIn(chunk int, dollar, prepared bool) benchShape {
 }
 
 // benchLiteral writes the keys into the SQL text as integer literals,
-// chunk per statement, as bun does.
-func benchLiteral(chunk int) benchShape {
-	return benchShape{name: "literal-" + strconv.Itoa(chunk), del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+// chunk per statement, as bun does. With scan, each statement also bounds
+// the keys' range and hides the list from the range optimizer, column
+// BETWEEN lo AND hi AND column + 0 IN (...), as the library does for keys
+// that fill their range closely.
+func benchLiteral(chunk int, scan bool) benchShape {
+	name := "literal-"
+	if scan {
+		name = "literal-scan-"
+	}
+	return benchShape{name: name + strconv.Itoa(chunk), del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
 		var rows int64
 		stmts := 0
 		var q []byte
 		for lo := 0; lo < len(ids); lo += chunk {
-			q = append(q[:0], "DELETE FROM "+table+" WHERE "+column+" IN ("...)
-			for i, id := range ids[lo:min(lo+chunk, len(ids))] {
+			part := ids[lo:min(lo+chunk, len(ids))]
+			q = append(q[:0], "DELETE FROM "+table+" WHERE "...)
+			if scan {
+				q = append(q, column+" BETWEEN "...)
+				q = strconv.AppendInt(q, slices.Min(part), 10)
+				q = append(q, " AND "...)
+				q = strconv.AppendInt(q, slices.Max(part), 10)
+				q = append(q, " AND "+column+" + 0"...)
+			} else {
+				q = append(q, column...)
+			}
+			q = append(q, " IN ("...)
+			for i, id := range part {
 				if i > 0 {
 					q = append(q, ',')
 				}
@@ -923,6 +943,7 @@ func BenchmarkMySQLIsolation(b *testing.B) {
 			{"", "DELETE FROM " + name + " WHERE id IN (" + string(list) + ")"},
 			{"force-primary", "DELETE " + name + " FROM " + name + " FORCE INDEX (PRIMARY) WHERE id IN (" + string(list) + ")"},
 			{"values", "DELETE FROM " + name + " WHERE id IN (SELECT * FROM (VALUES " + string(values) + ") AS v)"},
+			{"range-scan", "DELETE FROM " + name + " WHERE id BETWEEN 2 AND " + strconv.Itoa(rows) + " AND id + 0 IN (" + string(list) + ")"},
 		}, rows/2)
 	})
 	b.Run("bulk=100000", func(b *testing.B) {
@@ -935,6 +956,43 @@ func BenchmarkMySQLIsolation(b *testing.B) {
 		}
 		run(b, []stmt{{"", "DELETE FROM " + name + " WHERE age > " + strconv.Itoa(benchBulkAge)}}, want)
 	})
+}
+
+// BenchmarkMySQLDenseKeys deletes 5,000 loaded objects of 100,000 rows on
+// MariaDB (or MySQL), every step-th row from the first, in one transaction:
+// the plain list of literals against the range scan (BETWEEN, then "+ 0"
+// IN the list) that the library sends for keys under three rows apart,
+// and the library itself, at its own isolation and at the server's, the
+// floors'. Where the scan stops paying is where the library switches.
+func BenchmarkMySQLDenseKeys(b *testing.B) {
+	db := benchOpenServer(b, benchMySQLEnv, "mysql", "root@tcp(127.0.0.1:3306)/test")
+	const rows, keys = 100_000, 5000
+	name := benchMyRow{}.TableName()
+	t := benchCreate(b, db, benchMySQL, name, rows)
+	benchDropOnCleanup(b, db, name)
+	t.keys = keys
+	id := typeddelete.Col(func(r *benchMyRow) *int64 { return &r.ID })
+	all, err := typeddelete.Query[benchMyRow](typeddelete.NewSession(db)).Filter(id.Le(6 * keys)).All(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	slices.SortFunc(all, func(x, y *benchMyRow) int { return cmp.Compare(x.ID, y.ID) })
+	for _, step := range []int{1, 2, 3, 4, 6} {
+		b.Run("step="+strconv.Itoa(step), func(b *testing.B) {
+			var objs []*benchMyRow
+			var ids []int64
+			for i := 0; len(objs) < keys; i += step {
+				objs, ids = append(objs, all[i]), append(ids, all[i].ID)
+			}
+			c := benchLibrarySlice(db, objs, peerServerTx)
+			c.name = "library-slice-server-tx"
+			benchRunCases(b, t, keys, []benchCase{
+				benchLibrarySlice(db, objs), c,
+				benchFloor(db, "floor-literal-5000", benchLiteral(keys, false), benchKeys(name, ids)),
+				benchFloor(db, "floor-literal-scan-5000", benchLiteral(keys, true), benchKeys(name, ids)),
+			})
+		})
+	}
 }
 
 // benchLibraryCommit is benchLibrary with Session.Delete outside the timer:

@@ -137,7 +137,7 @@ func BenchmarkPeersMySQL(b *testing.B) {
 		gorm:   gormmysql.New(gormmysql.Config{Conn: db}),
 		bun:    mysqldialect.New(),
 		params: 65535, gormChunk: 60_000,
-		floors:      []benchShape{benchLiteral(5000), benchLiteral(50000), benchIn(5000, false, true)},
+		floors:      []benchShape{benchLiteral(5000, false), benchLiteral(50000, false), benchLiteral(50000, true), benchIn(5000, false, true)},
 		perRowSizes: 1,
 		serverTx:    true,
 	})

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -2026,6 +2027,107 @@ func TestPlanningBindParameterEdges(t *testing.T) {
 			})
 		}
 	})
+}
+
+func TestPlanningDenseKeys(t *testing.T) {
+	// On MariaDB a list of keys that fills its range closely is sent as
+	// "id" BETWEEN lo AND hi AND "id" + 0 IN (...): the rows between the
+	// keys are scanned too and must be left alone. TiDB, which speaks the
+	// same protocol, gets the plain list.
+	ctx := context.Background()
+	scans := func(sql string) bool { return strings.Contains(sql, "`id` + 0 IN (") }
+	cases := []struct {
+		name  string
+		keys  []int64
+		dense bool // MariaDB's statement scans the range
+	}{
+		{"every other key of 2 to 600", planStep(2, 2, 300), true},
+		{"every third key from -299, negative keys included", planStep(-299, 3, 200), true},
+		{"every fifth key of 5 to 1000", planStep(5, 5, 200), false},
+	}
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		mariadb := tdb.Dialect.Name() == "mysql" && !tdb.tidb()
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				tdb.exec(t, "DROP TABLE IF EXISTS plan_big", "CREATE TABLE plan_big (id BIGINT PRIMARY KEY)")
+				negative := make([]string, 301)
+				for i := range negative {
+					negative[i] = "(" + strconv.Itoa(-i) + ")"
+				}
+				tdb.exec(t, "INSERT INTO plan_big (id) VALUES "+strings.Join(negative, ", "))
+				planFillBig(t, tdb, 1000)
+				want := tdb.ids(t, "plan_big")
+				s := tdb.session()
+				for _, id := range c.keys {
+					planMust(t, "Delete", s.Delete(&planBig{ID: id}))
+				}
+				pv, err := s.Preview(ctx)
+				planMust(t, "Preview", err)
+				if len(pv.Statements) != 1 || scans(pv.Statements[0].SQL) != (c.dense && mariadb) {
+					t.Errorf("statements = %.120q, want one that scans the range: %v", pv.Statements, c.dense && mariadb)
+				}
+				planMust(t, "Commit", s.Commit(ctx))
+				if got := s.LastCommit().Deleted["plan_big"]; got != int64(len(c.keys)) {
+					t.Errorf("LastCommit().Deleted[plan_big] = %d, want %d", got, len(c.keys))
+				}
+				want = slices.DeleteFunc(want, func(id int64) bool { return slices.Contains(c.keys, id) })
+				if got := tdb.ids(t, "plan_big"); !slices.Equal(got, want) {
+					t.Errorf("rows left = %d: %v..., want %d", len(got), got[:min(len(got), 10)], len(want))
+				}
+			})
+		}
+		t.Run("a cascade reads children by the plain list of parent keys", func(t *testing.T) {
+			// Teams 1 to 3 with their projects and tasks, then teams 1000
+			// to 1299 with one project each, 5000 to 5299; every other of
+			// those teams goes.
+			p := planSetup(t, tdb, planTeams)
+			var teams, projects []string
+			for i := range 300 {
+				teams = append(teams, fmt.Sprintf("(%d, 'team')", 1000+i))
+				projects = append(projects, fmt.Sprintf("(%d, %d, 'project')", 5000+i, 1000+i))
+			}
+			tdb.exec(t, "INSERT INTO teams (id, name) VALUES "+strings.Join(teams, ", "),
+				"INSERT INTO projects (id, team_id, name) VALUES "+strings.Join(projects, ", "))
+			s := tdb.session()
+			for _, id := range planStep(1000, 2, 150) {
+				planMust(t, "Delete", s.Delete(&planTeam{ID: id}))
+			}
+			pv, err := s.Preview(ctx)
+			planMust(t, "Preview", err)
+			var got []bool
+			for _, st := range pv.Statements {
+				got = append(got, scans(st.SQL))
+			}
+			// The projects' keys by team_id, then tasks by project_id,
+			// projects and teams by id.
+			want := []bool{false, false, mariadb, mariadb}
+			if tdb.Dialect.Name() != "mysql" {
+				want = []bool{false, false, false, false}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("statements scanning their range = %v, want %v; statements %.100q", got, want, pv.Statements)
+			}
+			planMust(t, "Commit", s.Commit(ctx))
+			if got := s.LastCommit().Deleted; got["teams"] != 150 || got["projects"] != 150 || got["tasks"] != 0 {
+				t.Errorf("LastCommit().Deleted = %v, want 150 teams, 150 projects", got)
+			}
+			if n := p.count(t, "teams"); n != 153 {
+				t.Errorf("teams left = %d, want 153", n)
+			}
+			if n := p.count(t, "projects"); n != 154 {
+				t.Errorf("projects left = %d, want 154", n)
+			}
+		})
+	})
+}
+
+// planStep returns n integers from first in steps of step.
+func planStep(first, step int64, n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = first + int64(i)*step
+	}
+	return out
 }
 
 // planFillBig inserts ids 1..n into plan_big.
