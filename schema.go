@@ -56,9 +56,10 @@ func (si *schemaInfo) columnTypes(table string, cols []string) []string {
 }
 
 // Catalog holds what sessions read from a database's catalog: its foreign
-// keys, which order deletes and check Database relations, and its unique
-// keys, which check that a model's key identifies rows. It is read at the
-// first Commit that needs it and kept until Forget.
+// keys, which order deletes and check Database relations, its unique
+// keys, which check that a model's key identifies rows, and, on MySQL,
+// the server's version, which tells MariaDB from MySQL and TiDB. It is
+// read at the first Commit that needs it and kept until Forget.
 //
 // A session without WithCatalog reads the catalog once for itself. In a
 // service that makes a Session per request, make one Catalog per database
