@@ -364,17 +364,15 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 	switch d.keyShapeFor(types, sqlTypes) {
 	case shapeLiterals:
 		list := literalList(keys, len(cols))
-		n := keys.len()
-		if keys.kind != intKeys || n <= denseKeys {
-			return target + " IN (" + list + ")", nil, nil
-		}
-		lo, hi := slices.Min(keys.ints), slices.Max(keys.ints)
-		span := "(" + target + " BETWEEN " + strconv.FormatInt(lo, 10) + " AND " + strconv.FormatInt(hi, 10) + " AND "
-		switch {
-		case keys.scan && uint64(hi)-uint64(lo) < uint64(n)*denseSpan:
-			return span + target + " + 0 IN (" + list + "))", nil, nil
-		case keys.part && n > spanKeys:
-			return span + target + " IN (" + list + "))", nil, nil
+		if n := keys.len(); keys.kind == intKeys && (keys.scan || keys.part) && n > denseKeys {
+			lo, hi := slices.Min(keys.ints), slices.Max(keys.ints)
+			in := " IN ("
+			if keys.scan && uint64(hi)-uint64(lo) < uint64(n)*denseSpan {
+				in = " + 0 IN ("
+			} else if !keys.part || n <= spanKeys {
+				return target + in + list + ")", nil, nil
+			}
+			return "(" + target + " BETWEEN " + strconv.FormatInt(lo, 10) + " AND " + strconv.FormatInt(hi, 10) + " AND " + target + in + list + "))", nil, nil
 		}
 		return target + " IN (" + list + ")", nil, nil
 	case shapeArray:
