@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -412,7 +413,7 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		if k == 0 {
 			return m.zeroKey(0)
 		}
-		b.keys.ints = append(b.keys.ints, k)
+		b.keys.ints = push(b.keys.ints, k)
 		return nil
 	}
 	switch {
@@ -421,13 +422,13 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		if k == 0 {
 			return m.zeroKey(0)
 		}
-		b.keys.ints = append(b.keys.ints, k)
+		b.keys.ints = push(b.keys.ints, k)
 	case m.strAt != nil:
 		k := m.strAt(p)
 		if k == "" {
 			return m.zeroKey(0)
 		}
-		b.keys.strs = append(b.keys.strs, k)
+		b.keys.strs = push(b.keys.strs, k)
 	default:
 		k, err := b.slab.key(m, p)
 		if err != nil {
@@ -442,6 +443,17 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		b.ptrs = append(b.ptrs, p)
 	}
 	return nil
+}
+
+// push appends v to s, doubling the capacity when s is full: keys
+// registered one Delete at a time are then copied about once as the slice
+// grows, where append's growth of large slices by a quarter copies each
+// about four times (and rescans string keys for the collector each time).
+func push[E any](s []E, v E) []E {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(len(s), 16))
+	}
+	return append(s, v)
 }
 
 // addFastRun is addFast for the objects at ps, all of b's model, up to
