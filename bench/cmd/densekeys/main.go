@@ -15,6 +15,10 @@
 // the median of the per-round ratios.
 //
 //	go run ./bench/cmd/densekeys -dsn 'root@tcp(127.0.0.1:3306)/test'
+//
+// With -isolation it runs the scan both ways instead: at READ COMMITTED
+// and at REPEATABLE READ (the server's default), for what the dialect's
+// isolation costs each statement.
 package main
 
 import (
@@ -38,6 +42,7 @@ func main() {
 	cases := flag.String("cases", "10000:5000:2,100000:50000:2,1000000:50000:2,100000:5000:1,100000:5000:3,100000:5000:4,100000:5000:6",
 		"rows:keys:step, comma-separated")
 	rounds := flag.Int("rounds", 15, "rounds per case, each both ways")
+	isolation := flag.Bool("isolation", false, "run the scan at READ COMMITTED and at REPEATABLE READ instead of the plain list against the scan")
 	flag.Parse()
 	if *dsn == "" {
 		fmt.Fprintln(os.Stderr, "densekeys: set -dsn or TYPEDDELETE_MYSQL_DSN")
@@ -48,7 +53,19 @@ func main() {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	ctx := context.Background()
-	fmt.Println("| Rows | Keys | Rows per key | plain list | range scan | scan ÷ plain, paired |")
+	// way[0] and way[1] are the two ways compared: a statement and the
+	// isolation it runs at.
+	type way struct {
+		scan bool
+		iso  sql.IsolationLevel
+	}
+	ways := [2]way{{false, sql.LevelReadCommitted}, {true, sql.LevelReadCommitted}}
+	header := "| Rows | Keys | Rows per key | plain list | range scan | scan ÷ plain, paired |"
+	if *isolation {
+		ways = [2]way{{true, sql.LevelReadCommitted}, {true, sql.LevelRepeatableRead}}
+		header = "| Rows | Keys | Rows per key | scan, READ COMMITTED | scan, REPEATABLE READ | REPEATABLE READ ÷ READ COMMITTED, paired |"
+	}
+	fmt.Println(header)
 	fmt.Println("|---:|---:|---:|---:|---:|---:|")
 	filled := 0
 	for _, c := range strings.Split(*cases, ",") {
@@ -72,13 +89,19 @@ func main() {
 		hi := strconv.Itoa(1 + (keys-1)*step)
 		plain := "DELETE FROM " + table + " WHERE id IN (" + string(list) + ")"
 		scan := "DELETE FROM " + table + " WHERE id BETWEEN 1 AND " + hi + " AND id + 0 IN (" + string(list) + ")"
+		stmt := func(w way) string {
+			if w.scan {
+				return scan
+			}
+			return plain
+		}
 		var tp, ts, ratios []float64
 		for r := range *rounds + 1 {
-			a, b := plain, scan
+			a, b := ways[0], ways[1]
 			if r%2 == 1 {
 				a, b = b, a
 			}
-			ta, tb := timed(ctx, db, a, keys), timed(ctx, db, b, keys)
+			ta, tb := timed(ctx, db, stmt(a), a.iso, keys), timed(ctx, db, stmt(b), b.iso, keys)
 			if r == 0 {
 				continue // warm-up
 			}
@@ -115,10 +138,10 @@ func fill(ctx context.Context, db *sql.DB, rows int) {
 	check(err)
 }
 
-// timed runs q in a READ COMMITTED transaction, checks that it deleted
-// want rows, rolls back and returns the statement's time in milliseconds.
-func timed(ctx context.Context, db *sql.DB, q string, want int) float64 {
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+// timed runs q in a transaction at iso, checks that it deleted want rows,
+// rolls back and returns the statement's time in milliseconds.
+func timed(ctx context.Context, db *sql.DB, q string, iso sql.IsolationLevel, want int) float64 {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: iso})
 	check(err)
 	defer tx.Rollback()
 	start := time.Now()
