@@ -434,21 +434,22 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		if err != nil {
 			return err
 		}
-		b.keys.anys = append(b.keys.anys, k)
+		b.keys.anys = push(b.keys.anys, k)
 	}
 	if m.version != nil {
-		b.vers = append(b.vers, m.versionOf(reflect.NewAt(m.typ, p).Elem()))
+		b.vers = push(b.vers, m.versionOf(reflect.NewAt(m.typ, p).Elem()))
 	}
 	if keepsObjects(m) {
-		b.ptrs = append(b.ptrs, p)
+		b.ptrs = push(b.ptrs, p)
 	}
 	return nil
 }
 
-// push appends v to s, doubling the capacity when s is full: keys
-// registered one Delete at a time are then copied about once as the slice
-// grows, where append's growth of large slices by a quarter copies each
-// about four times (and rescans string keys for the collector each time).
+// push appends v to s, doubling the capacity when s is full: keys (and
+// versions, objects) registered one Delete at a time are then copied about
+// once as the slice grows, where append's growth of large slices by a
+// quarter copies each about four times, and the collector rescans the
+// copies of string keys and pointers each time.
 func push[E any](s []E, v E) []E {
 	if len(s) == cap(s) {
 		s = slices.Grow(s, max(len(s), 16))

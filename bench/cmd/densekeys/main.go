@@ -53,7 +53,7 @@ func main() {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	ctx := context.Background()
-	// way[0] and way[1] are the two ways compared: a statement and the
+	// ways[0] and ways[1] are the two ways compared: a statement and the
 	// isolation it runs at.
 	type way struct {
 		scan bool
