@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -452,7 +451,9 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 // copies of string keys and pointers each time.
 func push[E any](s []E, v E) []E {
 	if len(s) == cap(s) {
-		s = slices.Grow(s, max(len(s), 16))
+		grown := make([]E, len(s), max(2*len(s), 16))
+		copy(grown, s)
+		s = grown
 	}
 	return append(s, v)
 }
