@@ -124,7 +124,14 @@ func TestDeleteOfASliceGrowsOnce(t *testing.T) {
 		}
 	}
 	t.Logf("%.0f allocations for %d objects in one call", allocs, n)
-	if allocs > 16 {
+	// The race detector's runtime allocates a few times more now and then
+	// (13 to 17 in 30 runs); one allocation per doubling would still add
+	// about 14.
+	limit := 16.0
+	if raceEnabled {
+		limit = 22
+	}
+	if allocs > limit {
 		t.Errorf("Delete of a slice allocates %.0f times, want a few, none per object or per doubling", allocs)
 	}
 }
