@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -451,9 +452,7 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 // copies of string keys and pointers each time.
 func push[E any](s []E, v E) []E {
 	if len(s) == cap(s) {
-		grown := make([]E, len(s), max(2*len(s), 16))
-		copy(grown, s)
-		s = grown
+		s = slices.Grow(s, max(len(s), 16))
 	}
 	return append(s, v)
 }
