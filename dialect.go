@@ -366,13 +366,14 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 		list := literalList(keys, len(cols))
 		if n := keys.len(); keys.kind == intKeys && (keys.scan || keys.part) && n > denseKeys {
 			lo, hi := slices.Min(keys.ints), slices.Max(keys.ints)
-			in := " IN ("
-			if keys.scan && uint64(hi)-uint64(lo) < uint64(n)*denseSpan {
-				in = " + 0 IN ("
-			} else if !keys.part || n <= spanKeys {
-				return target + in + list + ")", nil, nil
+			dense := keys.scan && uint64(hi)-uint64(lo) < uint64(n)*denseSpan
+			if dense || keys.part && n > spanKeys {
+				in := " IN ("
+				if dense {
+					in = " + 0 IN ("
+				}
+				return "(" + target + " BETWEEN " + strconv.FormatInt(lo, 10) + " AND " + strconv.FormatInt(hi, 10) + " AND " + target + in + list + "))", nil, nil
 			}
-			return "(" + target + " BETWEEN " + strconv.FormatInt(lo, 10) + " AND " + strconv.FormatInt(hi, 10) + " AND " + target + in + list + "))", nil, nil
 		}
 		return target + " IN (" + list + ")", nil, nil
 	case shapeArray:
