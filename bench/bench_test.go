@@ -732,15 +732,23 @@ func benchFloorExec(db *sql.DB, q string, args ...any) benchCase {
 
 // BenchmarkSQLiteDelete deletes 5,000 loaded objects (every other id of
 // 10,000 rows) in one transaction on a WAL SQLite file: the library
-// (Session.Delete per object, then Commit) against the hand-written floor
-// (IN chunks of 500) and per-row prepared DELETEs.
+// (Session.Delete per object, then Commit) against the hand-written
+// shapes of the same delete: IN chunks of 500 bound parameters, sent
+// plainly and prepared once; the keys as integer literals in the SQL
+// text, 500 per statement and all 5,000 in one (bun's shape); one JSON
+// array parameter through json_each; and per-row prepared DELETEs.
 func BenchmarkSQLiteDelete(b *testing.B) {
 	t := benchCreate(b, benchOpenSQLite(b), benchSQLite, "users", benchRows)
 	objs, ids := benchLoad(b, t.db, func(u *benchUser) int64 { return u.ID })
+	floor := func(s benchShape) benchCase { return benchFloor(t.db, "floor-"+s.name, s, benchKeys("users", ids)) }
 	benchRunCases(b, t, benchDeletes, []benchCase{
 		benchLibrary(t.db, objs),
-		benchFloor(t.db, "floor-in-500", benchIn(benchChunk, false, false), benchKeys("users", ids)),
+		floor(benchIn(benchChunk, false, false)),
 		benchLibraryCommit(t.db, objs),
+		floor(benchIn(benchChunk, false, true)),
+		floor(benchLiteral(benchChunk, false)),
+		floor(benchLiteral(benchDeletes, false)),
+		floor(benchJSONEach()),
 		benchFloor(t.db, "per-row", benchPerRow(false), benchKeys("users", ids)),
 	})
 }
