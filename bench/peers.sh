@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# peers.sh - run the whole peers benchmark, each group at the iterations
+# its cases need for a steady median: 20 per case and round for 5,000 keys
+# (a few milliseconds each, where 5 iterations left the library's own
+# cases 10-20% apart), 10 for 50,000 keys, 5 for 500,000 keys, the bulk
+# delete and the cascade, which take longest to restore.
+#
+# Usage, from anywhere (output on stdout, for bench/cmd/chart):
+#
+#   bash bench/peers.sh | tee peers.txt
+#
+# It reads what `go test -bench Peers` reads: TYPEDDELETE_POSTGRES_DSN,
+# TYPEDDELETE_MYSQL_DSN and TYPEDDELETE_BENCH_ROUNDS (rounds per group).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+run() {
+	go test -run '^$' -bench "Peers(SQLite|Postgres|MySQL)/$1" -benchtime "$2" -timeout 3h .
+}
+
+run 'keys=5000$' 20x
+run 'keys=50000$' 10x
+run '(keys=500000|bulk=.*|cascade=.*)$' 5x
