@@ -57,8 +57,9 @@ func (l *pauseLog) Handle(_ context.Context, r slog.Record) error {
 }
 
 // waitForLockWait returns once the connection with id conn waits for a
-// row lock, as the server reports it.
-func waitForLockWait(t *testing.T, ctx context.Context, tdb *testDB, conn int64) {
+// row lock, as the server reports it. It fails at once if that
+// connection's statement ends first (done): it did not wait.
+func waitForLockWait(t *testing.T, ctx context.Context, tdb *testDB, conn int64, done <-chan error) {
 	t.Helper()
 	q := "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ? AND trx_state = 'LOCK WAIT'"
 	switch {
@@ -75,7 +76,11 @@ func waitForLockWait(t *testing.T, ctx context.Context, tdb *testDB, conn int64)
 		if n > 0 {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case err := <-done:
+			t.Fatalf("connection %d ended its statement without waiting for a lock (error: %v)", conn, err)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
@@ -149,12 +154,16 @@ func TestDeadlockOnAReadIsRetried(t *testing.T) {
 				case err := <-done:
 					t.Fatalf("Commit returned %v before it locked ship 1", err)
 				}
+				// A server may send a result's columns, which end the
+				// session's QueryContext and so come before its log, ahead
+				// of the rows it locks: give the read time to lock ship 1.
+				time.Sleep(100 * time.Millisecond)
 				otherDone := make(chan error, 1)
 				go func() {
 					var id int64
 					otherDone <- other.QueryRowContext(ctx, "SELECT id FROM ships WHERE id = 1 FOR UPDATE").Scan(&id)
 				}()
-				waitForLockWait(t, ctx, tdb, conn)
+				waitForLockWait(t, ctx, tdb, conn, otherDone)
 				close(pause.resume)
 				// The session's transaction is aborted, which frees ship 1.
 				if err := <-otherDone; err != nil {
