@@ -140,6 +140,15 @@ func TestDeadlockOnAReadIsRetried(t *testing.T) {
 				}
 
 				pause := newPauseLog("ships", "FOR UPDATE")
+				// A failure before the resume below lets the paused Commit
+				// go on, to end its transaction, not hold it for the run.
+				t.Cleanup(func() {
+					select {
+					case <-pause.resume:
+					default:
+						close(pause.resume)
+					}
+				})
 				opts := []typeddelete.Option{typeddelete.WithLogger(slog.New(pause))}
 				if !retries {
 					opts = append(opts, typeddelete.WithRetries(0))
