@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,18 +20,22 @@ import (
 
 // pauseLog is a slog.Handler that, the first time the session logs a
 // statement whose SQL holds every string of match, says so on reached and
-// waits for resume: the Commit then holds the locks of that statement and
-// has sent nothing after it.
+// waits for release: the Commit then holds the locks of that statement
+// and has sent nothing after it.
 type pauseLog struct {
 	match   []string
 	reached chan struct{}
 	resume  chan struct{}
 	paused  atomic.Bool
+	once    sync.Once
 }
 
 func newPauseLog(match ...string) *pauseLog {
 	return &pauseLog{match: match, reached: make(chan struct{}), resume: make(chan struct{})}
 }
+
+// release lets the paused Commit go on; later calls do nothing.
+func (l *pauseLog) release() { l.once.Do(func() { close(l.resume) }) }
 
 func (l *pauseLog) Enabled(context.Context, slog.Level) bool { return true }
 func (l *pauseLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
@@ -140,15 +145,9 @@ func TestDeadlockOnAReadIsRetried(t *testing.T) {
 				}
 
 				pause := newPauseLog("ships", "FOR UPDATE")
-				// A failure before the resume below lets the paused Commit
+				// A failure before the release below lets the paused Commit
 				// go on, to end its transaction, not hold it for the run.
-				t.Cleanup(func() {
-					select {
-					case <-pause.resume:
-					default:
-						close(pause.resume)
-					}
-				})
+				t.Cleanup(pause.release)
 				opts := []typeddelete.Option{typeddelete.WithLogger(slog.New(pause))}
 				if !retries {
 					opts = append(opts, typeddelete.WithRetries(0))
@@ -173,7 +172,7 @@ func TestDeadlockOnAReadIsRetried(t *testing.T) {
 					otherDone <- other.QueryRowContext(ctx, "SELECT id FROM ships WHERE id = 1 FOR UPDATE").Scan(&id)
 				}()
 				waitForLockWait(t, ctx, tdb, conn, otherDone)
-				close(pause.resume)
+				pause.release()
 				// The session's transaction is aborted, which frees ship 1.
 				if err := <-otherDone; err != nil {
 					t.Fatalf("the other transaction was aborted, not the session's: %v", err)
