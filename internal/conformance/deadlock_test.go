@@ -64,6 +64,10 @@ func (l *pauseLog) Handle(_ context.Context, r slog.Record) error {
 // waitForLockWait returns once the connection with id conn waits for a
 // row lock, as the server reports it. It fails at once if that
 // connection's statement ends first (done): it did not wait.
+//
+// It asks every 200 ms: InnoDB refreshes INNODB_TRX only when no one
+// has read it for 100 ms, so a faster poll reads the same stale copy,
+// from before the wait began, until the wait times out.
 func waitForLockWait(t *testing.T, ctx context.Context, tdb *testDB, conn int64, done <-chan error) {
 	t.Helper()
 	q := "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ? AND trx_state = 'LOCK WAIT'"
@@ -84,7 +88,7 @@ func waitForLockWait(t *testing.T, ctx context.Context, tdb *testDB, conn int64,
 		select {
 		case err := <-done:
 			t.Fatalf("connection %d ended its statement without waiting for a lock (error: %v)", conn, err)
-		case <-time.After(10 * time.Millisecond):
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
