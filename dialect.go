@@ -862,8 +862,14 @@ func mysqlUniqueKeys() sq.SelectBuilder {
 		OrderBy("TABLE_NAME", "2", "SEQ_IN_INDEX")
 }
 
+// postgresColumnTypes reads each column's type without its modifier, the
+// type that arrays of keys are cast to: a cast to VARCHAR(4) would cut a
+// longer key to a row's key, one to NUMERIC(5,2) round it. Without a
+// modifier, CHARACTER and BIT name the types of length 1, so those two
+// are named by their unlimited forms.
 func postgresColumnTypes() sq.SelectBuilder {
-	return sq.Select("c.relname", "a.attname", "format_type(a.atttypid, a.atttypmod)").
+	return sq.Select("c.relname", "a.attname",
+		`CASE a.atttypid WHEN 'bpchar'::regtype THEN 'bpchar' WHEN 'bit'::regtype THEN '"bit"' ELSE format_type(a.atttypid, NULL) END`).
 		From("pg_attribute a").
 		Join("pg_class c ON c.oid = a.attrelid").
 		Join("pg_namespace n ON n.oid = c.relnamespace").

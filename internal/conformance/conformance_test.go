@@ -1827,6 +1827,77 @@ func TestConformanceIntegerCompositeKeys(t *testing.T) {
 	})
 }
 
+// confCode has a one-column text key of at most four characters.
+type confCode struct {
+	Code string `db:"code,pk"`
+}
+
+func (confCode) TableName() string { return "conf_codes" }
+
+// confCodePair has a key of an integer and a text of at most four
+// characters.
+type confCodePair struct {
+	A    int64  `db:"a,pk"`
+	Code string `db:"code,pk"`
+}
+
+func (confCodePair) TableName() string { return "conf_code_pairs" }
+
+// TestConformanceKeysLongerThanTheirColumn deletes keys longer than their
+// VARCHAR(4) column, whose first four characters are those of a row: such
+// a key matches no row and is missing. On PostgreSQL the keys travel as
+// arrays cast to the column's type, which must not cut them to its length:
+// 1,000 one-column keys (the scalar-subquery form) and composite keys
+// (unnest).
+func TestConformanceKeysLongerThanTheirColumn(t *testing.T) {
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		tdb.exec(t, "CREATE TABLE conf_codes (code VARCHAR(4) PRIMARY KEY)",
+			"CREATE TABLE conf_code_pairs (a BIGINT NOT NULL, code VARCHAR(4) NOT NULL, PRIMARY KEY (a, code))",
+			"INSERT INTO conf_code_pairs (a, code) VALUES (1, 'r998'), (1, 'r999')")
+		var codes []*confCode
+		var rows strings.Builder
+		rows.WriteString("INSERT INTO conf_codes (code) VALUES ")
+		for i := range 1000 {
+			code := fmt.Sprintf("r%03d", i)
+			if i > 0 {
+				rows.WriteString(", ")
+			}
+			rows.WriteString("('" + code + "')")
+			if i == 999 {
+				code += "!"
+			}
+			codes = append(codes, &confCode{Code: code})
+		}
+		tdb.exec(t, rows.String())
+		s := tdb.session()
+		if err := s.Delete(codes, &confCodePair{A: 1, Code: "r998"}, &confCodePair{A: 1, Code: "r999!"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		left, err := typeddelete.Query[confCode](s).All(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) != 1 || left[0].Code != "r999" {
+			t.Errorf("conf_codes left %v, want r999 alone", left)
+		}
+		pairs, err := typeddelete.Query[confCodePair](s).All(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pairs) != 1 || *pairs[0] != (confCodePair{A: 1, Code: "r999"}) {
+			t.Errorf("conf_code_pairs left %v, want (1, r999) alone", pairs)
+		}
+		got := confMissing(s.LastCommit())
+		slices.Sort(got)
+		if want := []string{"conf_code_pairs:1/r999!", "conf_codes:r999!"}; !slices.Equal(got, want) {
+			t.Errorf("LastCommit().Missing = %v, want %v", got, want)
+		}
+	})
+}
+
 // TestIterDeletesAsItReads registers a delete for each row Iter yields and
 // stops the loop early: the sequence must end without yielding again, the
 // rows must be released (the next read and the Commit run on the same
