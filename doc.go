@@ -110,7 +110,8 @@
 // and hooks run in delete order, children before parents.
 //
 // Keys travel in batches under the dialect's limits (pk = ANY($1) with one
-// array on PostgreSQL through pgx, integer literals on MySQL, bound
+// array on PostgreSQL through pgx, from 1,000 keys in a scalar subquery
+// the planner does not estimate key by key, integer literals on MySQL, bound
 // parameters elsewhere; on MariaDB, integer keys that fill their range
 // closely as a scan of it, pk BETWEEN lo AND hi AND pk + 0 IN (...),
 // which spares its optimizer one range per key); a statement text sent

@@ -629,7 +629,25 @@ var (
 	intKeys4     = unitKeysOf(unitKeysStep(10, 4, 101)...)
 	intKeys100   = unitKeysOf(unitKeysStep(1, 1, 100)...)
 	intKeysWide  = unitKeysOf(append([]int64{math.MinInt64, math.MaxInt64}, unitKeysStep(1, 1, 100)...)...)
+	intKeys999   = unitKeysOf(unitKeysStep(1, 1, 999)...)
+	intKeys1000  = unitKeysOf(unitKeysStep(1, 1, 1000)...)
+	strKeys1000  = func() []any {
+		ks := make([]any, 1000)
+		for i := range ks {
+			ks[i] = "k" + strconv.Itoa(i)
+		}
+		return ks
+	}()
 )
+
+// unitStrings returns keys, which are strings, as a []string.
+func unitStrings(keys []any) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.(string)
+	}
+	return out
+}
 
 func TestKeyCondition(t *testing.T) {
 	users := unitModel[unitUser](t)
@@ -653,6 +671,15 @@ func TestKeyCondition(t *testing.T) {
 			`DELETE FROM "unit_users" WHERE "id" = ANY($1)`, false, false},
 		{"a one-column string key on postgres is one []string parameter", PostgresDialect(), unitModel[unitSpacedOption](t), []any{"a", "b"},
 			`"code" = ANY(?)`, []any{[]string{"a", "b"}},
+			`DELETE FROM "unit_spaced_options" WHERE "code" = ANY($1)`, false, false},
+		{"999 integer keys on postgres are one array parameter", PostgresDialect(), users, intKeys999.keys,
+			`"id" = ANY(?)`, []any{unitKeysStep(1, 1, 999)},
+			`DELETE FROM "unit_users" WHERE "id" = ANY($1)`, false, false},
+		{"1,000 integer keys on postgres are one array in a scalar subquery, hidden from the planner", PostgresDialect(), users, intKeys1000.keys,
+			`"id" = ANY((SELECT ?::bigint[])::bigint[])`, []any{unitKeysStep(1, 1, 1000)},
+			`DELETE FROM "unit_users" WHERE "id" = ANY((SELECT $1::bigint[])::bigint[])`, false, false},
+		{"1,000 string keys of a column of unknown type on postgres are one array parameter", PostgresDialect(), unitModel[unitSpacedOption](t), strKeys1000,
+			`"code" = ANY(?)`, []any{unitStrings(strKeys1000)},
 			`DELETE FROM "unit_spaced_options" WHERE "code" = ANY($1)`, false, false},
 		{"a one-column key on postgres without arrays is an IN list with numbered placeholders", PostgresINDialect(), users, []any{int64(1), int64(2)},
 			`"id" IN (?,?)`, []any{int64(1), int64(2)},

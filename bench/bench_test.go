@@ -14,7 +14,8 @@ import (
 	"testing"
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/typeddelete/typeddelete"
 	"github.com/typeddelete/typeddelete/sqlite"
@@ -874,6 +875,45 @@ func BenchmarkPostgresDelete(b *testing.B) {
 		benchFloor(db, "floor-in-500", benchIn(500, true, false), benchKeys(name, ids)),
 		benchFloor(db, "per-row", benchPerRow(true), benchKeys(name, ids)),
 	})
+}
+
+// BenchmarkPostgresExecMode measures what pgx's statement cache is worth
+// to a delete of 50,000 loaded objects, every other row of 100,000. With
+// the cache, pgx's default, a connection prepares "id = ANY($1)" once and
+// PostgreSQL plans it for the array's values on its first five
+// executions, then once for any array. Without it (cases *-exec,
+// default_query_exec_mode=exec, as behind a pooler in transaction mode)
+// it plans every execution for the values: 50,000 selectivity estimates.
+// floor-hidden hides the array from the planner in a scalar subquery,
+// = ANY((SELECT $1::bigint[])::bigint[]), as the library sends 1,000 keys
+// or more.
+func BenchmarkPostgresExecMode(b *testing.B) {
+	db := benchOpenServer(b, benchPostgresEnv, "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	cfg, err := pgx.ParseConfig(os.Getenv(benchPostgresEnv))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	exec := stdlib.OpenDB(*cfg)
+	b.Cleanup(func() { exec.Close() })
+	const keys = 50_000
+	t, objs, ids := peerLoad(b, db, benchPostgres, keys)
+	hidden := benchShape{name: "hidden", del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+		n, err := benchAffected(tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE "+column+" = ANY((SELECT $1::bigint[])::bigint[])", ids))
+		return n, 1, err
+	}}
+	var cases []benchCase
+	for _, m := range []struct {
+		db     *sql.DB
+		suffix string
+	}{{db, ""}, {exec, "-exec"}} {
+		lib := benchLibrarySlice(m.db, objs)
+		lib.name += m.suffix
+		cases = append(cases, lib,
+			benchFloor(m.db, "floor-any"+m.suffix, benchAny(), benchKeys(peerRows, ids)),
+			benchFloor(m.db, "floor-hidden"+m.suffix, hidden, benchKeys(peerRows, ids)))
+	}
+	benchRunCases(b, t, keys, cases)
 }
 
 // BenchmarkMySQLDelete deletes every other row of 10,000 on MariaDB (or

@@ -190,22 +190,7 @@ func peerCase(name string, stmts int, run func(ctx context.Context) error) bench
 // transaction: the library, the dialect's floors, GORM, bun and, when
 // perRow, one statement per key.
 func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
-	t := benchCreate(b, p.db, p.benchDialect, peerRows, 2*k)
-	benchDropOnCleanup(b, p.db, peerRows)
-	t.keys = k
-	var objs []*peerRow
-	var ids []int64
-	benchQuery(b, p.db, "SELECT id, name, age FROM "+peerRows+" WHERE id % 2 = 0 ORDER BY id", func(rows *sql.Rows) error {
-		var r peerRow
-		if err := rows.Scan(&r.ID, &r.Name, &r.Age); err != nil {
-			return err
-		}
-		objs, ids = append(objs, &r), append(ids, r.ID)
-		return nil
-	})
-	if len(objs) != k {
-		b.Fatalf("loaded %d objects, want %d", len(objs), k)
-	}
+	t, objs, ids := peerLoad(b, p.db, p.benchDialect, k)
 	// library-commit, second, warms the table up: the library with
 	// Session.Delete outside the timer, Commit alone. library-slice
 	// registers the slice in one call, library one call per object.
@@ -234,6 +219,29 @@ func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
 		fmt.Printf("--- SKIP: %s/case=per-row (%d statements per iteration, about 0.1 ms each on a server)\n", b.Name(), k)
 	}
 	benchRunCases(b, t, k, cases)
+}
+
+// peerLoad makes the table of 2k rows and loads every other row, the k
+// objects to delete, with their keys.
+func peerLoad(b *testing.B, db *sql.DB, d benchDialect, k int) (*benchTable, []*peerRow, []int64) {
+	b.Helper()
+	t := benchCreate(b, db, d, peerRows, 2*k)
+	benchDropOnCleanup(b, db, peerRows)
+	t.keys = k
+	var objs []*peerRow
+	var ids []int64
+	benchQuery(b, db, "SELECT id, name, age FROM "+peerRows+" WHERE id % 2 = 0 ORDER BY id", func(rows *sql.Rows) error {
+		var r peerRow
+		if err := rows.Scan(&r.ID, &r.Name, &r.Age); err != nil {
+			return err
+		}
+		objs, ids = append(objs, &r), append(ids, r.ID)
+		return nil
+	})
+	if len(objs) != k {
+		b.Fatalf("loaded %d objects, want %d", len(objs), k)
+	}
+	return t, objs, ids
 }
 
 // peerGormObjects is GORM's delete of loaded objects: the slice in one
