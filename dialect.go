@@ -883,13 +883,16 @@ func mysqlUniqueKeys() sq.SelectBuilder {
 
 // postgresColumnTypes reads each column's type without its modifier, the
 // type that arrays of keys are cast to: a cast to VARCHAR(4) would cut a
-// longer key to a row's key, one to NUMERIC(5,2) round it. Without a
-// modifier, CHARACTER and BIT name the types of length 1, so those two
-// are named by their unlimited forms.
+// longer key to a row's key, one to NUMERIC(5,2) round it. A domain gives
+// its base type, whose modifier a cast to the domain would enforce with an
+// error. Without a modifier, CHARACTER and BIT name the types of length 1,
+// so those two are named by their unlimited forms.
 func postgresColumnTypes() sq.SelectBuilder {
+	const base = "COALESCE(NULLIF(t.typbasetype, 0), a.atttypid)"
 	return sq.Select("c.relname", "a.attname",
-		`CASE a.atttypid WHEN 'bpchar'::regtype THEN 'bpchar' WHEN 'bit'::regtype THEN '"bit"' ELSE format_type(a.atttypid, NULL) END`).
+		"CASE "+base+` WHEN 'bpchar'::regtype THEN 'bpchar' WHEN 'bit'::regtype THEN '"bit"' ELSE format_type(`+base+", NULL) END").
 		From("pg_attribute a").
+		Join("pg_type t ON t.oid = a.atttypid").
 		Join("pg_class c ON c.oid = a.attrelid").
 		Join("pg_namespace n ON n.oid = c.relnamespace").
 		Where("n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped")
