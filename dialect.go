@@ -354,6 +354,10 @@ const (
 // with it) estimates the selectivity of every element: at 50,000 keys
 // that planning took longer than the delete itself. Hidden, the array is
 // planned as one of unknown length, as in a plan kept for any values.
+// Integer keys go as the array's text, formatted by the library: at
+// 50,000 keys the statement then took 0.90 of its time with a []int64,
+// 0.89 of plain = ANY($1)'s (paired, 40 iterations each, with the cache;
+// 0.90 without it), 1.00 at 5,000 keys and 0.95 at 1,000.
 // Measured, `= ANY($1)` against the hidden form, every other row of twice
 // as many, without the cache and with it (paired ratios of the hidden
 // form): 10 keys 0.98 and 1.04, 100 keys 1.05 and 1.03, 1,000 keys 0.85
@@ -366,6 +370,7 @@ const hiddenArrayKeys = 1000
 //	"c" IN (?,...)                                      parameters
 //	"c" = ANY(?)                                        one array
 //	"c" = ANY((SELECT ?::T[])::T[])                     one array of hiddenArrayKeys or more
+//	                                                    (integers as its text, {1,2,...})
 //	("a","b") IN (SELECT * FROM unnest(?::T[], ?::U[])) one array per column
 //	"c" IN (1,2,...) or ("a","b") IN ((1,2),...)        integer literals
 //	("c" BETWEEN 1 AND 9 AND "c" + 0 IN (1,2,...))      dense ones (denseKeys)
@@ -400,6 +405,12 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 			return "", nil, fmt.Errorf("%w: column %q: %w", ErrInvalidValue, cols[0], err)
 		}
 		if elem := arrayElemType(types[0], sqlType(sqlTypes, 0)); elem != "" && keys.len() >= hiddenArrayKeys {
+			if allIntegers(types) {
+				// The array's text, {1,2,...}, which the cast parses: pgx
+				// sends a string as it is, where it boxes each element of
+				// a []int64 to encode it.
+				a = literalList("{", keys, 1, "}")
+			}
 			return target + " = ANY((SELECT ?::" + elem + "[])::" + elem + "[])", []any{a}, nil
 		}
 		return target + " = ANY(?)", []any{a}, nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -1923,6 +1924,40 @@ func TestConformanceKeysLongerThanTheirColumn(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestPostgresQueryExecModes deletes 1,000 loaded objects, whose keys go
+// as the text of an array, a string, in a scalar subquery, through each of
+// pgx's query exec modes: prepared or not, described or not, or written
+// into the statement as a literal by the simple protocol, the server must
+// read the string as the array.
+func TestPostgresQueryExecModes(t *testing.T) {
+	for _, mode := range []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"} {
+		t.Run(mode, func(t *testing.T) {
+			db := openPostgresWith(t, url.Values{"default_query_exec_mode": {mode}})
+			tdb := &testDB{Name: "postgres", DB: db, Dialect: typeddelete.NewSession(db).Dialect()}
+			tdb.exec(t, confUsersDDL, "INSERT INTO conf_users (id, name, age) SELECT g, 'user', g % 60 FROM generate_series(1, 2000) g")
+			var even, odd []int64
+			for id := int64(1); id <= 2000; id++ {
+				if id%2 == 0 {
+					even = append(even, id)
+				} else {
+					odd = append(odd, id)
+				}
+			}
+			s := tdb.session()
+			if err := s.Delete(confUsers(even...)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			confWantIDs(t, tdb, "conf_users", odd)
+			if got := s.LastCommit().Deleted["conf_users"]; got != 1000 {
+				t.Errorf("LastCommit().Deleted[conf_users] = %d, want 1000", got)
+			}
+		})
+	}
 }
 
 // TestIterDeletesAsItReads registers a delete for each row Iter yields and

@@ -196,7 +196,11 @@ func serverDSN(t *testing.T, env, example string) string {
 	return dsn
 }
 
-func openPostgres(t *testing.T) *sql.DB {
+func openPostgres(t *testing.T) *sql.DB { return openPostgresWith(t, nil) }
+
+// openPostgresWith opens PostgreSQL in a schema of its own, with the
+// connection parameters params added to the DSN's.
+func openPostgresWith(t *testing.T, params url.Values) *sql.DB {
 	dsn := serverDSN(t, postgresEnv, "postgres://postgres@127.0.0.1:5432/test")
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -213,6 +217,9 @@ func openPostgres(t *testing.T) *sql.DB {
 		t.Fatalf("%s must be a postgres:// URL: %q", postgresEnv, dsn)
 	}
 	q := u.Query()
+	for k, v := range params {
+		q[k] = v
+	}
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	db, err := sql.Open("pgx", u.String())
