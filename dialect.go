@@ -118,7 +118,8 @@ func SQLiteDialect() *Dialect {
 // It sends the keys of a one-column primary key as one array parameter
 // (pk = ANY($1)), which github.com/jackc/pgx encodes from a Go slice; from
 // 1,000 keys, in a scalar subquery that spares the planner an estimate
-// per key, = ANY((SELECT $1::bigint[])::bigint[]). Composite keys go as
+// per key, = ANY((SELECT $1::bigint[])::bigint[]), integers as the
+// array's text, {1,2,...}. Composite keys go as
 // one array per column through unnest. Use PostgresINDialect with a
 // driver that cannot, such as github.com/lib/pq.
 func PostgresDialect() *Dialect {
