@@ -355,14 +355,14 @@ const (
 // with it) estimates the selectivity of every element: at 50,000 keys
 // that planning took longer than the delete itself. Hidden, the array is
 // planned as one of unknown length, as in a plan kept for any values.
-// Integer keys go as the array's text, formatted by the library: at
-// 50,000 keys the statement then took 0.90 of its time with a []int64,
-// 0.89 of plain = ANY($1)'s (paired, 40 iterations each, with the cache;
-// 0.90 without it), 1.00 at 5,000 keys and 0.95 at 1,000.
 // Measured, `= ANY($1)` against the hidden form, every other row of twice
 // as many, without the cache and with it (paired ratios of the hidden
 // form): 10 keys 0.98 and 1.04, 100 keys 1.05 and 1.03, 1,000 keys 0.85
 // and 1.01, 5,000 keys 0.80 and 1.02, 50,000 keys 0.75 and 1.01.
+// Integer keys go as the array's text, formatted by the library: at
+// 50,000 keys the statement then took 0.90 of its time with a []int64,
+// 0.89 of plain = ANY($1)'s (paired, 40 iterations each, with the cache;
+// 0.90 without it), 1.00 at 5,000 keys and 0.95 at 1,000.
 const hiddenArrayKeys = 1000
 
 // keyCond matches exactly the rows whose columns cols hold one of keys
