@@ -119,9 +119,9 @@ func SQLiteDialect() *Dialect {
 // (pk = ANY($1)), which github.com/jackc/pgx encodes from a Go slice; from
 // 1,000 keys, in a scalar subquery that spares the planner an estimate
 // per key, = ANY((SELECT $1::bigint[])::bigint[]), integers as the
-// array's text, {1,2,...}. Composite keys go as
-// one array per column through unnest. Use PostgresINDialect with a
-// driver that cannot, such as github.com/lib/pq.
+// array's text, {1,2,...}. Composite keys go as one array per column
+// through unnest. Use PostgresINDialect with a driver that cannot, such
+// as github.com/lib/pq.
 func PostgresDialect() *Dialect {
 	d := PostgresINDialect()
 	d.arrays, d.orDeletes = true, true
@@ -401,17 +401,21 @@ func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string
 		}
 		return literalList(head, keys, len(cols), tail), nil, nil
 	case shapeArray:
-		a, err := arrayOf(types[0], keys, 0)
-		if err != nil {
-			return "", nil, fmt.Errorf("%w: column %q: %w", ErrInvalidValue, cols[0], err)
-		}
-		if elem := arrayElemType(types[0], sqlType(sqlTypes, 0)); elem != "" && keys.len() >= hiddenArrayKeys {
-			if allIntegers(types) {
-				// The array's text, {1,2,...}, which the cast parses: pgx
-				// sends a string as it is, where it boxes each element of
-				// a []int64 to encode it.
-				a = literalList("{", keys, 1, "}")
+		elem := arrayElemType(types[0], sqlType(sqlTypes, 0))
+		hidden := elem != "" && keys.len() >= hiddenArrayKeys
+		var a any
+		if hidden && allIntegers(types) {
+			// The array's text, {1,2,...}, which the cast parses: pgx sends
+			// a string as it is, where it boxes each element of a []int64
+			// to encode it.
+			a = literalList("{", keys, 1, "}")
+		} else {
+			var err error
+			if a, err = arrayOf(types[0], keys, 0); err != nil {
+				return "", nil, fmt.Errorf("%w: column %q: %w", ErrInvalidValue, cols[0], err)
 			}
+		}
+		if hidden {
 			return target + " = ANY((SELECT ?::" + elem + "[])::" + elem + "[])", []any{a}, nil
 		}
 		return target + " = ANY(?)", []any{a}, nil
