@@ -45,9 +45,12 @@ type model struct {
 	// tuple reads a composite key of int64 and string fields straight
 	// from memory (tupleSlab); nil for other keys.
 	tuple []tuplePart
-	// int64At is the offset of a one-column int64 key, read without a
-	// call; -1 for other keys.
-	int64At uintptr
+	// bare is how a batch of m holds keys read without a call: the
+	// model's batches hold keys alone (keysOnly) and its key is one
+	// column of type int64 or string, at offset bareAt; bareNone
+	// otherwise.
+	bare   bareKind
+	bareAt uintptr
 
 	relOnce sync.Once
 	rels    []*relation // resolved Relations(), children of this model
@@ -160,13 +163,13 @@ func buildModelNamed(t reflect.Type, table string) (*model, error) {
 	m.keyKind = keyKindOf(m)
 	m.intAt, m.strAt = keyReaders(m)
 	m.tuple = tupleReaders(m)
-	m.int64At = ^uintptr(0)
-	if m.keyKind == intKeys && m.pk[0].typ.Kind() == reflect.Int64 {
-		m.int64At = m.pk[0].offset
-	}
 	pt := reflect.PointerTo(t)
 	m.before = pt.Implements(reflect.TypeFor[BeforeDeleter]())
 	m.after = pt.Implements(reflect.TypeFor[AfterDeleter]())
+	m.bare = bareKindOf(m)
+	if m.bare != bareNone {
+		m.bareAt = m.pk[0].offset
+	}
 	return m, nil
 }
 
@@ -228,6 +231,30 @@ func keyReaders(m *model) (func(unsafe.Pointer) int64, func(unsafe.Pointer) stri
 		return nil, func(p unsafe.Pointer) string { return *(*string)(unsafe.Add(p, off)) }
 	}
 	return nil, nil
+}
+
+// bareKind says how addFast reads a model's key without a call.
+type bareKind uint8
+
+const (
+	bareNone   bareKind = iota
+	bareInt64           // an int64 field, into keyList.ints
+	bareString          // a string field, into keyList.strs
+)
+
+// bareKindOf returns m's bareKind: bareInt64 or bareString where m's
+// batches hold keys alone and its key is one field of that exact type.
+func bareKindOf(m *model) bareKind {
+	if !keysOnly(m) || len(m.pk) != 1 {
+		return bareNone
+	}
+	switch {
+	case m.keyKind == intKeys && m.pk[0].typ.Kind() == reflect.Int64:
+		return bareInt64
+	case m.keyKind == strKeys && m.pk[0].typ.Kind() == reflect.String:
+		return bareString
+	}
+	return bareNone
 }
 
 // tupleReaders returns the readers of a composite key whose fields are all

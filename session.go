@@ -408,12 +408,20 @@ func (s *Session) addObject(it *item, obj any, md mode) error {
 // from memory. Nothing is allocated per object.
 func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 	m := b.m
-	if m.int64At != ^uintptr(0) && keysOnly(m) {
-		k := *(*int64)(unsafe.Add(p, m.int64At))
+	switch m.bare {
+	case bareInt64:
+		k := *(*int64)(unsafe.Add(p, m.bareAt))
 		if k == 0 {
 			return m.zeroKey(0)
 		}
 		b.keys.ints = push(b.keys.ints, k)
+		return nil
+	case bareString:
+		k := *(*string)(unsafe.Add(p, m.bareAt))
+		if k == "" {
+			return m.zeroKey(0)
+		}
+		b.keys.strs = push(b.keys.strs, k)
 		return nil
 	}
 	switch {
@@ -464,14 +472,13 @@ func push[E any](s []E, v E) []E {
 func (s *Session) addFastRun(b *objBatch, ps []unsafe.Pointer) (int, error) {
 	m := b.m
 	b.keys.grow(len(ps))
-	alone := keysOnly(m)
 	var n int
 	var zero bool
-	switch {
-	case alone && m.int64At != ^uintptr(0):
-		b.keys.ints, n, zero = appendKeys(b.keys.ints, ps, m.int64At)
-	case alone && m.strAt != nil:
-		b.keys.strs, n, zero = appendKeys(b.keys.strs, ps, m.pk[0].offset)
+	switch m.bare {
+	case bareInt64:
+		b.keys.ints, n, zero = appendKeys(b.keys.ints, ps, m.bareAt)
+	case bareString:
+		b.keys.strs, n, zero = appendKeys(b.keys.strs, ps, m.bareAt)
 	default:
 		for i, p := range ps {
 			if p == nil {

@@ -3,6 +3,7 @@ package typeddelete
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"reflect"
 	"testing"
 )
@@ -195,6 +196,41 @@ func TestDeleteOfASliceReadsKeysInRuns(t *testing.T) {
 			}
 			if n := len(s.pending); n != 1 || len(s.pending[0].objs) != 1 || s.pending[0].objs[0].keys.len() != 1 {
 				t.Fatalf("pending after the failed call: %+v, want only the object registered before", s.pending)
+			}
+		})
+	}
+}
+
+// TestDeleteOfOneObjectChecksItsKey registers objects one call at a time,
+// the second of them with a zero key, for each kind of key that the
+// session reads straight from memory: the call fails naming the field,
+// with ErrNotPersisted, and the first object stays registered alone.
+func TestDeleteOfOneObjectChecksItsKey(t *testing.T) {
+	db := sql.OpenDB(unitFakeConnector{})
+	t.Cleanup(func() { db.Close() })
+	for _, tt := range []struct {
+		name        string
+		first, zero any
+		want        string
+	}{
+		{"int64", &allocIntUser{ID: 1}, &allocIntUser{},
+			"typeddelete: Delete argument 0: object has a zero primary key: typeddelete.allocIntUser.ID is zero"},
+		{"string", &allocStrUser{Key: "a"}, &allocStrUser{},
+			"typeddelete: Delete argument 0: object has a zero primary key: typeddelete.allocStrUser.Key is zero"},
+		{"composite", &allocPair{Tenant: 1, Code: "a"}, &allocPair{Code: "b"},
+			"typeddelete: Delete argument 0: object has a zero primary key: typeddelete.allocPair.Tenant (part of the composite key) is zero"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewSession(db, WithDialect(SQLiteDialect()))
+			if err := s.Delete(tt.first); err != nil {
+				t.Fatal(err)
+			}
+			err := s.Delete(tt.zero)
+			if err == nil || err.Error() != tt.want || !errors.Is(err, ErrNotPersisted) {
+				t.Fatalf("Delete = %v, want %s (ErrNotPersisted)", err, tt.want)
+			}
+			if n := len(s.pending); n != 1 || len(s.pending[0].objs) != 1 || s.pending[0].objs[0].keys.len() != 1 {
+				t.Fatalf("pending after the failed call: %+v, want only the first object", s.pending)
 			}
 		})
 	}
