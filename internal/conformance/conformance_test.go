@@ -1866,21 +1866,15 @@ func TestConformanceKeysLongerThanTheirColumn(t *testing.T) {
 			tdb.exec(t, "CREATE TABLE conf_codes (code VARCHAR(4) PRIMARY KEY)",
 				"CREATE TABLE conf_code_pairs (a BIGINT NOT NULL, code VARCHAR(4) NOT NULL, PRIMARY KEY (a, code))",
 				"INSERT INTO conf_code_pairs (a, code) VALUES (1, 'r998'), (1, 'r999')")
+			confBulkInsert(t, tdb, "conf_codes (code)", 1000, func(i int) string { return fmt.Sprintf("'r%03d'", i-1) })
 			var codes []*confCode
-			var rows strings.Builder
-			rows.WriteString("INSERT INTO conf_codes (code) VALUES ")
 			for i := range 1000 {
 				code := fmt.Sprintf("r%03d", i)
-				if i > 0 {
-					rows.WriteString(", ")
-				}
-				rows.WriteString("('" + code + "')")
 				if i == 999 {
 					code += "!"
 				}
 				codes = append(codes, &confCode{Code: code})
 			}
-			tdb.exec(t, rows.String())
 			s := tdb.session()
 			if err := s.Delete(codes, &confCodePair{A: 1, Code: "r998"}, &confCodePair{A: 1, Code: "r999!"}); err != nil {
 				t.Fatal(err)
