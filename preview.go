@@ -153,6 +153,7 @@ func (s *Session) Preview(ctx context.Context) (*Preview, error) {
 		if err != nil {
 			return nil, prefixed(err)
 		}
+		keepKeys(p)
 		pv, err := s.previewPlan(ctx, p)
 		if errors.Is(err, errRowCount) && !precise {
 			continue
@@ -161,6 +162,19 @@ func (s *Session) Preview(ctx context.Context) (*Preview, error) {
 			return nil, prefixed(err)
 		}
 		return pv, nil
+	}
+}
+
+// keepKeys keeps the keys that the Preview of p reads as they are: each
+// object unit of p reads a copy of its batch that later registrations do
+// not extend.
+func keepKeys(p *plan) {
+	for _, up := range p.units {
+		if b := up.unit.objs; b != nil {
+			c := *b
+			c.keys = b.keys.slice(0, b.keys.len())
+			up.unit.objs = &c
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -374,29 +375,39 @@ type pvKeyed struct {
 func (pvKeyed) TableName() string { return "pv_keyed" }
 
 // TestPreviewArgsKeepTheirValues checks that the arguments of a Preview's
-// statements keep their values when more objects are registered and
-// committed after it. Keys go out as arguments that point into the
-// session's own lists, so sorting the pending keys again must not move
-// them.
+// statements, and its report, keep their values when more objects are
+// registered and committed after it. Keys go out as arguments that point
+// into the session's own lists: into a sorted copy for keys registered
+// out of order, which sorting the pending keys again must not move, and
+// into the registered list itself for keys registered in order, which
+// the report must not read past the keys it previewed.
 func TestPreviewArgsKeepTheirValues(t *testing.T) {
 	ctx := context.Background()
-	forEachDBWhere(t, func(name string) bool { return strings.HasPrefix(name, "sqlite") }, func(t *testing.T, tdb *testDB) {
-		tdb.exec(t, "CREATE TABLE pv_keyed (id BIGINT PRIMARY KEY)", "INSERT INTO pv_keyed (id) VALUES (1), (2), (3), (4), (5)")
-		s := tdb.session()
-		planMust(t, "Delete", s.Delete(&pvKeyed{ID: 5}, &pvKeyed{ID: 3}))
-		pv, err := s.Preview(ctx)
-		planMust(t, "Preview", err)
-		want := []typeddelete.Statement{{SQL: `DELETE FROM "pv_keyed" WHERE "id" IN (?,?)`, Args: []any{int64(3), int64(5)}}}
-		if !reflect.DeepEqual(pv.Statements, want) {
-			t.Fatalf("Preview statements = %#v, want %#v", pv.Statements, want)
-		}
-		planMust(t, "Delete", s.Delete(&pvKeyed{ID: 1}, &pvKeyed{ID: 4}))
-		planMust(t, "Commit", s.Commit(ctx))
-		if !reflect.DeepEqual(pv.Statements, want) {
-			t.Errorf("after the Commit, the Preview's statements = %#v, want %#v", pv.Statements, want)
-		}
-		if got := tdb.ids(t, "pv_keyed"); !slices.Equal(got, []int64{2}) {
-			t.Errorf("rows left = %v, want [2]", got)
-		}
-	})
+	for _, order := range [][]int64{{5, 3}, {3, 5}} {
+		t.Run(fmt.Sprint("keys registered as ", order), func(t *testing.T) {
+			forEachDBWhere(t, func(name string) bool { return strings.HasPrefix(name, "sqlite") }, func(t *testing.T, tdb *testDB) {
+				tdb.exec(t, "CREATE TABLE pv_keyed (id BIGINT PRIMARY KEY)", "INSERT INTO pv_keyed (id) VALUES (1), (2), (3), (4), (5)")
+				s := tdb.session()
+				planMust(t, "Delete", s.Delete(&pvKeyed{ID: order[0]}, &pvKeyed{ID: order[1]}))
+				pv, err := s.Preview(ctx)
+				planMust(t, "Preview", err)
+				want := []typeddelete.Statement{{SQL: `DELETE FROM "pv_keyed" WHERE "id" IN (?,?)`, Args: []any{int64(3), int64(5)}}}
+				if !reflect.DeepEqual(pv.Statements, want) {
+					t.Fatalf("Preview statements = %#v, want %#v", pv.Statements, want)
+				}
+				report := pv.String()
+				planMust(t, "Delete", s.Delete(&pvKeyed{ID: 1}, &pvKeyed{ID: 4}))
+				planMust(t, "Commit", s.Commit(ctx))
+				if !reflect.DeepEqual(pv.Statements, want) {
+					t.Errorf("after the Commit, the Preview's statements = %#v, want %#v", pv.Statements, want)
+				}
+				if got := pv.String(); got != report {
+					t.Errorf("after the Commit, the Preview's report = %q, want %q", got, report)
+				}
+				if got := tdb.ids(t, "pv_keyed"); !slices.Equal(got, []int64{2}) {
+					t.Errorf("rows left = %v, want [2]", got)
+				}
+			})
+		})
+	}
 }
