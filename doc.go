@@ -152,6 +152,13 @@
 // LastCommit. Share a Catalog between sessions instead (WithCatalog) so
 // that the database's catalog is read once.
 //
+// Delete holds one-column integer and string keys unboxed, one array per
+// table, and allocates nothing per object. Commit and Rollback give those
+// arrays back to a pool the next sessions take them from, so a service
+// registering keys one Delete at a time mostly appends into arrays already
+// grown; arrays of more than 65,536 keys go to the collector. A Preview's
+// statements point into the keys it read, which are then never reused.
+//
 // SQL is built with github.com/Masterminds/squirrel. The dialect (SQLite,
 // PostgreSQL or MySQL) is detected from the driver or set with WithDialect.
 package typeddelete

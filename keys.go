@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -64,6 +65,57 @@ type keyList struct {
 
 // newKeyList returns an empty list for m's keys.
 func newKeyList(m *model) keyList { return keyList{kind: m.keyKind} }
+
+// The unboxed keys of registered batches are held in arrays that Commit
+// and Rollback give back, once nothing reads them, for the batches
+// registered next in any session: registering keys one Delete at a time
+// then mostly appends into an array already grown, and the collector has
+// fewer, smaller arrays to scan. Arrays of more than maxKeptKeys keys are
+// left to the collector, so the pools never hold much memory, and the
+// collector empties them as it does every sync.Pool.
+var (
+	intArrays sync.Pool // of *[]int64, empty
+	strArrays sync.Pool // of *[]string, empty and cleared
+)
+
+// maxKeptKeys bounds the capacity of an array kept for reuse.
+const maxKeptKeys = 1 << 16
+
+// newBatchKeys returns an empty list for the keys of a batch of m,
+// reusing an array a committed or rolled-back batch gave back.
+func newBatchKeys(m *model) keyList {
+	l := newKeyList(m)
+	switch l.kind {
+	case intKeys:
+		if p, _ := intArrays.Get().(*[]int64); p != nil {
+			l.ints = *p
+		}
+	case strKeys:
+		if p, _ := strArrays.Get().(*[]string); p != nil {
+			l.strs = *p
+		}
+	}
+	return l
+}
+
+// release gives l's array back for newBatchKeys and empties l. Nothing may
+// read the array afterwards.
+func (l *keyList) release() {
+	switch l.kind {
+	case intKeys:
+		if c := cap(l.ints); c > 0 && c <= maxKeptKeys {
+			a := l.ints[:0]
+			intArrays.Put(&a)
+		}
+	case strKeys:
+		if c := cap(l.strs); c > 0 && c <= maxKeptKeys {
+			clear(l.strs) // pin none of the caller's strings
+			a := l.strs[:0]
+			strArrays.Put(&a)
+		}
+	}
+	*l = keyList{kind: l.kind}
+}
 
 // len returns the number of keys.
 func (l *keyList) len() int {

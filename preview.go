@@ -153,7 +153,7 @@ func (s *Session) Preview(ctx context.Context) (*Preview, error) {
 		if err != nil {
 			return nil, prefixed(err)
 		}
-		keepKeys(p)
+		s.keepKeys(p)
 		pv, err := s.previewPlan(ctx, p)
 		if errors.Is(err, errRowCount) && !precise {
 			continue
@@ -165,10 +165,16 @@ func (s *Session) Preview(ctx context.Context) (*Preview, error) {
 	}
 }
 
-// keepKeys keeps the keys that the Preview of p reads as they are: each
-// object unit of p reads a copy of its batch that later registrations do
-// not extend.
-func keepKeys(p *plan) {
+// keepKeys keeps the keys that the Preview of p reads as they are: the
+// pending batches never give their arrays back for reuse (see
+// releaseKeys), and each object unit of p reads a copy of its batch that
+// later registrations do not extend.
+func (s *Session) keepKeys(p *plan) {
+	for _, it := range s.pending {
+		for _, b := range it.objs {
+			b.previewed = true
+		}
+	}
 	for _, up := range p.units {
 		if b := up.unit.objs; b != nil {
 			c := *b

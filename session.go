@@ -530,7 +530,7 @@ func batchFor(it *item, m *model, md mode) *objBatch {
 			return b
 		}
 	}
-	b := &objBatch{m: m, mode: md, keys: newKeyList(m)}
+	b := &objBatch{m: m, mode: md, keys: newBatchKeys(m)}
 	it.objs = append(it.objs, b)
 	return b
 }
@@ -600,6 +600,7 @@ func (s *Session) Commit(ctx context.Context) (err error) {
 		if s.flushRes != nil {
 			s.last = *s.flushRes
 		}
+		releaseKeys(s.flushed)
 		s.flushed, s.flushRes = nil, nil
 		return nil
 	}
@@ -627,6 +628,7 @@ func (s *Session) Commit(ctx context.Context) (err error) {
 	for _, st := range s.stamped {
 		st.apply()
 	}
+	releaseKeys(s.flushed)
 	s.flushed, s.flushRes, s.stamped, s.fastType = nil, nil, nil, nil
 	s.attempt = 0
 	return nil
@@ -641,6 +643,8 @@ func (s *Session) Rollback(ctx context.Context) error {
 	defer s.mu.Unlock()
 	err := s.undo(ctx)
 	resetHandles(s.flushed)
+	releaseKeys(s.flushed)
+	releaseKeys(s.pending)
 	s.pending, s.flushed, s.flushRes, s.stamped, s.fastType = nil, nil, nil, nil, nil
 	if err != nil {
 		return wrapError("rollback", err)

@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"reflect"
+	"runtime"
+	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -104,6 +108,10 @@ func TestDeleteOfASliceGrowsOnce(t *testing.T) {
 	for i := range objs {
 		objs[i] = &allocIntUser{ID: int64(i + 1)}
 	}
+	// Two collections empty the pools of key arrays that other tests'
+	// Rollbacks filled, so that the list's room is the call's own.
+	runtime.GC()
+	runtime.GC()
 	var s *Session
 	var failed error
 	allocs := testing.AllocsPerRun(5, func() {
@@ -231,6 +239,83 @@ func TestDeleteOfOneObjectChecksItsKey(t *testing.T) {
 			}
 			if n := len(s.pending); n != 1 || len(s.pending[0].objs) != 1 || s.pending[0].objs[0].keys.len() != 1 {
 				t.Fatalf("pending after the failed call: %+v, want only the first object", s.pending)
+			}
+		})
+	}
+}
+
+// TestDeleteReusesKeyArrays registers 10,000 objects one Delete call at a
+// time and rolls back, for int64 and string keys, then does it again: the
+// second time the keys go into the array the Rollback gave back, so the
+// list does not double its way up again (11 allocations more). A pool may
+// drop an array (the race detector drops a quarter of them on purpose,
+// and two collections empty it), so the fewest allocations of several
+// tries count. An array given back holds none of the strings it held.
+func TestDeleteReusesKeyArrays(t *testing.T) {
+	const n = 10_000
+	ctx := context.Background()
+	db := sql.OpenDB(unitFakeConnector{})
+	t.Cleanup(func() { db.Close() })
+	ints := make([]allocIntUser, n)
+	strs := make([]allocStrUser, n)
+	for i := range n {
+		ints[i] = allocIntUser{ID: int64(i + 1)}
+		strs[i] = allocStrUser{Key: "key " + strconv.Itoa(i+1)}
+	}
+	for _, tt := range []struct {
+		name     string
+		register func(s *Session, i int) error
+	}{
+		{"int64 keys", func(s *Session, i int) error { return s.Delete(&ints[i]) }},
+		{"string keys", func(s *Session, i int) error { return s.Delete(&strs[i]) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fewest := math.Inf(1)
+			var failed error
+			for range 10 {
+				s := NewSession(db, WithDialect(SQLiteDialect()))
+				// AllocsPerRun runs once before it counts: that run's
+				// Rollback gives the array back for the counted one.
+				allocs := testing.AllocsPerRun(1, func() {
+					for i := range n {
+						if err := tt.register(s, i); err != nil && failed == nil {
+							failed = err
+						}
+					}
+					if err := s.Rollback(ctx); err != nil && failed == nil {
+						failed = err
+					}
+				})
+				fewest = min(fewest, allocs)
+			}
+			if failed != nil {
+				t.Fatal(failed)
+			}
+			t.Logf("fewest allocations for %d objects and a Rollback: %.0f", n, fewest)
+			if fewest > 8 {
+				t.Errorf("registering %d objects after a Rollback allocates %.0f times, want a few: the Rollback's array is not reused", n, fewest)
+			}
+
+			s := NewSession(db, WithDialect(SQLiteDialect()))
+			for _, i := range []int{2, 0, 1} {
+				if err := tt.register(s, i); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keys := &s.pending[0].objs[0].keys
+			var got []any
+			for i := range keys.len() {
+				got = append(got, keys.at(i))
+			}
+			want := []any{ints[2].ID, ints[0].ID, ints[1].ID}
+			if tt.name == "string keys" {
+				want = []any{strs[2].Key, strs[0].Key, strs[1].Key}
+				if rest := keys.strs[len(keys.strs):cap(keys.strs)]; slices.ContainsFunc(rest, func(k string) bool { return k != "" }) {
+					t.Errorf("the array past the keys holds strings of the rolled-back session")
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("registered keys %v, want %v", got, want)
 			}
 		})
 	}

@@ -34,6 +34,9 @@ type objBatch struct {
 	vers []int64          // the version of each object, for a versioned model
 	ptrs []unsafe.Pointer // each object, for a model with hooks or a soft-delete field
 	slab tupleSlab        // the parts of composite keys read from memory
+	// previewed: a Preview's statements and description point into keys,
+	// so the array is never given back for reuse.
+	previewed bool
 }
 
 // keepsObjects reports whether a batch of m keeps object pointers: hooks
@@ -184,6 +187,18 @@ func (d *Deletion) set(n int64, done bool, objs []any) {
 	d.mu.Lock()
 	d.rows, d.done, d.objs = n, done, objs
 	d.mu.Unlock()
+}
+
+// releaseKeys gives the key arrays of the items' batches back for reuse,
+// once a Commit or Rollback is done with them.
+func releaseKeys(items []item) {
+	for _, it := range items {
+		for _, b := range it.objs {
+			if !b.previewed {
+				b.keys.release()
+			}
+		}
+	}
 }
 
 // resetHandles marks the bulk deletes of items as not sent.

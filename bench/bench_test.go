@@ -768,9 +768,10 @@ func (benchKeyedUser) TableName() string { return "keyed_users" }
 // for string keys: one op is 5,000 calls, one object each (keys=int64,
 // keys=string), or one call of the 5,000 as a slice (keys=*-slice), into a
 // session that sends nothing; the session is reset with Rollback outside
-// the timer. It reports the cost per object: ns/object, allocs/object and
-// B/object (allocs/op and B/op are per 5,000). It runs benchRounds rounds
-// of round=R/keys=KIND, rotating which kind goes first.
+// the timer, which gives its key array back for the next op to reuse. It
+// reports the cost per object: ns/object, allocs/object and B/object
+// (allocs/op and B/op are per 5,000). It runs benchRounds rounds of
+// round=R/keys=KIND, rotating which kind goes first.
 func BenchmarkSessionDelete(b *testing.B) {
 	db := benchOpenSQLite(b)
 	ints := make([]*benchUser, benchDeletes)

@@ -376,11 +376,13 @@ func (pvKeyed) TableName() string { return "pv_keyed" }
 
 // TestPreviewArgsKeepTheirValues checks that the arguments of a Preview's
 // statements, and its report, keep their values when more objects are
-// registered and committed after it. Keys go out as arguments that point
-// into the session's own lists: into a sorted copy for keys registered
-// out of order, which sorting the pending keys again must not move, and
-// into the registered list itself for keys registered in order, which
-// the report must not read past the keys it previewed.
+// registered and committed after it, and when more are registered and
+// rolled back after that, in the same session and in a new one. Keys go
+// out as arguments that point into the session's own lists: into a sorted
+// copy for keys registered out of order, which sorting the pending keys
+// again must not move, and into the registered list itself for keys
+// registered in order, whose array the Commit must not give back for
+// reuse.
 func TestPreviewArgsKeepTheirValues(t *testing.T) {
 	ctx := context.Background()
 	for _, order := range [][]int64{{5, 3}, {3, 5}} {
@@ -398,6 +400,11 @@ func TestPreviewArgsKeepTheirValues(t *testing.T) {
 				report := pv.String()
 				planMust(t, "Delete", s.Delete(&pvKeyed{ID: 1}, &pvKeyed{ID: 4}))
 				planMust(t, "Commit", s.Commit(ctx))
+				for _, s := range []*typeddelete.Session{s, tdb.session()} {
+					planMust(t, "Delete", s.Delete(&pvKeyed{ID: 2}))
+					planMust(t, "Rollback", s.Rollback(ctx))
+					planMust(t, "Delete", s.Delete(&pvKeyed{ID: 7}, &pvKeyed{ID: 8}))
+				}
 				if !reflect.DeepEqual(pv.Statements, want) {
 					t.Errorf("after the Commit, the Preview's statements = %#v, want %#v", pv.Statements, want)
 				}
