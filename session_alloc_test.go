@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"runtime"
@@ -318,5 +319,56 @@ func TestDeleteReusesKeyArrays(t *testing.T) {
 				t.Errorf("registered keys %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// TestKeyArraysAreNotShared runs sessions in eight goroutines, each
+// registering keys of its own one Delete at a time and rolling back, over
+// and over, so that the arrays given back pass between goroutines: each
+// session holds exactly its own keys every time (and the race detector,
+// when on, sees no array written by two sessions at once).
+func TestKeyArraysAreNotShared(t *testing.T) {
+	const workers, rounds, n = 8, 50, 300
+	db := sql.OpenDB(unitFakeConnector{})
+	t.Cleanup(func() { db.Close() })
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			objs := make([]allocStrUser, n)
+			for i := range objs {
+				objs[i].Key = "w" + strconv.Itoa(w) + "-" + strconv.Itoa(i)
+			}
+			for r := range rounds {
+				s := NewSession(db, WithDialect(SQLiteDialect()))
+				k := n - r%n // a different count each round
+				for i := range k {
+					if err := s.Delete(&objs[i]); err != nil {
+						errs <- err
+						return
+					}
+				}
+				got := s.pending[0].objs[0].keys.strs
+				if len(got) != k {
+					errs <- fmt.Errorf("worker %d, round %d: %d keys registered, want %d", w, r, len(got), k)
+					return
+				}
+				for i, key := range got {
+					if key != objs[i].Key {
+						errs <- fmt.Errorf("worker %d, round %d: key %d = %q, want %q", w, r, i, key, objs[i].Key)
+						return
+					}
+				}
+				if err := s.Rollback(context.Background()); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
