@@ -156,8 +156,8 @@
 // table, and allocates nothing per object. Commit and Rollback give those
 // arrays back to a pool the next sessions take them from, so a service
 // registering keys one Delete at a time mostly appends into arrays already
-// grown; arrays of more than 65,536 keys go to the collector. A Preview's
-// statements point into the keys it read, which are then never reused.
+// grown; arrays of more than 65,536 keys go to the collector. A Preview
+// reads its own copy of the keys.
 //
 // SQL is built with github.com/Masterminds/squirrel. The dialect (SQLite,
 // PostgreSQL or MySQL) is detected from the driver or set with WithDialect.

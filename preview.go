@@ -148,12 +148,12 @@ func (s *Session) Preview(ctx context.Context) (*Preview, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	items := ownKeys(s.pending)
 	for precise := false; ; precise = true {
-		p, err := s.plan(ctx, s.pending, precise)
+		p, err := s.plan(ctx, items, precise)
 		if err != nil {
 			return nil, prefixed(err)
 		}
-		s.keepKeys(p)
 		pv, err := s.previewPlan(ctx, p)
 		if errors.Is(err, errRowCount) && !precise {
 			continue
@@ -165,23 +165,20 @@ func (s *Session) Preview(ctx context.Context) (*Preview, error) {
 	}
 }
 
-// keepKeys keeps the keys that the Preview of p reads as they are: the
-// pending batches never give their arrays back for reuse (see
-// releaseKeys), and each object unit of p reads a copy of its batch that
-// later registrations do not extend.
-func (s *Session) keepKeys(p *plan) {
-	for _, it := range s.pending {
-		for _, b := range it.objs {
-			b.previewed = true
+// ownKeys returns a copy of items, the pending work a Preview plans, whose
+// batches share no memory with the registered ones: the Preview's
+// statements and report point into those keys, which neither later
+// registrations nor the reuse of a batch's array after a Commit or
+// Rollback (see releaseKeys) may change.
+func ownKeys(items []item) []item {
+	out := slices.Clone(items)
+	for i := range out {
+		out[i].objs = slices.Clone(out[i].objs)
+		for j, b := range out[i].objs {
+			out[i].objs[j] = b.clone()
 		}
 	}
-	for _, up := range p.units {
-		if b := up.unit.objs; b != nil {
-			c := *b
-			c.keys = b.keys.slice(0, b.keys.len())
-			up.unit.objs = &c
-		}
-	}
+	return out
 }
 
 // previewPlan runs p dry in a transaction it rolls back.

@@ -34,9 +34,6 @@ type objBatch struct {
 	vers []int64          // the version of each object, for a versioned model
 	ptrs []unsafe.Pointer // each object, for a model with hooks or a soft-delete field
 	slab tupleSlab        // the parts of composite keys read from memory
-	// previewed: a Preview's statements and description point into keys,
-	// so the array is never given back for reuse.
-	previewed bool
 }
 
 // keepsObjects reports whether a batch of m keeps object pointers: hooks
@@ -194,9 +191,7 @@ func (d *Deletion) set(n int64, done bool, objs []any) {
 func releaseKeys(items []item) {
 	for _, it := range items {
 		for _, b := range it.objs {
-			if !b.previewed {
-				b.keys.release()
-			}
+			b.keys.release()
 		}
 	}
 }

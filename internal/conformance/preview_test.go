@@ -378,11 +378,11 @@ func (pvKeyed) TableName() string { return "pv_keyed" }
 // statements, and its report, keep their values when more objects are
 // registered and committed after it, and when more are registered and
 // rolled back after that, in the same session and in a new one. Keys go
-// out as arguments that point into the session's own lists: into a sorted
-// copy for keys registered out of order, which sorting the pending keys
-// again must not move, and into the registered list itself for keys
-// registered in order, whose array the Commit must not give back for
-// reuse.
+// out as arguments that point into the lists the Preview planned, for
+// keys registered out of order (which the plan sorts) and in order
+// (which it reads as they are): those lists must be the Preview's own,
+// neither extended by later registrations nor given back for reuse by
+// the Commit or the Rollback.
 func TestPreviewArgsKeepTheirValues(t *testing.T) {
 	ctx := context.Background()
 	for _, order := range [][]int64{{5, 3}, {3, 5}} {
