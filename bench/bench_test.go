@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -358,9 +360,26 @@ func benchRounds(b *testing.B) int {
 	return n
 }
 
+// benchOrder returns the order in which round (counted from 0) runs n
+// cases: a shuffle seeded by the round, the same in every run. Shifting
+// the order by one each round would keep every case right after the same
+// other case, so a case that leaves work behind (a WAL to checkpoint, rows
+// to purge) would slow the same next case in every round; a shuffle gives
+// each case other neighbours, and another place, from round to round.
+func benchOrder(round, n int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	var seed [32]byte
+	copy(seed[:], "typeddelete bench round")
+	binary.LittleEndian.PutUint64(seed[24:], uint64(round))
+	rand.New(rand.NewChaCha8(seed)).Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	return order
+}
+
 // benchRunCases runs the cases as sub-benchmarks round=R/case=NAME, for R
-// in 1..benchRounds, rotating their order by one each round so that no case
-// always runs first or right after the same other case. Before the rounds
+// in 1..benchRounds, in benchOrder's order for the round. Before the rounds
 // it warms the table up with an untimed run of the second case (a floor),
 // then warms up every case (caches of statements and metadata, schema reads)
 // with an untimed run of each.
@@ -381,8 +400,8 @@ func benchRunCases(b *testing.B, t *benchTable, want int, cases []benchCase) {
 	}
 	for round := range benchRounds(b) {
 		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
-			r := round % len(cases)
-			for _, c := range append(cases[r:len(cases):len(cases)], cases[:r]...) {
+			for _, i := range benchOrder(round, len(cases)) {
+				c := cases[i]
 				b.Run("case="+c.name, func(b *testing.B) { benchRunCase(b, t, want, c) })
 			}
 		})
@@ -771,7 +790,7 @@ func (benchKeyedUser) TableName() string { return "keyed_users" }
 // the timer, which gives its key array back for the next op to reuse. It
 // reports the cost per object: ns/object, allocs/object and B/object
 // (allocs/op and B/op are per 5,000). It runs benchRounds rounds of
-// round=R/keys=KIND, rotating which kind goes first.
+// round=R/keys=KIND, in benchOrder's order for the round.
 func BenchmarkSessionDelete(b *testing.B) {
 	db := benchOpenSQLite(b)
 	ints := make([]*benchUser, benchDeletes)
@@ -794,9 +813,8 @@ func BenchmarkSessionDelete(b *testing.B) {
 	}
 	for round := range benchRounds(b) {
 		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
-			r := round % len(kinds)
-			for _, k := range append(kinds[r:len(kinds):len(kinds)], kinds[:r]...) {
-				b.Run("keys="+k.name, k.run)
+			for _, i := range benchOrder(round, len(kinds)) {
+				b.Run("keys="+kinds[i].name, kinds[i].run)
 			}
 		})
 	}
