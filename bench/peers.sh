@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # peers.sh - run the whole peers benchmark, each group at the iterations
-# its cases need for a steady median: 20 per case and round for 5,000 and
-# 50,000 keys (where 5 and 10 iterations left the library's own cases,
-# which send the same statements, 5-20% apart) and for the bulk delete and
-# the cascade (cases of 5-75 ms, which spread by a fifth between rounds
-# with 5), 5 for 500,000 keys, which take longest to restore.
+# its cases need for a steady median: 50 per case and round for 5,000 keys
+# (cases of 2-15 ms, where 20 iterations left cases that send the same
+# statements 5-10% apart), 20 for 50,000 keys (where 5 and 10 left them
+# 5-20% apart) and for the bulk delete and the cascade (cases of 5-75 ms,
+# which spread by a fifth between rounds with 5), 5 for 500,000 keys,
+# which take longest to restore.
 #
 # Usage, from anywhere (output on stdout, for bench/cmd/chart):
 #
@@ -19,7 +20,7 @@ run() {
 	go test -run '^$' -bench "Peers(SQLite|Postgres|MySQL)/$1" -benchtime "$2" -timeout 3h .
 }
 
-run 'keys=5000$' 20x
+run 'keys=5000$' 50x
 run 'keys=50000$' 20x
 run 'keys=500000$' 5x
 run '(bulk=.*|cascade=.*)$' 20x
