@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -361,20 +359,26 @@ func benchRounds(b *testing.B) int {
 }
 
 // benchOrder returns the order in which round (counted from 0) runs n
-// cases: a shuffle seeded by the round, the same in every run. Shifting
-// the order by one each round would keep every case right after the same
-// other case, so a case that leaves work behind (a WAL to checkpoint, rows
-// to purge) would slow the same next case in every round; a shuffle gives
-// each case other neighbours, and another place, from round to round.
+// cases: row round of a Williams design, the cases in the order 0, 1,
+// m-1, 2, m-2, ... shifted by the round (m is n, made even with a case
+// that is then left out). Shifting one order by one each round would keep
+// every case right after the same other case, so a case that leaves work
+// behind (a WAL to checkpoint, rows to purge) would slow the same next
+// case in every round. In this design every case comes first in another
+// round and, over m rounds, runs right after each other case once (for an
+// odd n, but for the one that followed the left-out case).
 func benchOrder(round, n int) []int {
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	m := n + n%2
+	order := make([]int, 0, m)
+	for i := range m {
+		base := (i + 1) / 2 // 1, 2, ... at odd places
+		if i%2 == 0 {
+			base = (m - i/2) % m // 0, m-1, m-2, ... at even places
+		}
+		if c := (base + round) % m; c < n {
+			order = append(order, c)
+		}
 	}
-	var seed [32]byte
-	copy(seed[:], "typeddelete bench round")
-	binary.LittleEndian.PutUint64(seed[24:], uint64(round))
-	rand.New(rand.NewChaCha8(seed)).Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 	return order
 }
 
