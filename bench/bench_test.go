@@ -327,8 +327,8 @@ func benchLoad[T any](b *testing.B, db *sql.DB, id func(*T) int64) ([]*T, []int6
 			ids = append(ids, id(o))
 		}
 	}
-	if len(objs) != benchDeletes {
-		b.Fatalf("loaded %d objects to delete, want %d", len(objs), benchDeletes)
+	if len(objs) != len(all)/2 {
+		b.Fatalf("loaded %d objects to delete of %d, want %d", len(objs), len(all), len(all)/2)
 	}
 	return objs, ids
 }
@@ -692,20 +692,42 @@ func benchLiteral(chunk int, scan bool) benchShape {
 
 // benchJSONEach is the SQLite set of keys in one statement: the keys as one
 // JSON array parameter, read back by json_each.
-func benchJSONEach() benchShape {
-	return benchShape{name: "json-each", del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
-		arr := make([]byte, 0, 8*len(ids)+2)
-		arr = append(arr, '[')
-		for i, id := range ids {
-			if i > 0 {
-				arr = append(arr, ',')
-			}
-			arr = strconv.AppendInt(arr, id, 10)
+func benchJSONEach() benchShape { return benchJSONChunks(0) }
+
+// benchJSONChunks is benchJSONEach with at most chunk keys per statement
+// (all of them for 0).
+func benchJSONChunks(chunk int) benchShape {
+	name := "json-each"
+	if chunk > 0 {
+		name += "-" + strconv.Itoa(chunk)
+	}
+	return benchShape{name: name, del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
+		per := len(ids)
+		if chunk > 0 {
+			per = chunk
 		}
-		arr = append(arr, ']')
-		n, err := benchAffected(tx.ExecContext(ctx,
-			"DELETE FROM "+table+" WHERE "+column+" IN (SELECT value FROM json_each(?))", string(arr)))
-		return n, 1, err
+		var total int64
+		stmts := 0
+		for i := 0; i < len(ids); i += per {
+			part := ids[i:min(i+per, len(ids))]
+			arr := make([]byte, 0, 8*len(part)+2)
+			arr = append(arr, '[')
+			for j, id := range part {
+				if j > 0 {
+					arr = append(arr, ',')
+				}
+				arr = strconv.AppendInt(arr, id, 10)
+			}
+			arr = append(arr, ']')
+			n, err := benchAffected(tx.ExecContext(ctx,
+				"DELETE FROM "+table+" WHERE "+column+" IN (SELECT value FROM json_each(?))", string(arr)))
+			stmts++
+			if err != nil {
+				return total, stmts, err
+			}
+			total += n
+		}
+		return total, stmts, nil
 	}}
 }
 
@@ -775,6 +797,44 @@ func BenchmarkSQLiteDelete(b *testing.B) {
 		floor(benchJSONEach()),
 		benchFloor(t.db, "per-row", benchPerRow(false), benchKeys("users", ids)),
 	})
+}
+
+// BenchmarkSQLiteJSONShapes times the two ways SQLite can take a list of
+// integer keys in one statement, at 30 to 3,000 keys: IN lists of 500
+// bound parameters, prepared once (floor-prep-in-500), and JSON arrays
+// through json_each, all keys in one (floor-json-each) or 1,000 per
+// statement (floor-json-each-1000). keys=N deletes N rows of 2N by their
+// key, beside the library; children=N deletes the children, 10 each, of N
+// parents of 2N by their foreign key, as the library's cascades do.
+func BenchmarkSQLiteJSONShapes(b *testing.B) {
+	db := benchOpenSQLite(b)
+	shapes := []benchShape{benchIn(benchChunk, false, true), benchJSONEach(), benchJSONChunks(1000)}
+	for _, n := range []int{30, 100, 300, 1000, 3000} {
+		b.Run("keys="+strconv.Itoa(n), func(b *testing.B) {
+			t := benchCreate(b, db, benchSQLite, "users", 2*n)
+			benchDropOnCleanup(b, db, "users")
+			objs, ids := benchLoad(b, db, func(u *benchUser) int64 { return u.ID })
+			cases := []benchCase{benchLibrary(db, objs)}
+			for _, s := range shapes {
+				cases = append(cases, benchFloor(db, "floor-"+s.name, s, benchKeys("users", ids)))
+			}
+			benchRunCases(b, t, n, cases)
+		})
+		b.Run("children="+strconv.Itoa(n), func(b *testing.B) {
+			t := benchCreateCascade(b, db, benchSQLite, peerParents, peerChildren, 2*n)
+			benchDropOnCleanup(b, db, peerChildren, peerParents)
+			ids := make([]int64, n)
+			for i := range ids {
+				ids[i] = int64(2 * (i + 1))
+			}
+			var cases []benchCase
+			for _, s := range shapes {
+				cases = append(cases, benchFloor(db, "floor-"+s.name, s,
+					benchStep{table: peerChildren, column: "parent_id", ids: ids, want: n * benchChildren}))
+			}
+			benchRunCases(b, t, n*benchChildren, cases)
+		})
+	}
 }
 
 // benchKeyedUser is benchUser keyed by a string: Session.Delete holds its
