@@ -584,7 +584,7 @@ func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any, part, scan
 		l.add(k)
 	}
 	l.part, l.scan = part, scan
-	cond, args, err := d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l, nil)
+	cond, args, err := d.keyCond(d.keyShapeFor(fieldTypes(m.pk), nil), m.pkColumns(), fieldTypes(m.pk), nil, &l, nil)
 	if err != nil {
 		t.Fatalf("keyCond: %v", err)
 	}
@@ -818,6 +818,8 @@ func TestKeysPerStatement(t *testing.T) {
 		other   int
 	}{
 		{"sqlite defaults to 500 keys", SQLiteDialect(), shapeParams, 1, 0, 500, 0},
+		{"sqlite sends 1000 keys per JSON array", SQLiteDialect(), shapeJSON, 1, 0, 1000, 0},
+		{"sqlite keeps a chosen batch size for JSON arrays, past the parameter limit", SQLiteDialect(), shapeJSON, 1, 40000, 40000, 3},
 		{"postgres sends every one-column key in one array", PostgresDialect(), shapeArray, 1, 0, math.MaxInt, 0},
 		{"postgres sends every composite key in one array per column", PostgresDialect(), shapeUnnest, 2, 0, math.MaxInt, 0},
 		{"postgres keeps a chosen batch size for arrays", PostgresDialect(), shapeArray, 1, 700, 700, 0},

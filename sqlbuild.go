@@ -163,6 +163,9 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	}
 	sqlTypes := x.si.columnTypes(table, cols)
 	shape := x.d.keyShapeFor(types, sqlTypes)
+	if len(cols) == 1 && via == "" {
+		shape = x.d.listShape(shape, set.keys.kind, n, st.sel == selFK)
+	}
 	var join *keyJoin
 	if shape == shapeUnnest && via == "" {
 		j := x.d.unnestJoin(table, cols, types, sqlTypes, st.m.columns())
@@ -190,7 +193,7 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}
-		cond, args, err := x.d.keyCond(cols, types, sqlTypes, &batch, buf)
+		cond, args, err := x.d.keyCond(shape, cols, types, sqlTypes, &batch, buf)
 		if err != nil {
 			return x.fail(st, err)
 		}

@@ -2,8 +2,11 @@ package conformance_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/typeddelete/typeddelete"
@@ -180,5 +183,116 @@ func TestPreviewMockCascadeThroughTwoRelations(t *testing.T) {
 	}
 	if want := map[string]int64{"or_posts": 3, "or_users": 1}; !maps.Equal(pv.Deleted, want) {
 		t.Errorf("Preview.Deleted = %v, want %v", pv.Deleted, want)
+	}
+}
+
+// planOrPostsOf is or_users 1..users, and one post per user i, id 10+i,
+// written by i and reviewed by the next user (the first, after the last).
+func planOrPostsOf(users int) planFixture {
+	return planFixture{
+		tables: planOrPosts.tables,
+		setup: func(string) []string {
+			us := make([]string, users)
+			ps := make([]string, users)
+			for i := range users {
+				us[i] = fmt.Sprintf("(%d)", i+1)
+				ps[i] = fmt.Sprintf("(%d, %d, %d)", 10+i+1, i+1, (i+1)%users+1)
+			}
+			return append(planOrPosts.setup("")[:2],
+				"INSERT INTO or_users (id) VALUES "+strings.Join(us, ", "),
+				"INSERT INTO or_posts (id, author_id, reviewer_id) VALUES "+strings.Join(ps, ", "))
+		},
+	}
+}
+
+func TestPlanningCascadeOfManyParents(t *testing.T) {
+	ctx := context.Background()
+	// 1,100 users of 1,200: more than SQLite sends as bound parameters
+	// (its children go as JSON arrays), more than one statement of 500
+	// keys for the users.
+	const users, deleted = 1200, 1100
+	var leftUsers, leftPosts []string
+	for i := deleted + 1; i <= users; i++ {
+		leftUsers = append(leftUsers, strconv.Itoa(i))
+		if reviewer := i%users + 1; reviewer > deleted {
+			leftPosts = append(leftPosts, fmt.Sprintf("%d|%d|%d", 10+i, i, reviewer))
+		}
+	}
+	want := map[string]int64{"or_users": deleted, "or_posts": int64(users - len(leftPosts))}
+	forEachDB(t, func(t *testing.T, tdb *testDB) {
+		p := planSetup(t, tdb, planOrPostsOf(users))
+		s := tdb.session(typeddelete.WithoutSchemaIntrospection())
+		objs := make([]*planOrUser, deleted)
+		for i := range objs {
+			objs[i] = &planOrUser{ID: int64(i + 1)}
+		}
+		planMust(t, "Delete", s.Delete(objs))
+		pv, err := s.Preview(ctx)
+		planMust(t, "Preview", err)
+		if !maps.Equal(pv.Deleted, want) {
+			t.Errorf("Preview().Deleted = %v, want %v", pv.Deleted, want)
+		}
+		planMust(t, "Commit", s.Commit(ctx))
+		p.expect(t, map[string][]string{"or_users": leftUsers, "or_posts": leftPosts})
+		if got := s.LastCommit(); !maps.Equal(got.Deleted, want) || got.Statements != len(pv.Statements) {
+			t.Errorf("LastCommit() deleted %v in %d statements, want %v in the %d Preview listed", got.Deleted, got.Statements, want, len(pv.Statements))
+		}
+	})
+}
+
+func TestPlanningMockCascadeOfManyParentsSQLite(t *testing.T) {
+	// Up to 100 keys go as bound parameters. From 101, the children go as
+	// JSON arrays of 1,000 keys, one text prepared at its second use; so
+	// do the users' own keys up to 2,000, and past that IN lists of 500,
+	// the full ones prepared at the first.
+	for _, n := range []int{100, 101, 2000, 2001} {
+		t.Run(strconv.Itoa(n)+" users", func(t *testing.T) {
+			s, mock, _ := newMockSession(t)
+			users := make([]*planOrUser, n)
+			for i := range users {
+				users[i] = &planOrUser{ID: int64(i + 1)}
+			}
+			planMust(t, "Delete", s.Delete(users))
+			// keys sends users 1..n by column: 1,000 per JSON array, or
+			// per IN list of up to 500 parameters.
+			keys := func(table, column string, json bool, rows func(keys int) int64) []mockExpectation {
+				per, full := 500, n/500
+				if json {
+					per, full = 1000, 0
+				}
+				var out []mockExpectation
+				for lo := 1; lo <= n; lo += per {
+					hi := min(lo+per-1, n)
+					e := mockExec{rows: rows(hi - lo + 1)}
+					if json {
+						ids := make([]string, 0, hi-lo+1)
+						for id := lo; id <= hi; id++ {
+							ids = append(ids, strconv.Itoa(id))
+						}
+						e.query = `DELETE FROM "` + table + `" WHERE "` + column + `" IN (SELECT value FROM json_each(?))`
+						e.args = mockArgs("[" + strings.Join(ids, ",") + "]")
+						e.prepared = lo == 1+per
+					} else {
+						for id := lo; id <= hi; id++ {
+							e.args = append(e.args, int64(id))
+						}
+						e.query = `DELETE FROM "` + table + `" WHERE "` + column + `" IN (` + strings.Repeat("?,", hi-lo) + "?)"
+						e.prepared = lo == 1 && full >= 2
+					}
+					out = append(out, e)
+				}
+				return out
+			}
+			each := func(keys int) int64 { return int64(keys) }
+			none := func(int) int64 { return 0 }
+			sent := []mockExpectation{mockBegin{}}
+			sent = append(sent, keys("or_posts", "author_id", n > 100, each)...)
+			sent = append(sent, keys("or_posts", "reviewer_id", n > 100, none)...)
+			sent = append(sent, keys("or_users", "id", n > 100 && n <= 2000, each)...)
+			mockExpect(mock, append(sent, mockCommit{})...)
+			mockNoError(t, "Commit", s.Commit(context.Background()))
+			mockVerify(t, mock)
+			planDeleted(map[string]int64{"or_posts": int64(n), "or_users": int64(n)})(t, s)
+		})
 	}
 }
