@@ -42,11 +42,12 @@ func WithStrictRowCounts() Option {
 	return func(s *Session) { s.strict = true }
 }
 
-// WithBatchSize sets how many keys go in one statement where keys travel
-// as bound parameters or literals; 0 keeps the dialect's default. The
-// dialect's bind-parameter limit still caps it, less the statement's other
-// parameters (the scope's value, a soft delete's stamp, the values SetNull
-// or SetValue sets). A negative n is invalid.
+// WithBatchSize sets how many keys go in one statement, however they
+// travel (bound parameters, integer literals, a PostgreSQL array, a
+// SQLite JSON array); 0 keeps the dialect's default. Except for literals
+// and JSON arrays, the dialect's bind-parameter limit still caps it, less
+// the statement's other parameters (the scope's value, a soft delete's
+// stamp, the values SetNull or SetValue sets). A negative n is invalid.
 func WithBatchSize(n int) Option {
 	return func(s *Session) {
 		if s.nonNegative("WithBatchSize", int64(n), "the dialect's default") {
