@@ -207,9 +207,9 @@ func planOrPostsOf(users int) planFixture {
 
 func TestPlanningCascadeOfManyParents(t *testing.T) {
 	ctx := context.Background()
-	// 1,100 users of 1,200: more than SQLite sends as bound parameters
-	// (its children go as JSON arrays), more than one statement of 500
-	// keys for the users.
+	// 1,100 users of 1,200: on SQLite, two JSON arrays (1,000 keys, then
+	// 100) for each relation's children and for the users, the second
+	// of each text sent prepared.
 	const users, deleted = 1200, 1100
 	var leftUsers, leftPosts []string
 	for i := deleted + 1; i <= users; i++ {
