@@ -56,10 +56,11 @@ type Dialect struct {
 	// keys goes as JSON arrays of up to jsonBatch keys through json_each
 	// (shapeJSON) where it selects children by their foreign key, and
 	// where it selects rows by their own key if it holds at most jsonKeys;
-	// 0 where lists never do. BenchmarkSQLiteJSONShapes, against prepared
-	// IN lists of 500: children (10 per key) took 0.86-0.95 of their time
-	// at 100 to 1,000 keys, 0.99 at 3,000 and 1.00 at 30; rows by their
-	// key 0.74-0.92 at 100 to 3,000, but 1.04 at 5,000 and 1.14 at 50,000.
+	// 0 where lists never do. BenchmarkSQLiteJSONShapes, arrays of 1,000
+	// against prepared IN lists of 500: children (10 per key) took
+	// 0.86-0.96 of their time at 100 to 3,000 keys, 1.09 at 30; rows by
+	// their key 0.79-0.94 at 100 to 3,000, 1.00 at 30, but 1.04 at 5,000
+	// and 1.14 at 50,000.
 	jsonMin, jsonKeys, jsonBatch int
 	// maxCompound caps the SELECTs one UNION ALL statement joins: SQLite
 	// refuses more than 500 (SQLITE_MAX_COMPOUND_SELECT), PostgreSQL's
