@@ -395,8 +395,14 @@ const (
 const hiddenArrayKeys = 1000
 
 // keyCond matches exactly the rows whose columns cols hold one of keys
-// (each as a keyList holds it; for several columns a []any), by shape,
-// keyShapeFor's or listShape's:
+// (each as a keyList holds it; for several columns a []any), in the shape
+// keyShapeFor gives their types; see shapedKeyCond.
+func (d *Dialect) keyCond(cols []string, types []reflect.Type, sqlTypes []string, keys *keyList, buf []any) (string, []any, error) {
+	return d.shapedKeyCond(d.keyShapeFor(types, sqlTypes), cols, types, sqlTypes, keys, buf)
+}
+
+// shapedKeyCond is keyCond in a shape of the caller's, keyShapeFor's or
+// listShape's:
 //
 //	"c" IN (?,...)                                      parameters
 //	"c" = ANY(?)                                        one array
@@ -413,7 +419,7 @@ const hiddenArrayKeys = 1000
 // whose Value method fails, where keys travel as arrays, is an error that
 // wraps ErrInvalidValue and the method's error. Bound parameters go in
 // buf's memory when it has room, else in a new slice.
-func (d *Dialect) keyCond(shape keyShape, cols []string, types []reflect.Type, sqlTypes []string, keys *keyList, buf []any) (string, []any, error) {
+func (d *Dialect) shapedKeyCond(shape keyShape, cols []string, types []reflect.Type, sqlTypes []string, keys *keyList, buf []any) (string, []any, error) {
 	target := d.rowTarget(cols)
 	switch shape {
 	case shapeLiterals:

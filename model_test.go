@@ -584,7 +584,7 @@ func unitKeyCondition(t *testing.T, d *Dialect, m *model, keys []any, part, scan
 		l.add(k)
 	}
 	l.part, l.scan = part, scan
-	cond, args, err := d.keyCond(d.keyShapeFor(fieldTypes(m.pk), nil), m.pkColumns(), fieldTypes(m.pk), nil, &l, nil)
+	cond, args, err := d.keyCond(m.pkColumns(), fieldTypes(m.pk), nil, &l, nil)
 	if err != nil {
 		t.Fatalf("keyCond: %v", err)
 	}

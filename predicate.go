@@ -296,7 +296,7 @@ func (e inExpr) render(r *renderer) (string, []any, truth, error) {
 	default:
 		keys := keyList{kind: anyKeys, anys: e.vs}
 		var err error
-		if s, args, err = d.keyCond(d.keyShapeFor([]reflect.Type{t}, nil), []string{e.f.column}, []reflect.Type{t}, nil, &keys, nil); err != nil {
+		if s, args, err = d.keyCond([]string{e.f.column}, []reflect.Type{t}, nil, &keys, nil); err != nil {
 			return "", nil, depends, err
 		}
 	}

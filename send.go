@@ -354,7 +354,7 @@ func (x *sender) matchByDatabase(st *step, reg *rowSet, matched []bool) error {
 		var parts []string
 		var args []any
 		for _, i := range idx[:n] {
-			cond, a, err := x.d.keyCond(x.d.keyShapeFor(fieldTypes(reg.m.pk), nil), reg.m.pkColumns(), fieldTypes(reg.m.pk), nil, keysOf(reg.m, reg.keys.at(i)), nil)
+			cond, a, err := x.d.keyCond(reg.m.pkColumns(), fieldTypes(reg.m.pk), nil, keysOf(reg.m, reg.keys.at(i)), nil)
 			if err != nil {
 				return x.fail(st, err)
 			}

@@ -193,7 +193,7 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}
-		cond, args, err := x.d.keyCond(shape, cols, types, sqlTypes, &batch, buf)
+		cond, args, err := x.d.shapedKeyCond(shape, cols, types, sqlTypes, &batch, buf)
 		if err != nil {
 			return x.fail(st, err)
 		}
