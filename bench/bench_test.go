@@ -620,29 +620,45 @@ func benchIn(chunk int, dollar, prepared bool) benchShape {
 			defer stmt.Close()
 		}
 		args := make([]any, 0, min(chunk, len(ids)))
-		var rows int64
-		stmts := 0
-		for lo := 0; lo < len(ids); lo += chunk {
-			part := ids[lo:min(lo+chunk, len(ids))]
+		return benchChunks(ids, chunk, func(part []int64) (int64, error) {
 			args = args[:0]
 			for _, id := range part {
 				args = append(args, id)
 			}
-			var n int64
-			var err error
 			if stmt != nil && len(part) == chunk {
-				n, err = benchAffected(stmt.ExecContext(ctx, args...))
-			} else {
-				n, err = benchAffected(tx.ExecContext(ctx, q(len(part)), args...))
+				return benchAffected(stmt.ExecContext(ctx, args...))
 			}
-			stmts++
-			if err != nil {
-				return rows, stmts, err
-			}
-			rows += n
-		}
-		return rows, stmts, nil
+			return benchAffected(tx.ExecContext(ctx, q(len(part)), args...))
+		})
 	}}
+}
+
+// benchChunks calls del on each chunk of ids in turn, at most chunk keys
+// each, until one fails, and returns the rows they deleted and how many
+// statements they sent.
+func benchChunks(ids []int64, chunk int, del func(part []int64) (int64, error)) (int64, int, error) {
+	var rows int64
+	stmts := 0
+	for lo := 0; lo < len(ids); lo += chunk {
+		n, err := del(ids[lo:min(lo+chunk, len(ids))])
+		stmts++
+		if err != nil {
+			return rows, stmts, err
+		}
+		rows += n
+	}
+	return rows, stmts, nil
+}
+
+// benchAppendIDs appends ids to b as integers separated by commas.
+func benchAppendIDs(b []byte, ids []int64) []byte {
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return b
 }
 
 // benchLiteral writes the keys into the SQL text as integer literals,
@@ -656,11 +672,8 @@ func benchLiteral(chunk int, scan bool) benchShape {
 		name = "literal-scan-"
 	}
 	return benchShape{name: name + strconv.Itoa(chunk), del: func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (int64, int, error) {
-		var rows int64
-		stmts := 0
 		var q []byte
-		for lo := 0; lo < len(ids); lo += chunk {
-			part := ids[lo:min(lo+chunk, len(ids))]
+		return benchChunks(ids, chunk, func(part []int64) (int64, error) {
 			q = append(q[:0], "DELETE FROM "+table+" WHERE "...)
 			if scan {
 				q = append(q, column+" BETWEEN "...)
@@ -671,22 +684,9 @@ func benchLiteral(chunk int, scan bool) benchShape {
 			} else {
 				q = append(q, column...)
 			}
-			q = append(q, " IN ("...)
-			for i, id := range part {
-				if i > 0 {
-					q = append(q, ',')
-				}
-				q = strconv.AppendInt(q, id, 10)
-			}
-			q = append(q, ')')
-			n, err := benchAffected(tx.ExecContext(ctx, string(q)))
-			stmts++
-			if err != nil {
-				return rows, stmts, err
-			}
-			rows += n
-		}
-		return rows, stmts, nil
+			q = append(benchAppendIDs(append(q, " IN ("...), part), ')')
+			return benchAffected(tx.ExecContext(ctx, string(q)))
+		})
 	}}
 }
 
@@ -706,28 +706,11 @@ func benchJSONChunks(chunk int) benchShape {
 		if chunk > 0 {
 			per = chunk
 		}
-		var total int64
-		stmts := 0
-		for i := 0; i < len(ids); i += per {
-			part := ids[i:min(i+per, len(ids))]
-			arr := make([]byte, 0, 8*len(part)+2)
-			arr = append(arr, '[')
-			for j, id := range part {
-				if j > 0 {
-					arr = append(arr, ',')
-				}
-				arr = strconv.AppendInt(arr, id, 10)
-			}
-			arr = append(arr, ']')
-			n, err := benchAffected(tx.ExecContext(ctx,
+		return benchChunks(ids, per, func(part []int64) (int64, error) {
+			arr := append(benchAppendIDs(append(make([]byte, 0, 8*len(part)+2), '['), part), ']')
+			return benchAffected(tx.ExecContext(ctx,
 				"DELETE FROM "+table+" WHERE "+column+" IN (SELECT value FROM json_each(?))", string(arr)))
-			stmts++
-			if err != nil {
-				return total, stmts, err
-			}
-			total += n
-		}
-		return total, stmts, nil
+		})
 	}}
 }
 
