@@ -504,7 +504,13 @@ func benchPlaceholders(n int, dollar bool) string {
 
 // benchInTx runs f in a transaction of db and commits it.
 func benchInTx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+	return benchInTxAt(ctx, db, nil, f)
+}
+
+// benchInTxAt is benchInTx with the transaction's options; nil: the
+// server's default isolation.
+func benchInTxAt(ctx context.Context, db *sql.DB, opts *sql.TxOptions, f func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -541,6 +547,19 @@ func benchWant(want int) func(sql.Result, error) error {
 type benchShape struct {
 	name string
 	del  func(ctx context.Context, tx *sql.Tx, table, column string, ids []int64) (rows int64, stmts int, err error)
+	tx   *sql.TxOptions // the transaction's options; nil: the server's default
+}
+
+// benchReadCommitted is the READ COMMITTED isolation level, that of the
+// MySQL dialect's transactions.
+var benchReadCommitted = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+
+// benchAtReadCommitted is shape in a READ COMMITTED transaction, named
+// shape's name with -rc.
+func benchAtReadCommitted(shape benchShape) benchShape {
+	shape.name += "-rc"
+	shape.tx = benchReadCommitted
+	return shape
 }
 
 // benchStep is one delete of a hand-written case: the want rows of table
@@ -564,7 +583,7 @@ func benchFloor(db *sql.DB, name string, shape benchShape, steps ...benchStep) b
 		name: name,
 		run: func(ctx context.Context) error {
 			stmts = 0
-			return benchInTx(ctx, db, func(tx *sql.Tx) error {
+			return benchInTxAt(ctx, db, shape.tx, func(tx *sql.Tx) error {
 				for _, s := range steps {
 					n, k, err := shape.del(ctx, tx, s.table, s.column, s.ids)
 					stmts += k
@@ -745,12 +764,17 @@ func benchPerRow(dollar bool) benchShape {
 }
 
 // benchFloorExec is the hand-written bulk delete: one Exec of q in a
-// transaction.
+// transaction at the server's default isolation.
 func benchFloorExec(db *sql.DB, q string, args ...any) benchCase {
+	return benchFloorExecAt(db, nil, q, args...)
+}
+
+// benchFloorExecAt is benchFloorExec in a transaction with opts.
+func benchFloorExecAt(db *sql.DB, opts *sql.TxOptions, q string, args ...any) benchCase {
 	return benchCase{
 		name: "floor-exec",
 		run: func(ctx context.Context) error {
-			return benchInTx(ctx, db, func(tx *sql.Tx) error {
+			return benchInTxAt(ctx, db, opts, func(tx *sql.Tx) error {
 				_, err := benchAffected(tx.ExecContext(ctx, q, args...))
 				return err
 			})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -75,17 +76,23 @@ func (peerChild) TableName() string { return peerChildren }
 // it: GORM and bun are opened on the same *sql.DB as the library.
 type peerDB struct {
 	benchDialect
-	db          *sql.DB
-	gorm        gorm.Dialector
-	bun         schema.Dialect
-	params      int          // bind parameters one statement may hold
-	gormChunk   int          // keys per statement of GORM past params
-	floors      []benchShape // the dialect's fastest plain shapes; the first warms up
-	perRowSizes int          // how many of the smallest sizes run per-row
-	// serverTx: also run the library with its transactions at the
-	// server's default isolation (WithTxOptions), where GORM's and bun's
-	// run, in the cases named *-server-tx.
-	serverTx bool
+	db        *sql.DB
+	gorm      gorm.Dialector
+	bun       schema.Dialect
+	params    int // bind parameters one statement may hold
+	gormChunk int // keys per statement of GORM past params
+	// floors are the dialect's fastest plain shapes, the fastest measured
+	// first: the objs-* case reads the keys from the objects and sends
+	// them in floors[0].
+	floors      []benchShape
+	perRowSizes int // how many of the smallest sizes run per-row
+	// readCommitted: the library's transactions run at READ COMMITTED
+	// (the MySQL dialect's), GORM's, bun's and the floors' at the server's
+	// default isolation. Each group then also runs the library at the
+	// server's (WithTxOptions; cases *-server-tx) and the first floor at
+	// READ COMMITTED (floor-*-rc), so that the library meets the floor at
+	// either isolation.
+	readCommitted bool
 
 	gdb *gorm.DB
 	bdb *bun.DB
@@ -137,9 +144,9 @@ func BenchmarkPeersMySQL(b *testing.B) {
 		gorm:   gormmysql.New(gormmysql.Config{Conn: db}),
 		bun:    mysqldialect.New(),
 		params: 65535, gormChunk: 60_000,
-		floors:      []benchShape{benchLiteral(5000, false), benchLiteral(50000, false), benchLiteral(50000, true), benchIn(5000, false, true)},
-		perRowSizes: 1,
-		serverTx:    true,
+		floors:        []benchShape{benchLiteral(50000, true), benchLiteral(5000, false), benchLiteral(50000, false), benchIn(5000, false, true)},
+		perRowSizes:   1,
+		readCommitted: true,
 	})
 }
 
@@ -195,12 +202,12 @@ func peerObjects(b *testing.B, p *peerDB, k int, perRow bool) {
 	// Session.Delete outside the timer, Commit alone. library-slice
 	// registers the slice in one call, library one call per object.
 	cases := []benchCase{benchLibrarySlice(p.db, objs), benchLibraryCommit(p.db, objs), benchLibrary(p.db, objs)}
-	if p.serverTx {
+	if p.readCommitted {
 		c := benchLibrarySlice(p.db, objs, peerServerTx)
 		c.name = "library-slice-server-tx"
 		cases = append(cases, c)
 	}
-	for _, s := range p.floors {
+	for _, s := range p.floorShapes() {
 		cases = append(cases, benchFloor(p.db, "floor-"+s.name, s, benchKeys(peerRows, ids)))
 	}
 	cases = append(cases, benchObjsFloor(p.db, p.floors[0], peerRows, objs, func(r *peerRow) int64 { return r.ID }))
@@ -286,15 +293,18 @@ func peerBulk(b *testing.B, p *peerDB, n int) {
 		_, err := typeddelete.Query[peerRow](s).Filter(age.Gt(benchBulkAge)).Delete()
 		return err
 	}
-	var serverTx []benchCase
-	if p.serverTx {
+	q := "DELETE FROM " + peerRows + " WHERE age > " + benchPlaceholders(1, p.dollar)
+	var isolations []benchCase
+	if p.readCommitted {
 		c := benchLibraryCase(p.db, del, peerServerTx)
 		c.name = "library-server-tx"
-		serverTx = append(serverTx, c)
+		rc := benchFloorExecAt(p.db, benchReadCommitted, q, benchBulkAge)
+		rc.name += "-rc"
+		isolations = append(isolations, c, rc)
 	}
 	benchRunCases(b, t, want, append([]benchCase{
 		benchLibraryCase(p.db, del),
-		benchFloorExec(p.db, "DELETE FROM "+peerRows+" WHERE age > "+benchPlaceholders(1, p.dollar), benchBulkAge),
+		benchFloorExec(p.db, q, benchBulkAge),
 		peerCase("gorm-where", 1, func(ctx context.Context) error {
 			return p.gormTx(ctx, func(tx *gorm.DB) error {
 				return gormWant(tx.Where("age > ?", benchBulkAge).Delete(&peerRow{}), want)
@@ -305,12 +315,21 @@ func peerBulk(b *testing.B, p *peerDB, n int) {
 				return benchWant(want)(tx.NewDelete().Model((*peerRow)(nil)).Where("age > ?", benchBulkAge).Exec(ctx))
 			})
 		}),
-	}, serverTx...))
+	}, isolations...))
 }
 
 // peerServerTx runs the library's transactions at the server's default
 // isolation level, as GORM's and bun's.
 var peerServerTx = typeddelete.WithTxOptions(&sql.TxOptions{})
+
+// floorShapes returns p.floors and, where p.readCommitted, the first of
+// them at READ COMMITTED.
+func (p *peerDB) floorShapes() []benchShape {
+	if !p.readCommitted {
+		return p.floors
+	}
+	return append(slices.Clone(p.floors), benchAtReadCommitted(p.floors[0]))
+}
 
 // peerCascade deletes n/2 loaded parents of n, 10 children each, in one
 // transaction: the library (Cascade relation), the set-based SQL by hand in
@@ -331,7 +350,7 @@ func peerCascade(b *testing.B, p *peerDB, n int) {
 		return nil
 	})
 	cases := []benchCase{benchLibrary(p.db, objs)}
-	for _, s := range p.floors {
+	for _, s := range p.floorShapes() {
 		cases = append(cases, benchFloor(p.db, "floor-"+s.name, s,
 			benchStep{table: peerChildren, column: "parent_id", ids: ids, want: len(ids) * benchChildren},
 			benchKeys(peerParents, ids)))
