@@ -10,8 +10,9 @@ import (
 )
 
 // sample is go test -bench output of the peers benchmarks, cut down: two
-// rounds of two sizes on SQLite, one size on PostgreSQL, a bulk group, a
-// skipped case, a log line and another benchmark.
+// rounds of two sizes on SQLite, one size on PostgreSQL, a bulk group on
+// SQLite and one on MySQL at two isolation levels, a skipped case, a log
+// line and another benchmark.
 const sample = `goos: linux
 goarch: amd64
 pkg: github.com/typeddelete/typeddelete/bench
@@ -35,6 +36,12 @@ BenchmarkPeersSQLite/keys=50000/round=1/case=gorm-chunks-30000-2       	       5
 BenchmarkPeersSQLite/keys=50000/round=1/case=bun-slice-2               	       5	  30000000 ns/op	       600 ns/key	         1.000 stmts/op
 BenchmarkPeersSQLite/bulk=10000/round=1/case=library-2                 	       5	   2000000 ns/op	         1.000 stmts/op
 BenchmarkPeersSQLite/bulk=10000/round=1/case=floor-exec-2              	       5	   1000000 ns/op	         1.000 stmts/op
+BenchmarkPeersMySQL/bulk=10000/round=1/case=library-2                   	       5	   2200000 ns/op	         1.000 stmts/op
+BenchmarkPeersMySQL/bulk=10000/round=1/case=floor-exec-2                	       5	   1600000 ns/op	         1.000 stmts/op
+BenchmarkPeersMySQL/bulk=10000/round=1/case=gorm-where-2                	       5	   2000000 ns/op	         1.000 stmts/op
+BenchmarkPeersMySQL/bulk=10000/round=1/case=bun-where-2                 	       5	   2500000 ns/op	         1.000 stmts/op
+BenchmarkPeersMySQL/bulk=10000/round=1/case=library-server-tx-2         	       5	   1800000 ns/op	         1.000 stmts/op
+BenchmarkPeersMySQL/bulk=10000/round=1/case=floor-exec-rc-2             	       5	   2000000 ns/op	         1.000 stmts/op
 BenchmarkPeersPostgres/keys=500/round=1/case=library-2                 	       5	  10000000 ns/op	     20000 ns/key	         1.000 stmts/op
 BenchmarkPeersPostgres/keys=500/round=1/case=floor-any-2               	       5	   5000000 ns/op	     10000 ns/key	         1.000 stmts/op
 PASS
@@ -46,8 +53,8 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 19 {
-		t.Fatalf("got %d results, want the 19 peers lines", len(results))
+	if len(results) != 25 {
+		t.Fatalf("got %d results, want the 25 peers lines", len(results))
 	}
 	want := skip{"PeersPostgres/keys=50000/case=per-row", "50000 statements per iteration, about 0.1 ms each on a server"}
 	if len(skips) != 1 || skips[0] != want {
@@ -96,8 +103,8 @@ func TestStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	groups := groupResults(results)
-	if len(groups) != 4 {
-		t.Fatalf("got %d groups, want 4", len(groups))
+	if len(groups) != 5 {
+		t.Fatalf("got %d groups, want 5", len(groups))
 	}
 	g := groups[0]
 	// Medians over the two rounds: prep-in 600 µs, json-each 950 µs.
@@ -116,7 +123,7 @@ func TestStatistics(t *testing.T) {
 	if s := groups[1].system("gorm"); s == nil || s.name != "gorm-chunks-30000" {
 		t.Errorf("GORM at 50,000 keys is %+v, want gorm-chunks-30000", s)
 	}
-	if s := groups[3].system("bun"); s != nil {
+	if s := groups[4].system("bun"); s != nil {
 		t.Errorf("PostgreSQL has a bun case: %+v", s)
 	}
 }
@@ -155,6 +162,9 @@ func TestRunWritesAnSVGAndATable(t *testing.T) {
 		"### SQLite: bulk, 10,000 rows",
 		"- `PeersPostgres/keys=50000/case=per-row`: 50000 statements per iteration, about 0.1 ms each on a server",
 		"| floor-prep-in-500 | 600.0 µs | 400.0 µs–800.0 µs | 1200 | 1 | 1.38× |",
+		// MySQL's bulk group: the library at READ COMMITTED against
+		// floor-exec-rc, library-server-tx against the others.
+		"| MySQL | bulk, 10,000 rows | 1.10× | 1.12× | 0.90× | 0.72× |",
 	} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())

@@ -75,19 +75,42 @@ func (g *group) system(sys string) *series {
 		}
 		return g.find("library")
 	}
+	if sys == "floor" {
+		return g.fastestFloor(func(string) bool { return true })
+	}
+	for _, s := range g.cases {
+		if strings.HasPrefix(s.name, sys+"-") {
+			return s
+		}
+	}
+	return nil
+}
+
+// fastestFloor returns the floor-* case with the lowest median among those
+// whose name keep accepts; nil when there is none.
+func (g *group) fastestFloor(keep func(name string) bool) *series {
 	var best *series
 	for _, s := range g.cases {
-		switch {
-		case (sys == "gorm" || sys == "bun") && strings.HasPrefix(s.name, sys+"-"):
-			return s
-		case sys == "floor" && strings.HasPrefix(s.name, "floor-"):
-			if best == nil || s.median() < best.median() {
-				best = s
-			}
+		if strings.HasPrefix(s.name, "floor-") && keep(s.name) && (best == nil || s.median() < best.median()) {
+			best = s
 		}
 	}
 	return best
 }
+
+// serverTx returns the group's library case at the server's default
+// isolation (library-slice-server-tx, else library-server-tx), run where
+// the library's own transactions use another; nil when there is none.
+func (g *group) serverTx() *series {
+	if s := g.find("library-slice-server-tx"); s != nil {
+		return s
+	}
+	return g.find("library-server-tx")
+}
+
+// readCommitted reports whether a floor's name says it ran at READ
+// COMMITTED, the MySQL dialect's isolation.
+func readCommitted(name string) bool { return strings.HasSuffix(name, "-rc") }
 
 // median returns the median ns/op.
 func (s *series) median() float64 { return median(s.samples) }
@@ -215,6 +238,7 @@ func writeTable(w io.Writer, groups []*group, skips []skip) error {
 		sb.WriteByte('\n')
 	}
 	sb.WriteString("\nMedians of ns/op over the rounds; a ratio is the median over rounds of library ÷ the other case, both measured in the same round (below 1: the library is faster).\n")
+	writeIsolations(&sb, groups)
 	if len(skips) > 0 {
 		sb.WriteString("\nSkipped:\n\n")
 		for _, s := range skips {
@@ -245,4 +269,30 @@ func writeTable(w io.Writer, groups []*group, skips []skip) error {
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// writeIsolations writes, for the groups that run the library at two
+// isolation levels (MySQL: its own READ COMMITTED, and the server's
+// default in a *-server-tx case), each comparison at one level: the
+// library ÷ the fastest floor run at READ COMMITTED, and the *-server-tx
+// case ÷ the fastest other floor, GORM and bun, which run at the
+// server's.
+func writeIsolations(sb *strings.Builder, groups []*group) {
+	header := false
+	for _, g := range groups {
+		tx := g.serverTx()
+		if tx == nil {
+			continue
+		}
+		if !header {
+			sb.WriteString("\nAt one isolation level each, where the library also ran at the server's default:\n\n")
+			sb.WriteString("| Database | Benchmark | library ÷ fastest floor at READ COMMITTED | at the server's isolation: library ÷ fastest floor | library ÷ GORM | library ÷ bun |\n")
+			sb.WriteString("|---|---|---:|---:|---:|---:|\n")
+			header = true
+		}
+		rc := g.fastestFloor(readCommitted)
+		other := g.fastestFloor(func(name string) bool { return !readCommitted(name) })
+		fmt.Fprintf(sb, "| %s | %s | %s | %s | %s | %s |\n", g.db, g.label(),
+			ratio(g.system("library"), rc), ratio(tx, other), ratio(tx, g.system("gorm")), ratio(tx, g.system("bun")))
+	}
 }
