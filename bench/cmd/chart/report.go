@@ -98,14 +98,15 @@ func (g *group) fastestFloor(keep func(name string) bool) *series {
 	return best
 }
 
-// serverTx returns the group's library case at the server's default
-// isolation (library-slice-server-tx, else library-server-tx), run where
-// the library's own transactions use another; nil when there is none.
+// serverTx returns the library's case (system's) run at the server's
+// default isolation, its name with -server-tx, where the library's own
+// transactions use another; nil when there is none.
 func (g *group) serverTx() *series {
-	if s := g.find("library-slice-server-tx"); s != nil {
-		return s
+	lib := g.system("library")
+	if lib == nil {
+		return nil
 	}
-	return g.find("library-server-tx")
+	return g.find(lib.name + "-server-tx")
 }
 
 // readCommitted reports whether a floor's name says it ran at READ
