@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 	"github.com/jackc/pgx/v5"
@@ -388,64 +390,95 @@ func benchOrder(round, n int) []int {
 	return order
 }
 
-// benchRunCases runs the cases as sub-benchmarks round=R/case=NAME, for R
-// in 1..benchRounds, in benchOrder's order for the round. Before the rounds
-// it warms the table up with an untimed run of the second case (a floor),
-// then warms up every case (caches of statements and metadata, schema reads)
-// with an untimed run of each.
-// Each iteration restores the table with the timer stopped, times the case,
-// then checks outside the timer that exactly want rows are gone. It reports
-// DELETE statements per op, and ns/key when the table says how many keys a
-// run deletes.
+// benchRunCases runs the cases in benchRounds rounds, each case in turn:
+// within a round, one run of each case in benchOrder's order for the
+// round, then the next run of each, until each case has run
+// benchIterations times. A slow spell of a shared machine, often seconds
+// long, then slows every case of the round alike rather than the one case
+// that ran during it, so the per-round ratios of two cases pair runs made
+// moments apart. After each round it reports each case's mean run as the
+// sub-benchmark round=R/case=NAME, in the round's order.
+//
+// Before the rounds it warms the table up with an untimed run of the
+// second case (a floor), then warms up every case (caches of statements
+// and metadata, schema reads) with an untimed run of each. Every run
+// starts from a collected heap and a restored table, with the clock
+// stopped; only the case's transaction is timed. Outside the clock it
+// checks that exactly want rows are gone, failing b otherwise. Each case
+// reports DELETE statements per op, and ns/key when the table says how
+// many keys a run deletes.
 func benchRunCases(b *testing.B, t *benchTable, want int, cases []benchCase) {
 	b.Helper()
+	ctx := context.Background()
 	for _, c := range append([]benchCase{cases[1]}, cases...) {
 		t.restore(b)
 		if c.prepare != nil {
 			c.prepare()
 		}
-		if err := c.run(context.Background()); err != nil {
+		if err := c.run(ctx); err != nil {
 			b.Fatalf("warm-up of %s: %v", c.name, err)
 		}
 	}
+	n := benchIterations(b)
 	for round := range benchRounds(b) {
-		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
-			for _, i := range benchOrder(round, len(cases)) {
+		order := benchOrder(round, len(cases))
+		elapsed := make([]time.Duration, len(cases))
+		stmts := make([]int, len(cases))
+		for range n {
+			for _, i := range order {
 				c := cases[i]
-				b.Run("case="+c.name, func(b *testing.B) { benchRunCase(b, t, want, c) })
+				t.restore(b)
+				if c.prepare != nil {
+					c.prepare()
+				}
+				// No case pays for the garbage of the one before it
+				// (GORM's and per-row's are large).
+				runtime.GC()
+				start := time.Now()
+				err := c.run(ctx)
+				elapsed[i] += time.Since(start)
+				if err != nil {
+					b.Fatalf("%s: %v", c.name, err)
+				}
+				if got := t.rows - t.count(b); got != want {
+					b.Fatalf("%s deleted %d rows, want %d", c.name, got, want)
+				}
+				stmts[i] += c.stmts()
+			}
+		}
+		b.Run("round="+strconv.Itoa(round+1), func(b *testing.B) {
+			for _, i := range order {
+				b.Run("case="+cases[i].name, func(b *testing.B) {
+					op := float64(elapsed[i].Nanoseconds()) / float64(n)
+					b.ReportMetric(op, "ns/op")
+					b.ReportMetric(float64(stmts[i])/float64(n), "stmts/op")
+					if t.keys > 0 {
+						b.ReportMetric(op/float64(t.keys), "ns/key")
+					}
+				})
 			}
 		})
 	}
 }
 
-// benchRunCase is one sub-benchmark of benchRunCases.
-func benchRunCase(b *testing.B, t *benchTable, want int, c benchCase) {
-	ctx := context.Background()
-	stmts := 0
-	b.StopTimer()
-	// Start from a collected heap, so that no case pays for the garbage
-	// of the one before it (GORM's and per-row's are large).
-	runtime.GC()
-	for range b.N {
-		t.restore(b)
-		if c.prepare != nil {
-			c.prepare()
-		}
-		b.StartTimer()
-		err := c.run(ctx)
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got := t.rows - t.count(b); got != want {
-			b.Fatalf("deleted %d rows, want %d", got, want)
-		}
-		stmts += c.stmts()
+// benchIterations returns how many times benchRunCases runs each case per
+// round: N of -benchtime Nx. The runs of the cases alternate, so they are
+// counted, not timed by the testing package; a -benchtime that is a
+// duration fails b.
+func benchIterations(b *testing.B) int {
+	b.Helper()
+	f := flag.Lookup("test.benchtime")
+	v := ""
+	if f != nil {
+		v = f.Value.String()
 	}
-	b.ReportMetric(float64(stmts)/float64(b.N), "stmts/op")
-	if t.keys > 0 {
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(t.keys), "ns/key")
+	if s, ok := strings.CutSuffix(v, "x"); ok {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
 	}
+	b.Fatalf("-benchtime %s: these benchmarks take a number of runs per case and round, such as -benchtime 20x", v)
+	return 0
 }
 
 // benchLibraryCase registers deletes with register on a session and
