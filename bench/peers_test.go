@@ -300,7 +300,9 @@ func peerBulk(b *testing.B, p *peerDB, n int) {
 		c.name = "library-server-tx"
 		rc := benchFloorExecAt(p.db, benchReadCommitted, q, benchBulkAge)
 		rc.name += "-rc"
-		isolations = append(isolations, c, rc)
+		lit := benchFloorExecAt(p.db, benchReadCommitted, "DELETE FROM "+peerRows+" WHERE age > "+strconv.Itoa(benchBulkAge))
+		lit.name = "floor-literal-exec-rc"
+		isolations = append(isolations, c, rc, lit)
 	}
 	benchRunCases(b, t, want, append([]benchCase{
 		benchLibraryCase(p.db, del),
