@@ -24,8 +24,8 @@ import (
 
 // The peers benchmarks: the library against GORM, bun and hand-written
 // database/sql on the same *sql.DB, in the interleaved rounds of
-// benchRunCases. Run them with -bench Peers; bench/cmd/chart reads their
-// output. With -short they shrink (500 and 5,000 keys, 10,000 bulk rows,
+// benchRunCases. Run them with -bench Peers and -benchtime Nx (N runs per
+// case and round); bench/cmd/chart reads their output. With -short they shrink (500 and 5,000 keys, 10,000 bulk rows,
 // 100 cascaded parents), for a smoke run.
 
 // The peers' tables, the same on every database.
