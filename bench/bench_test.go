@@ -241,6 +241,15 @@ func (t *benchTable) restore(b *testing.B) {
 	benchExec(b, t.db, t.refill...)
 }
 
+// ready restores the table and prepares c for a run.
+func (t *benchTable) ready(b *testing.B, c benchCase) {
+	b.Helper()
+	t.restore(b)
+	if c.prepare != nil {
+		c.prepare()
+	}
+}
+
 // count returns the number of rows in the counted tables.
 func (t *benchTable) count(b *testing.B) int {
 	b.Helper()
@@ -411,10 +420,7 @@ func benchRunCases(b *testing.B, t *benchTable, want int, cases []benchCase) {
 	b.Helper()
 	ctx := context.Background()
 	for _, c := range append([]benchCase{cases[1]}, cases...) {
-		t.restore(b)
-		if c.prepare != nil {
-			c.prepare()
-		}
+		t.ready(b, c)
 		if err := c.run(ctx); err != nil {
 			b.Fatalf("warm-up of %s: %v", c.name, err)
 		}
@@ -427,10 +433,7 @@ func benchRunCases(b *testing.B, t *benchTable, want int, cases []benchCase) {
 		for range n {
 			for _, i := range order {
 				c := cases[i]
-				t.restore(b)
-				if c.prepare != nil {
-					c.prepare()
-				}
+				t.ready(b, c)
 				// No case pays for the garbage of the one before it
 				// (GORM's and per-row's are large).
 				runtime.GC()
