@@ -493,7 +493,7 @@ func (d *Dialect) shapedKeyCond(shape keyShape, cols []string, types []reflect.T
 			b.WriteString(", ")
 		}
 		b.WriteString(tuple)
-		args = append(args, keys.at(i).([]any)...)
+		args = keys.appendParts(args, i)
 	}
 	b.WriteByte(')')
 	return b.String(), args, nil
@@ -647,14 +647,12 @@ func literalList(head string, keys *keyList, cols int, tail string) string {
 		}
 		return bufString(append(b, tail...))
 	}
+	var parts []any
 	for i := range keys.len() {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		parts, composite := keys.at(i).([]any)
-		if !composite {
-			parts = []any{keys.at(i)}
-		}
+		parts = keys.appendParts(parts[:0], i)
 		if len(parts) > 1 {
 			b = append(b, '(')
 		}
@@ -704,6 +702,8 @@ func arrayOf(t reflect.Type, keys *keyList, part int) (any, error) {
 		return keys.ints, nil
 	case strKeys:
 		return keys.strs, nil
+	case tupleKeys:
+		return arrayOf(t, &keys.cols[part], 0)
 	}
 	n := keys.len()
 	get := func(j int) any {

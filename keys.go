@@ -24,10 +24,16 @@ const (
 	// anyKeys: anything else, held as the field's value, or as a []any of
 	// the fields' values for a composite key.
 	anyKeys
+	// tupleKeys: a composite key whose fields are all int64 or string,
+	// held column by column, one list of intKeys or strKeys per field.
+	tupleKeys
 )
 
-// keyKindOf returns how m's keys are held.
+// keyKindOf returns how m's keys are held; m.tuple must be set.
 func keyKindOf(m *model) keyKind {
+	if m.tuple != nil {
+		return tupleKeys
+	}
 	if len(m.pk) != 1 {
 		return anyKeys
 	}
@@ -45,8 +51,10 @@ func keyKindOf(m *model) keyKind {
 }
 
 // keyList holds primary keys of one model, unboxed for one-column integer
-// and string keys so that registering a delete allocates nothing per
-// object. Only the slice of its kind is used. A key once written below
+// and string keys, and column by column for composite keys of int64 and
+// string fields, so that registering a delete allocates nothing per
+// object and a column's keys go to the driver as the slice they are in.
+// Only the slice of its kind is used. A key once written below
 // len never changes (lists are appended to, or rebuilt), so that box can
 // hand out interfaces that point into them.
 type keyList struct {
@@ -54,6 +62,7 @@ type keyList struct {
 	ints []int64
 	strs []string
 	anys []any
+	cols []keyList // tupleKeys: one list per key field
 	// part: the list is a slice of a larger one (slice), the keys of one
 	// statement of several.
 	part bool
@@ -64,7 +73,31 @@ type keyList struct {
 }
 
 // newKeyList returns an empty list for m's keys.
-func newKeyList(m *model) keyList { return keyList{kind: m.keyKind} }
+func newKeyList(m *model) keyList {
+	l := keyList{kind: m.keyKind}
+	if l.kind == tupleKeys {
+		l.cols = make([]keyList, len(m.tuple))
+		for i, t := range m.tuple {
+			l.cols[i].kind = intKeys
+			if t.str {
+				l.cols[i].kind = strKeys
+			}
+		}
+	}
+	return l
+}
+
+// empty returns an empty list of l's kind (and columns).
+func (l *keyList) empty() keyList {
+	out := keyList{kind: l.kind}
+	if l.cols != nil {
+		out.cols = make([]keyList, len(l.cols))
+		for i := range l.cols {
+			out.cols[i].kind = l.cols[i].kind
+		}
+	}
+	return out
+}
 
 // The unboxed keys of registered batches are held in arrays that Commit
 // and Rollback give back, once nothing reads them, for the batches
@@ -85,6 +118,12 @@ const maxKeptKeys = 1 << 16
 // reusing an array a committed or rolled-back batch gave back.
 func newBatchKeys(m *model) keyList {
 	l := newKeyList(m)
+	l.reuse()
+	return l
+}
+
+// reuse gives the empty list l an array a released list gave back.
+func (l *keyList) reuse() {
 	switch l.kind {
 	case intKeys:
 		if p, _ := intArrays.Get().(*[]int64); p != nil {
@@ -94,8 +133,11 @@ func newBatchKeys(m *model) keyList {
 		if p, _ := strArrays.Get().(*[]string); p != nil {
 			l.strs = *p
 		}
+	case tupleKeys:
+		for i := range l.cols {
+			l.cols[i].reuse()
+		}
 	}
-	return l
 }
 
 // release gives l's array back for newBatchKeys and empties l. Nothing may
@@ -113,8 +155,12 @@ func (l *keyList) release() {
 			a := l.strs[:0]
 			strArrays.Put(&a)
 		}
+	case tupleKeys:
+		for i := range l.cols {
+			l.cols[i].release()
+		}
 	}
-	*l = keyList{kind: l.kind}
+	*l = keyList{kind: l.kind, cols: l.cols}
 }
 
 // len returns the number of keys.
@@ -124,6 +170,8 @@ func (l *keyList) len() int {
 		return len(l.ints)
 	case strKeys:
 		return len(l.strs)
+	case tupleKeys:
+		return l.cols[0].len()
 	}
 	return len(l.anys)
 }
@@ -136,8 +184,32 @@ func (l *keyList) at(i int) any {
 		return l.ints[i]
 	case strKeys:
 		return l.strs[i]
+	case tupleKeys:
+		parts := make([]any, len(l.cols))
+		for c := range l.cols {
+			parts[c] = l.cols[c].at(i)
+		}
+		return parts
 	}
 	return l.anys[i]
+}
+
+// appendParts appends the parts of key i to dst, each boxed in place where
+// the list holds it unboxed (as box does, for sending at once), and
+// returns the extended slice.
+func (l *keyList) appendParts(dst []any, i int) []any {
+	switch l.kind {
+	case tupleKeys:
+		for c := range l.cols {
+			dst = append(dst, l.cols[c].box(i))
+		}
+		return dst
+	case anyKeys:
+		if parts, ok := l.anys[i].([]any); ok {
+			return append(dst, parts...)
+		}
+	}
+	return append(dst, l.box(i))
 }
 
 // box returns key i as at does, boxed in place where the list holds it
@@ -149,6 +221,8 @@ func (l *keyList) box(i int) any {
 		return boxAt(int64Box, unsafe.Pointer(&l.ints[i]))
 	case strKeys:
 		return boxAt(stringBox, unsafe.Pointer(&l.strs[i]))
+	case tupleKeys:
+		return l.at(i)
 	}
 	return l.anys[i]
 }
@@ -160,6 +234,10 @@ func (l *keyList) grow(n int) {
 		l.ints = slices.Grow(l.ints, n)
 	case strKeys:
 		l.strs = slices.Grow(l.strs, n)
+	case tupleKeys:
+		for c := range l.cols {
+			l.cols[c].grow(n)
+		}
 	default:
 		l.anys = slices.Grow(l.anys, n)
 	}
@@ -172,6 +250,10 @@ func (l *keyList) add(k any) {
 		l.ints = append(l.ints, k.(int64))
 	case strKeys:
 		l.strs = append(l.strs, k.(string))
+	case tupleKeys:
+		for c, p := range k.([]any) {
+			l.cols[c].add(p)
+		}
 	default:
 		l.anys = append(l.anys, k)
 	}
@@ -184,6 +266,10 @@ func (l *keyList) addFrom(o *keyList, i int) {
 		l.ints = append(l.ints, o.ints[i])
 	case strKeys:
 		l.strs = append(l.strs, o.strs[i])
+	case tupleKeys:
+		for c := range l.cols {
+			l.cols[c].addFrom(&o.cols[c], i)
+		}
 	default:
 		l.anys = append(l.anys, o.anys[i])
 	}
@@ -196,6 +282,10 @@ func (l *keyList) truncate(n int) {
 		l.ints = l.ints[:n]
 	case strKeys:
 		l.strs = l.strs[:n]
+	case tupleKeys:
+		for c := range l.cols {
+			l.cols[c].truncate(n)
+		}
 	default:
 		l.anys = l.anys[:n]
 	}
@@ -210,8 +300,25 @@ func (l *keyList) slice(i, j int) keyList {
 		out.ints = l.ints[i:j:j]
 	case strKeys:
 		out.strs = l.strs[i:j:j]
+	case tupleKeys:
+		out.cols = make([]keyList, len(l.cols))
+		for c := range l.cols {
+			out.cols[c] = l.cols[c].slice(i, j)
+		}
 	default:
 		out.anys = l.anys[i:j:j]
+	}
+	return out
+}
+
+// clone returns a copy of l that shares no memory with it.
+func (l *keyList) clone() keyList {
+	out := keyList{kind: l.kind, ints: slices.Clone(l.ints), strs: slices.Clone(l.strs), anys: slices.Clone(l.anys)}
+	if l.cols != nil {
+		out.cols = make([]keyList, len(l.cols))
+		for c := range l.cols {
+			out.cols[c] = l.cols[c].clone()
+		}
 	}
 	return out
 }
@@ -235,7 +342,7 @@ func (l *keyList) id(i int) keyID {
 	case strKeys:
 		return keyID{s: l.strs[i]}
 	}
-	return keyID{s: encodeKey(l.anys[i])}
+	return keyID{s: encodeKey(l.at(i))}
 }
 
 // compare orders keys i and j of l.
@@ -245,6 +352,13 @@ func (l *keyList) compare(i, j int) int {
 		return cmp.Compare(l.ints[i], l.ints[j])
 	case strKeys:
 		return strings.Compare(l.strs[i], l.strs[j])
+	case tupleKeys:
+		for c := range l.cols {
+			if n := l.cols[c].compare(i, j); n != 0 {
+				return n
+			}
+		}
+		return 0
 	}
 	return compareKeys(l.anys[i], l.anys[j])
 }
@@ -304,7 +418,8 @@ func (l *keyList) sortUnique() []int {
 // keep rewrites l to the keys at perm (sorted), dropping a key equal to
 // the one before it, and returns the indexes kept.
 func (l *keyList) keep(perm []int) []int {
-	out := keyList{kind: l.kind}
+	out := l.empty()
+	out.grow(len(perm))
 	kept := perm[:0]
 	for n, i := range perm {
 		if n > 0 && l.compare(perm[n-1], i) == 0 {
@@ -540,68 +655,32 @@ type tuplePart struct {
 	str    bool
 }
 
-// The keys one block of a tupleSlab holds: the first block holds
-// tupleFirst, each next one twice the last, up to tupleMax.
-const (
-	tupleFirst = 16
-	tupleMax   = 1024
-)
-
-// tupleSlab holds composite keys read by a model's tuple readers, in
-// blocks, so that registering one allocates nothing per object: each key
-// is a []any of the block's, whose elements hold the parts in place in the
-// block's values, and is boxed in place too. Nothing in a block changes
-// once written.
-type tupleSlab struct {
-	keys [][]any
-	anys []any
-	ints []int64
-	strs []string
-}
-
-// Boxes of each type a tupleSlab boxes in place; none allocates.
+// Boxes of each type box boxes in place; neither allocates.
 var (
 	int64Box  any = int64(0) // small integers are boxed in static memory
 	stringBox any = ""
-	tupleBox  any = []any(nil)
 )
 
-// key reads the composite key of m's object at p, as a keyList holds it,
-// or fails for a zero part, as model.keyOf does.
-func (sl *tupleSlab) key(m *model, p unsafe.Pointer) (any, error) {
+// addTuple appends the composite key of m's object at p, read straight
+// from memory by m's tuple readers into the list's columns, or fails for a
+// zero part, as model.keyOf does. Nothing is allocated per key.
+func (l *keyList) addTuple(m *model, p unsafe.Pointer) error {
 	for i, t := range m.tuple {
 		at := unsafe.Add(p, t.offset)
 		if t.str && *(*string)(at) == "" || !t.str && *(*int64)(at) == 0 {
-			return nil, m.zeroKey(i)
+			return m.zeroKey(i)
 		}
 	}
-	n := len(m.tuple)
-	if len(sl.keys) == cap(sl.keys) {
-		size := min(max(2*cap(sl.keys), tupleFirst), tupleMax)
-		strs := 0
-		for _, t := range m.tuple {
-			if t.str {
-				strs++
-			}
-		}
-		sl.keys = make([][]any, 0, size)
-		sl.anys = make([]any, 0, n*size)
-		sl.ints = make([]int64, 0, (n-strs)*size)
-		sl.strs = make([]string, 0, strs*size)
-	}
-	start := len(sl.anys)
-	for _, t := range m.tuple {
+	for i, t := range m.tuple {
 		at := unsafe.Add(p, t.offset)
+		c := &l.cols[i]
 		if t.str {
-			sl.strs = append(sl.strs, *(*string)(at))
-			sl.anys = append(sl.anys, boxAt(stringBox, unsafe.Pointer(&sl.strs[len(sl.strs)-1])))
+			c.strs = push(c.strs, *(*string)(at))
 		} else {
-			sl.ints = append(sl.ints, *(*int64)(at))
-			sl.anys = append(sl.anys, boxAt(int64Box, unsafe.Pointer(&sl.ints[len(sl.ints)-1])))
+			c.ints = push(c.ints, *(*int64)(at))
 		}
 	}
-	sl.keys = append(sl.keys, sl.anys[start:start+n:start+n])
-	return boxAt(tupleBox, unsafe.Pointer(&sl.keys[len(sl.keys)-1])), nil
+	return nil
 }
 
 // boxAt returns box, an interface holding a value of a non-pointer type,

@@ -160,9 +160,9 @@ func buildModelNamed(t reflect.Type, table string) (*model, error) {
 	if err := m.checkSpecial(); err != nil {
 		return nil, err
 	}
+	m.tuple = tupleReaders(m)
 	m.keyKind = keyKindOf(m)
 	m.intAt, m.strAt = keyReaders(m)
-	m.tuple = tupleReaders(m)
 	pt := reflect.PointerTo(t)
 	m.before = pt.Implements(reflect.TypeFor[BeforeDeleter]())
 	m.after = pt.Implements(reflect.TypeFor[AfterDeleter]())

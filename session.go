@@ -438,11 +438,9 @@ func (s *Session) addFast(b *objBatch, p unsafe.Pointer) error {
 		}
 		b.keys.strs = push(b.keys.strs, k)
 	default:
-		k, err := b.slab.key(m, p)
-		if err != nil {
+		if err := b.keys.addTuple(m, p); err != nil {
 			return err
 		}
-		b.keys.anys = push(b.keys.anys, k)
 	}
 	if m.version != nil {
 		b.vers = push(b.vers, m.versionOf(reflect.NewAt(m.typ, p).Elem()))

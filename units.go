@@ -50,8 +50,7 @@ func groupUnits(items []item) []*unit {
 				}
 			}
 			if !b.keys.sorted() {
-				edit()
-				b.sortUnique()
+				b, copied = b.sortedCopy(), true
 			}
 			if hardIDs != nil && b.mode == modeDelete {
 				edit()

@@ -33,7 +33,6 @@ type objBatch struct {
 	keys keyList
 	vers []int64          // the version of each object, for a versioned model
 	ptrs []unsafe.Pointer // each object, for a model with hooks or a soft-delete field
-	slab tupleSlab        // the parts of composite keys read from memory
 }
 
 // keepsObjects reports whether a batch of m keeps object pointers: hooks
@@ -69,34 +68,38 @@ func (b *objBatch) truncate(n int) {
 
 // clone returns a copy that shares no memory with b.
 func (b *objBatch) clone() *objBatch {
-	c := &objBatch{m: b.m, mode: b.mode, keys: keyList{kind: b.keys.kind}}
-	c.keys.ints = slices.Clone(b.keys.ints)
-	c.keys.strs = slices.Clone(b.keys.strs)
-	c.keys.anys = slices.Clone(b.keys.anys)
+	c := &objBatch{m: b.m, mode: b.mode, keys: b.keys.clone()}
 	c.vers = slices.Clone(b.vers)
 	c.ptrs = slices.Clone(b.ptrs)
 	return c
 }
 
-// sortUnique sorts the batch by key and drops repeated keys (the first
-// registration wins), so that concurrent commits lock rows in one order.
-func (b *objBatch) sortUnique() {
+// sortedCopy returns a copy of b sorted by key, without repeated keys
+// (the first registration wins), so that concurrent commits lock rows in
+// one order. b stays as it was. Its keys are copied once: sorted in the
+// copy, or read in order into it.
+func (b *objBatch) sortedCopy() *objBatch {
 	if b.keys.sorted() {
-		return
+		return b.clone()
 	}
-	if keysOnly(b.m) {
-		if b.keys.kind == intKeys {
-			slices.Sort(b.keys.ints)
-			b.keys.ints = slices.Compact(b.keys.ints)
-			return
-		}
-		if b.keys.kind == strKeys {
-			slices.Sort(b.keys.strs)
-			b.keys.strs = slices.Compact(b.keys.strs)
-			return
-		}
+	if keysOnly(b.m) && (b.keys.kind == intKeys || b.keys.kind == strKeys) {
+		c := b.clone()
+		slices.Sort(c.keys.ints)
+		c.keys.ints = slices.Compact(c.keys.ints)
+		slices.Sort(c.keys.strs)
+		c.keys.strs = slices.Compact(c.keys.strs)
+		return c
 	}
-	kept := b.keys.sortUnique()
+	c := &objBatch{m: b.m, mode: b.mode, keys: b.keys}
+	kept := c.keys.sortUnique() // into new arrays: b's stay as they were
+	c.vers, c.ptrs = b.vers, b.ptrs
+	c.permute(kept)
+	return c
+}
+
+// permute keeps, in this order, the versions and objects at kept, in new
+// slices.
+func (b *objBatch) permute(kept []int) {
 	if b.vers != nil {
 		vers := make([]int64, len(kept))
 		for i, k := range kept {
@@ -115,7 +118,7 @@ func (b *objBatch) sortUnique() {
 
 // filter keeps the objects for which keep(i) is true.
 func (b *objBatch) filter(keep func(i int) bool) {
-	c := &objBatch{m: b.m, mode: b.mode, keys: keyList{kind: b.keys.kind}}
+	c := &objBatch{m: b.m, mode: b.mode, keys: b.keys.empty()}
 	for i := 0; i < b.keys.len(); i++ {
 		if !keep(i) {
 			continue
