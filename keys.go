@@ -345,22 +345,42 @@ func (l *keyList) id(i int) keyID {
 	return keyID{s: encodeKey(l.at(i))}
 }
 
-// compare orders keys i and j of l.
-func (l *keyList) compare(i, j int) int {
+// comparer returns a function that orders keys i and j of l, made for
+// l's kind and columns so that sorting calls nothing else per pair. It
+// reads the arrays l holds now.
+func (l *keyList) comparer() func(i, j int) int {
 	switch l.kind {
 	case intKeys:
-		return cmp.Compare(l.ints[i], l.ints[j])
+		ints := l.ints
+		return func(i, j int) int { return cmp.Compare(ints[i], ints[j]) }
 	case strKeys:
-		return strings.Compare(l.strs[i], l.strs[j])
+		strs := l.strs
+		return func(i, j int) int { return strings.Compare(strs[i], strs[j]) }
 	case tupleKeys:
+		cols := make([]func(i, j int) int, len(l.cols))
 		for c := range l.cols {
-			if n := l.cols[c].compare(i, j); n != 0 {
-				return n
+			cols[c] = l.cols[c].comparer()
+		}
+		if len(cols) == 2 {
+			first, second := cols[0], cols[1]
+			return func(i, j int) int {
+				if n := first(i, j); n != 0 {
+					return n
+				}
+				return second(i, j)
 			}
 		}
-		return 0
+		return func(i, j int) int {
+			for _, f := range cols {
+				if n := f(i, j); n != 0 {
+					return n
+				}
+			}
+			return 0
+		}
 	}
-	return compareKeys(l.anys[i], l.anys[j])
+	anys := l.anys
+	return func(i, j int) int { return compareKeys(anys[i], anys[j]) }
 }
 
 // sorted reports whether the keys are in strictly increasing order, so no
@@ -372,8 +392,9 @@ func (l *keyList) sorted() bool {
 	case strKeys:
 		return increasing(l.strs)
 	}
+	compare := l.comparer()
 	for i := 1; i < l.len(); i++ {
-		if l.compare(i-1, i) >= 0 {
+		if compare(i-1, i) >= 0 {
 			return false
 		}
 	}
@@ -397,32 +418,24 @@ func (l *keyList) sortUnique() []int {
 	if l.sorted() {
 		return nil
 	}
-	if l.kind == intKeys {
-		// The common case, with nothing beside the keys: no index needed by
-		// callers that keep nothing else, but they may, so build it.
-		perm := make([]int, len(l.ints))
-		for i := range perm {
-			perm[i] = i
-		}
-		slices.SortStableFunc(perm, func(a, b int) int { return cmp.Compare(l.ints[a], l.ints[b]) })
-		return l.keep(perm)
-	}
 	perm := make([]int, l.len())
 	for i := range perm {
 		perm[i] = i
 	}
-	slices.SortStableFunc(perm, func(a, b int) int { return l.compare(a, b) })
-	return l.keep(perm)
+	compare := l.comparer()
+	slices.SortStableFunc(perm, compare) // equal keys in the order they came
+	return l.keep(perm, compare)
 }
 
 // keep rewrites l to the keys at perm (sorted), dropping a key equal to
-// the one before it, and returns the indexes kept.
-func (l *keyList) keep(perm []int) []int {
+// the one before it by compare, l's comparer, and returns the indexes
+// kept.
+func (l *keyList) keep(perm []int, compare func(i, j int) int) []int {
 	out := l.empty()
 	out.grow(len(perm))
 	kept := perm[:0]
 	for n, i := range perm {
-		if n > 0 && l.compare(perm[n-1], i) == 0 {
+		if n > 0 && compare(perm[n-1], i) == 0 {
 			continue
 		}
 		out.addFrom(l, i)
