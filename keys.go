@@ -214,7 +214,9 @@ func (l *keyList) appendParts(dst []any, i int) []any {
 
 // box returns key i as at does, boxed in place where the list holds it
 // unboxed: the interface points at the list's own copy, so sending a batch
-// of keys as arguments allocates nothing per key.
+// of keys as arguments allocates nothing per key. A composite key held
+// column by column comes as at returns it; appendParts boxes its parts in
+// place.
 func (l *keyList) box(i int) any {
 	switch l.kind {
 	case intKeys:
@@ -668,7 +670,8 @@ type tuplePart struct {
 	str    bool
 }
 
-// Boxes of each type box boxes in place; neither allocates.
+// The boxes that box points at a list's own int64 or string; neither
+// allocates.
 var (
 	int64Box  any = int64(0) // small integers are boxed in static memory
 	stringBox any = ""

@@ -43,7 +43,7 @@ type model struct {
 	intAt func(obj unsafe.Pointer) int64
 	strAt func(obj unsafe.Pointer) string
 	// tuple reads a composite key of int64 and string fields straight
-	// from memory (tupleSlab); nil for other keys.
+	// from memory into a tupleKeys list; nil for other keys.
 	tuple []tuplePart
 	// bare is how a batch of m holds keys read without a call: the
 	// model's batches hold keys alone (keysOnly) and its key is one
