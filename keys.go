@@ -363,15 +363,6 @@ func (l *keyList) comparer() func(i, j int) int {
 		for c := range l.cols {
 			cols[c] = l.cols[c].comparer()
 		}
-		if len(cols) == 2 {
-			first, second := cols[0], cols[1]
-			return func(i, j int) int {
-				if n := first(i, j); n != 0 {
-					return n
-				}
-				return second(i, j)
-			}
-		}
 		return func(i, j int) int {
 			for _, f := range cols {
 				if n := f(i, j); n != 0 {

@@ -77,11 +77,9 @@ func (b *objBatch) clone() *objBatch {
 // sortedCopy returns a copy of b sorted by key, without repeated keys
 // (the first registration wins), so that concurrent commits lock rows in
 // one order. b stays as it was. Its keys are copied once: sorted in the
-// copy, or read in order into it.
+// copy, or read in order into it. Its caller has found them unsorted, so
+// it does not check that again.
 func (b *objBatch) sortedCopy() *objBatch {
-	if b.keys.sorted() {
-		return b.clone()
-	}
 	if keysOnly(b.m) && (b.keys.kind == intKeys || b.keys.kind == strKeys) {
 		c := b.clone()
 		slices.Sort(c.keys.ints)
@@ -92,6 +90,9 @@ func (b *objBatch) sortedCopy() *objBatch {
 	}
 	c := &objBatch{m: b.m, mode: b.mode, keys: b.keys}
 	kept := c.keys.sortUnique() // into new arrays: b's stay as they were
+	if kept == nil {
+		return b.clone() // sorted after all: nothing was copied
+	}
 	c.vers, c.ptrs = b.vers, b.ptrs
 	c.permute(kept)
 	return c
