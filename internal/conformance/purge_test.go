@@ -925,6 +925,13 @@ func TestPurgeBudget(t *testing.T) {
 						if _, err := tdb.DB.ExecContext(ctx, "INSERT INTO "+tt.table+" (id, kind) VALUES "+strings.Join(vals, ", ")); err != nil {
 							return
 						}
+						// A pause, as between a service's requests: SQLite
+						// gives its write lock to no one in turn, and a
+						// writer that takes it again at once can keep
+						// Purge's BEGIN waiting past its busy timeout. 50
+						// rows a millisecond still outrun the purge's 50
+						// every 10.
+						time.Sleep(time.Millisecond)
 					}
 				}()
 				res, err := tt.purge(tdb.session(), typeddelete.ChunkSize(50), typeddelete.Pause(10*time.Millisecond), typeddelete.Budget(400*time.Millisecond))
