@@ -379,3 +379,34 @@ func peerCascade(b *testing.B, p *peerDB, n int) {
 		}))
 	benchRunCases(b, t, len(ids)*(1+benchChildren), cases)
 }
+
+// BenchmarkPeersSQLiteCompany runs the library and its floor at 5,000
+// SQLite keys in the company they keep in BenchmarkPeersSQLite: alone
+// (library-commit, floor-prep-in-500, library-slice) and with GORM's slice
+// delete taking its turn among them (with=gorm). Every case of a round
+// runs after the one before it in benchOrder's order, so a case that
+// leaves the CPU's caches and the Go heap in another state slows the one
+// after it; this measures by how much for the library and the floor.
+func BenchmarkPeersSQLiteCompany(b *testing.B) {
+	db := benchOpenSQLite(b)
+	p := &peerDB{params: 32766}
+	var err error
+	if p.gdb, err = gorm.Open(gormsqlite.New(gormsqlite.Config{Conn: db}), &gorm.Config{SkipDefaultTransaction: true, Logger: logger.Discard}); err != nil {
+		b.Fatal(err)
+	}
+	const k = 5_000
+	for _, with := range []string{"none", "gorm"} {
+		b.Run("with="+with, func(b *testing.B) {
+			t, objs, ids := peerLoad(b, db, benchSQLite, k)
+			cases := []benchCase{
+				benchLibraryCommit(db, objs),
+				benchFloor(db, "floor-prep-in-500", benchIn(500, false, true), benchKeys(peerRows, ids)),
+				benchLibrarySlice(db, objs),
+			}
+			if with == "gorm" {
+				cases = append(cases, peerGormObjects(p, objs))
+			}
+			benchRunCases(b, t, k, cases)
+		})
+	}
+}
