@@ -111,15 +111,20 @@ func peerSizes() (keys []int, bulk, parents int) {
 // BenchmarkPeersSQLite runs the peers on a WAL SQLite file opened with
 // sqlite.Open (github.com/mattn/go-sqlite3), which GORM and bun share.
 func BenchmarkPeersSQLite(b *testing.B) {
+	benchPeers(b, peerSQLite(b))
+}
+
+// peerSQLite is the SQLite of BenchmarkPeersSQLite, on a new file.
+func peerSQLite(b *testing.B) *peerDB {
 	db := benchOpenSQLite(b)
-	benchPeers(b, &peerDB{
+	return &peerDB{
 		benchDialect: benchSQLite, db: db,
 		gorm:   gormsqlite.New(gormsqlite.Config{Conn: db}),
 		bun:    sqlitedialect.New(),
 		params: 32766, gormChunk: 30_000,
 		floors:      []benchShape{benchIn(500, false, true), benchIn(100, false, true), benchIn(2000, false, true), benchJSONEach()},
 		perRowSizes: 3,
-	})
+	}
 }
 
 // BenchmarkPeersPostgres runs the peers on PostgreSQL through pgx's
@@ -155,13 +160,7 @@ func BenchmarkPeersMySQL(b *testing.B) {
 // keys=K (K loaded objects of 2K rows), bulk=N (age > 30 on N rows) and
 // cascade=P (P loaded parents of 2P, 10 children each).
 func benchPeers(b *testing.B, p *peerDB) {
-	var err error
-	// GORM's documented advice for speed: no implicit transaction around
-	// each call (every case here opens its own), and no logger.
-	p.gdb, err = gorm.Open(p.gorm, &gorm.Config{SkipDefaultTransaction: true, Logger: logger.Discard})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p.openGorm(b)
 	p.bdb = bun.NewDB(p.db, p.bun)
 	keys, bulk, parents := peerSizes()
 	for i, k := range keys {
@@ -169,6 +168,16 @@ func benchPeers(b *testing.B, p *peerDB) {
 	}
 	b.Run("bulk="+strconv.Itoa(bulk), func(b *testing.B) { peerBulk(b, p, bulk) })
 	b.Run("cascade="+strconv.Itoa(parents/2), func(b *testing.B) { peerCascade(b, p, parents) })
+}
+
+// openGorm opens GORM on p.db with GORM's documented advice for speed: no
+// implicit transaction around each call (every case here opens its own),
+// and no logger.
+func (p *peerDB) openGorm(b *testing.B) {
+	var err error
+	if p.gdb, err = gorm.Open(p.gorm, &gorm.Config{SkipDefaultTransaction: true, Logger: logger.Discard}); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // gormTx runs f in a GORM transaction.
@@ -382,26 +391,23 @@ func peerCascade(b *testing.B, p *peerDB, n int) {
 
 // BenchmarkPeersSQLiteCompany runs the library and its floor at 5,000
 // SQLite keys in the company they keep in BenchmarkPeersSQLite: alone
-// (library-commit, floor-prep-in-500, library-slice) and with GORM's slice
+// (library-commit, the first floor, library-slice) and with GORM's slice
 // delete taking its turn among them (with=gorm). Every case of a round
 // runs after the one before it in benchOrder's order, so a case that
 // leaves the CPU's caches and the Go heap in another state slows the one
 // after it; this measures by how much for the library and the floor.
 func BenchmarkPeersSQLiteCompany(b *testing.B) {
-	db := benchOpenSQLite(b)
-	p := &peerDB{params: 32766}
-	var err error
-	if p.gdb, err = gorm.Open(gormsqlite.New(gormsqlite.Config{Conn: db}), &gorm.Config{SkipDefaultTransaction: true, Logger: logger.Discard}); err != nil {
-		b.Fatal(err)
-	}
+	p := peerSQLite(b)
+	p.openGorm(b)
 	const k = 5_000
 	for _, with := range []string{"none", "gorm"} {
 		b.Run("with="+with, func(b *testing.B) {
-			t, objs, ids := peerLoad(b, db, benchSQLite, k)
+			t, objs, ids := peerLoad(b, p.db, p.benchDialect, k)
+			floor := p.floors[0]
 			cases := []benchCase{
-				benchLibraryCommit(db, objs),
-				benchFloor(db, "floor-prep-in-500", benchIn(500, false, true), benchKeys(peerRows, ids)),
-				benchLibrarySlice(db, objs),
+				benchLibraryCommit(p.db, objs),
+				benchFloor(p.db, "floor-"+floor.name, floor, benchKeys(peerRows, ids)),
+				benchLibrarySlice(p.db, objs),
 			}
 			if with == "gorm" {
 				cases = append(cases, peerGormObjects(p, objs))
