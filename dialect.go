@@ -472,14 +472,7 @@ func (d *Dialect) shapedKeyCond(shape keyShape, cols []string, types []reflect.T
 	}
 	n := keys.len()
 	if len(cols) == 1 {
-		args := buf[:0]
-		if cap(args) < n {
-			args = make([]any, 0, n)
-		}
-		for i := range n {
-			args = append(args, keys.box(i))
-		}
-		return target + " IN (" + placeholders(n) + ")", args, nil
+		return target + " IN (" + placeholders(n) + ")", keys.boxAll(buf), nil
 	}
 	args := buf[:0]
 	if cap(args) < n*len(cols) {

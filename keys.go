@@ -212,6 +212,20 @@ func (l *keyList) appendParts(dst []any, i int) []any {
 	return append(dst, l.box(i))
 }
 
+// boxAll returns every key of the list boxed in place, as box does, in
+// buf's memory when it has room, else in a new slice.
+func (l *keyList) boxAll(buf []any) []any {
+	n := l.len()
+	args := buf[:0]
+	if cap(args) < n {
+		args = make([]any, 0, n)
+	}
+	for i := range n {
+		args = append(args, l.box(i))
+	}
+	return args
+}
+
 // box returns key i as at does, boxed in place where the list holds it
 // unboxed: the interface points at the list's own copy, so sending a batch
 // of keys as arguments allocates nothing per key. A composite key held

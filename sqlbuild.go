@@ -41,7 +41,8 @@ type sqlFunc func() (string, []any, error)
 func (f sqlFunc) ToSql() (string, []any, error) { return f() }
 
 // argMark stands for the i-th argument of a condition while a statement
-// is rendered once, to learn where each argument goes.
+// is rendered once, to learn where each argument goes. The statement
+// holds pointers to marks, which box without allocating.
 type argMark int
 
 // textKey names a statement of a step whose text depends only on its
@@ -78,9 +79,10 @@ func (x *sender) writeText(key textKey, args []any, build func(*step, string, []
 	st, cond := key.st, key.cond
 	t, ok := x.texts[key]
 	if !ok {
-		marks := make([]any, len(args))
+		marks, at := make([]any, len(args)), make([]argMark, len(args))
 		for i := range marks {
-			marks[i] = argMark(i)
+			at[i] = argMark(i)
+			marks[i] = &at[i]
 		}
 		q, qargs, err := build(st, cond, marks).ToSql()
 		if err != nil {
@@ -88,8 +90,8 @@ func (x *sender) writeText(key textKey, args []any, build func(*step, string, []
 		}
 		t = stmtText{sql: q, layout: make([]int, len(qargs)), fixed: make([]any, len(qargs)), same: len(qargs) == len(args)}
 		for j, a := range qargs {
-			if m, ok := a.(argMark); ok {
-				t.layout[j] = int(m)
+			if m, ok := a.(*argMark); ok {
+				t.layout[j] = int(*m)
 			} else {
 				t.layout[j], t.fixed[j] = -1, a
 			}
@@ -185,6 +187,14 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	// them.
 	var buf []any
 	reuse := !x.dry && x.s.logger == nil
+	// A batch of bound parameters in one column as long as the one before
+	// takes its condition as it is: the same text, which the statement
+	// cache below finds at once.
+	same := shape == shapeParams && len(cols) == 1
+	var last struct {
+		n    int
+		cond string
+	}
 	for i := 0; i < n; i += per {
 		j := min(i+per, n)
 		x.repeats = full >= 2 && j-i == per
@@ -193,9 +203,16 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		if versioned {
 			batch = withVersions(st.m, &batch, set.vers[i:j])
 		}
-		cond, args, err := x.d.shapedKeyCond(shape, cols, types, sqlTypes, &batch, buf)
-		if err != nil {
-			return x.fail(st, err)
+		var cond string
+		var args []any
+		if same && batch.len() == last.n {
+			cond, args = last.cond, batch.boxAll(buf)
+		} else {
+			var err error
+			if cond, args, err = x.d.shapedKeyCond(shape, cols, types, sqlTypes, &batch, buf); err != nil {
+				return x.fail(st, err)
+			}
+			last.n, last.cond = batch.len(), cond
 		}
 		if reuse {
 			buf = args
