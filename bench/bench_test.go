@@ -1176,14 +1176,15 @@ func BenchmarkMySQLDenseKeys(b *testing.B) {
 }
 
 // benchLibraryCommit is benchLibrary with Session.Delete outside the timer:
-// the cost of Commit alone, which the server targets are stated for.
-func benchLibraryCommit[T any](db *sql.DB, objs []*T) benchCase {
+// the cost of Commit alone, which the server targets are stated for, in a
+// session made with opts.
+func benchLibraryCommit[T any](db *sql.DB, objs []*T, opts ...typeddelete.Option) benchCase {
 	var s *typeddelete.Session
-	catalog := typeddelete.NewCatalog()
+	opts = append([]typeddelete.Option{typeddelete.WithCatalog(typeddelete.NewCatalog())}, opts...)
 	return benchCase{
 		name: "library-commit",
 		prepare: func() {
-			s = typeddelete.NewSession(db, typeddelete.WithCatalog(catalog))
+			s = typeddelete.NewSession(db, opts...)
 			for _, o := range objs {
 				if err := s.Delete(o); err != nil {
 					panic(err)
