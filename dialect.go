@@ -470,13 +470,10 @@ func (d *Dialect) shapedKeyCond(shape keyShape, cols []string, types []reflect.T
 		c, args := d.inJSON(cols[0], literalList("[", keys, 1, "]"))
 		return c, args, nil
 	}
-	n := keys.len()
+	// Bound parameters: the text depends on the number of keys alone.
+	n, args := keys.len(), keys.params(buf, len(cols))
 	if len(cols) == 1 {
-		return target + " IN (" + placeholders(n) + ")", keys.boxAll(buf), nil
-	}
-	args := buf[:0]
-	if cap(args) < n*len(cols) {
-		args = make([]any, 0, n*len(cols))
+		return target + " IN (" + placeholders(n) + ")", args, nil
 	}
 	var b strings.Builder
 	tuple := "(" + placeholders(len(cols)) + ")"
@@ -486,7 +483,6 @@ func (d *Dialect) shapedKeyCond(shape keyShape, cols []string, types []reflect.T
 			b.WriteString(", ")
 		}
 		b.WriteString(tuple)
-		args = keys.appendParts(args, i)
 	}
 	b.WriteByte(')')
 	return b.String(), args, nil

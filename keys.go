@@ -212,16 +212,24 @@ func (l *keyList) appendParts(dst []any, i int) []any {
 	return append(dst, l.box(i))
 }
 
-// boxAll returns every key of the list boxed in place, as box does, in
-// buf's memory when it has room, else in a new slice.
-func (l *keyList) boxAll(buf []any) []any {
+// params returns the bound parameters of every key of the list, keys of
+// width columns: each key boxed in place as box does, or its parts as
+// appendParts appends them. They go in buf's memory when it has room,
+// else in a new slice.
+func (l *keyList) params(buf []any, width int) []any {
 	n := l.len()
 	args := buf[:0]
-	if cap(args) < n {
-		args = make([]any, 0, n)
+	if cap(args) < n*width {
+		args = make([]any, 0, n*width)
+	}
+	if width == 1 {
+		for i := range n {
+			args = append(args, l.box(i))
+		}
+		return args
 	}
 	for i := range n {
-		args = append(args, l.box(i))
+		args = l.appendParts(args, i)
 	}
 	return args
 }

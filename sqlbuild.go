@@ -187,10 +187,11 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 	// them.
 	var buf []any
 	reuse := !x.dry && x.s.logger == nil
-	// A batch of bound parameters in one column as long as the one before
-	// takes its condition as it is: the same text, which the statement
-	// cache below finds at once.
-	same := shape == shapeParams && len(cols) == 1
+	// A batch of bound parameters as long as the one before takes its
+	// condition as it is (shapedKeyCond writes that text from the number
+	// of keys alone): the same text, which the statement cache below
+	// finds at once.
+	same := shape == shapeParams
 	var last struct {
 		n    int
 		cond string
@@ -206,7 +207,7 @@ func (x *sender) batches(st *step, src *rowSet, fn func(cond string, args []any,
 		var cond string
 		var args []any
 		if same && batch.len() == last.n {
-			cond, args = last.cond, batch.boxAll(buf)
+			cond, args = last.cond, batch.params(buf, len(cols))
 		} else {
 			var err error
 			if cond, args, err = x.d.shapedKeyCond(shape, cols, types, sqlTypes, &batch, buf); err != nil {

@@ -551,6 +551,16 @@ func TestMockObjectDeleteSQL(t *testing.T) {
 			deleted: map[string]int64{"memberships": 3},
 		},
 		{
+			name: "full batches of composite keys share one text",
+			opts: []typeddelete.Option{typeddelete.WithBatchSize(2)},
+			objs: []any{&mockMembership{GroupID: 1, UserID: 1}, &mockMembership{GroupID: 1, UserID: 2}, &mockMembership{GroupID: 2, UserID: 1}, &mockMembership{GroupID: 2, UserID: 2}},
+			stmts: []mockExec{
+				{query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (VALUES (?,?), (?,?))`, args: mockArgs(1, 1, 1, 2), rows: 2, prepared: true},
+				{query: `DELETE FROM "memberships" WHERE ("group_id", "user_id") IN (VALUES (?,?), (?,?))`, args: mockArgs(2, 1, 2, 2), rows: 2},
+			},
+			deleted: map[string]int64{"memberships": 4},
+		},
+		{
 			name:    "PostgreSQL sends a one-column key set as one array",
 			opts:    []typeddelete.Option{typeddelete.WithDialect(typeddelete.PostgresDialect())},
 			objs:    []any{&mockUser{ID: 2}, &mockUser{ID: 1}, &mockUser{ID: 3}, &mockUser{ID: 2}},
